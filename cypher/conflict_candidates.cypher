@@ -1,0 +1,24 @@
+// Conflict detector lookup, one round trip for all triplets of an add: the stored valid
+// facts a new triplet may contradict: those leaving the same source node, those between
+// the same two nodes (either way), and the nearest facts of the scope by fact embedding.
+UNWIND $rows AS row
+CALL (row) {
+  MATCH (s:Entity {id: row.source_id})-[f:FACT]->(t:Entity)
+  WHERE f.valid_to IS NULL
+  WITH s, f, t ORDER BY f.updated_at DESC LIMIT $per_source
+  RETURN s, f, t, null AS score
+  UNION
+  MATCH (s:Entity {id: row.target_id})-[f:FACT]->(t:Entity {id: row.source_id})
+  WHERE f.valid_to IS NULL
+  RETURN s, f, t, null AS score
+  UNION
+  CALL db.index.vector.queryRelationships('fact_embedding', $k, row.embedding) YIELD relationship AS f, score
+  WHERE f.scope_key = $scope_key AND f.valid_to IS NULL AND score >= $min_score
+  MATCH (s:Entity)-[f]->(t:Entity)
+  RETURN s, f, t, score
+}
+RETURN row.i AS i, collect({
+  fact: f {.*, embedding: null, source: s.name, source_type: s.type, source_id: s.id,
+           target: t.name, target_type: t.type, target_id: t.id},
+  score: score
+}) AS candidates

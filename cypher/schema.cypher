@@ -1,0 +1,30 @@
+// Every constraint and index graphmem needs. Applied by `graphmem init` (idempotent:
+// IF NOT EXISTS everywhere). $dim is the configured embedder's dimension (384 for MiniLM).
+// Bump SCHEMA_VERSION in graphmem/_schema.py when this file changes.
+
+CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;
+CREATE CONSTRAINT message_id IF NOT EXISTS FOR (m:Message) REQUIRE m.id IS UNIQUE;
+CREATE CONSTRAINT fact_id IF NOT EXISTS FOR ()-[f:FACT]-() REQUIRE f.id IS UNIQUE;
+CREATE CONSTRAINT schema_singleton IF NOT EXISTS FOR (s:GraphmemSchema) REQUIRE s.name IS UNIQUE;
+
+// Scope filters
+CREATE INDEX entity_scope IF NOT EXISTS FOR (e:Entity) ON (e.scope_key, e.normalized);
+CREATE INDEX entity_user IF NOT EXISTS FOR (e:Entity) ON (e.user_id);
+CREATE INDEX entity_agent IF NOT EXISTS FOR (e:Entity) ON (e.agent_id);
+CREATE INDEX entity_run IF NOT EXISTS FOR (e:Entity) ON (e.run_id);
+CREATE INDEX fact_user IF NOT EXISTS FOR ()-[f:FACT]-() ON (f.user_id);
+CREATE INDEX fact_agent IF NOT EXISTS FOR ()-[f:FACT]-() ON (f.agent_id);
+CREATE INDEX fact_run IF NOT EXISTS FOR ()-[f:FACT]-() ON (f.run_id);
+CREATE INDEX message_user IF NOT EXISTS FOR (m:Message) ON (m.user_id);
+CREATE INDEX message_agent IF NOT EXISTS FOR (m:Message) ON (m.agent_id);
+CREATE INDEX message_run IF NOT EXISTS FOR (m:Message) ON (m.run_id);
+
+// Semantic lookups: entity names (node matching) and fact sentences (triplet top-K)
+CREATE VECTOR INDEX entity_embedding IF NOT EXISTS FOR (e:Entity) ON e.embedding
+OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}};
+CREATE VECTOR INDEX fact_embedding IF NOT EXISTS FOR ()-[f:FACT]-() ON f.embedding
+OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}};
+
+// Keyword search
+CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON EACH [e.name];
+CREATE FULLTEXT INDEX fact_text IF NOT EXISTS FOR ()-[f:FACT]-() ON EACH [f.fact, f.predicate];

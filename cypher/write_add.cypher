@@ -1,0 +1,59 @@
+// Applies the whole decision set of one add in one statement (one round trip, one
+// transaction). Each block is a unit subquery, so an empty list just skips it.
+// Labels and relation names arrive as parameters only; $(...) sets a label from a value
+// that was validated against LABEL_PATTERN, never spliced into this text.
+CALL () {
+  UNWIND $messages AS m
+  MERGE (msg:Message {id: m.id})
+  ON CREATE SET msg.external_id = m.external_id, msg.role = m.role, msg.speaker = m.speaker,
+                msg.content = m.content, msg.timestamp = m.timestamp, msg.created_at = $now,
+                msg.user_id = $user_id, msg.agent_id = $agent_id, msg.run_id = $run_id,
+                msg.scope_key = $scope_key, msg.metadata = m.metadata
+}
+CALL () {
+  UNWIND $entities AS e
+  MERGE (n:Entity {id: e.id})
+  ON CREATE SET n.name = e.name, n.normalized = e.normalized, n.type = e.type,
+                n.embedding = e.embedding, n.created_at = $now, n.mentions = 0,
+                n.user_id = $user_id, n.agent_id = $agent_id, n.run_id = $run_id,
+                n.scope_key = $scope_key
+  SET n.updated_at = $now, n.mentions = n.mentions + 1,
+      n.type = CASE WHEN n.type = 'Entity' THEN e.type ELSE n.type END
+  SET n:$(n.type)
+  WITH n, e
+  UNWIND e.message_ids AS message_id
+  MATCH (msg:Message {id: message_id})
+  MERGE (msg)-[:MENTIONS]->(n)
+}
+CALL () {
+  UNWIND $invalidations AS inv
+  MATCH ()-[f:FACT {id: inv.id}]->()
+  WHERE f.valid_to IS NULL
+  SET f.valid_to = inv.valid_to, f.invalidated_by = inv.invalidated_by, f.invalidated_at = $now,
+      f.updated_at = $now
+}
+CALL () {
+  UNWIND $new_facts AS nf
+  MATCH (s:Entity {id: nf.source_id}), (t:Entity {id: nf.target_id})
+  CREATE (s)-[f:FACT {id: nf.id}]->(t)
+  SET f.predicate = nf.predicate, f.fact = nf.fact, f.embedding = nf.embedding,
+      f.valid_from = nf.valid_from, f.valid_to = null, f.created_at = $now, f.updated_at = $now,
+      f.last_seen = $now, f.mentions = 1, f.confidence = nf.confidence,
+      f.message_ids = nf.message_ids, f.user_id = $user_id, f.agent_id = $agent_id,
+      f.run_id = $run_id, f.scope_key = $scope_key
+}
+CALL () {
+  UNWIND $updates AS up
+  MATCH ()-[f:FACT {id: up.id}]->()
+  SET f.predicate = up.predicate, f.fact = up.fact, f.embedding = up.embedding,
+      f.confidence = up.confidence, f.updated_at = $now, f.last_seen = $now,
+      f.mentions = f.mentions + 1,
+      f.message_ids = f.message_ids + [x IN up.message_ids WHERE NOT x IN f.message_ids]
+}
+CALL () {
+  UNWIND $restated AS rs
+  MATCH ()-[f:FACT {id: rs.id}]->()
+  SET f.mentions = f.mentions + 1, f.last_seen = $now, f.updated_at = $now,
+      f.message_ids = f.message_ids + [x IN rs.message_ids WHERE NOT x IN f.message_ids]
+}
+RETURN $now AS committed_at

@@ -1,0 +1,119 @@
+"""Conflict detector: for each new triplet, its exact stored twin (a restatement) and the
+stored valid facts it may contradict. No LLM: graph lookups and vector similarity, in
+one Neo4j round trip per add.
+
+A stored fact is a candidate when it leaves the same source node with the same or a
+semantically close relation, joins the same two nodes, or its sentence is close to the
+new fact's sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
+from ._store import Store, fact_from_record
+from .embed.base import Embedder
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+class ConflictDetector:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        relation_threshold: float = 0.75,
+        fact_threshold: float = 0.85,
+        per_source: int = 200,
+        k: int = 20,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.relation_threshold = relation_threshold
+        self.fact_threshold = fact_threshold
+        self.per_source = per_source
+        self.k = k
+        # relation names repeat across adds; their vectors are cached rather than re-embedded
+        self._relation_vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def detect(
+        self,
+        scope: Scope,
+        triplets: list[Triplet],
+        ends: list[tuple[str, str]],
+        fact_embeddings: list[list[float]],
+        usage: Usage,
+    ) -> list[ConflictSet]:
+        if not triplets:
+            return []
+        rows = [
+            {"i": i, "source_id": s, "target_id": t, "embedding": vec}
+            for i, ((s, t), vec) in enumerate(zip(ends, fact_embeddings, strict=True))
+        ]
+        found = self.store.run(
+            "conflict_candidates",
+            {"rows": rows, "scope_key": scope.key, "k": self.k, "per_source": self.per_source,
+             "min_score": self.fact_threshold},
+            usage=usage,
+        )
+        stored = {r["i"]: r["candidates"] for r in found}
+        relations = {t.relation for t in triplets} | {
+            c["fact"]["predicate"] for cands in stored.values() for c in cands
+        }
+        vectors = self._relation_embeddings(sorted(relations))
+        return [
+            self._classify(i, triplet, ends[i], stored.get(i, []), vectors)
+            for i, triplet in enumerate(triplets)
+        ]
+
+    def _classify(
+        self,
+        index: int,
+        triplet: Triplet,
+        ends: tuple[str, str],
+        stored: list[dict],
+        vectors: dict[str, list[float]],
+    ) -> ConflictSet:
+        source_id, target_id = ends
+        result = ConflictSet(index=index, triplet=triplet, source_id=source_id, target_id=target_id)
+        seen: set[str] = set()
+        for row in stored:
+            fact = fact_from_record(row["fact"])
+            if fact.id in seen:
+                continue
+            seen.add(fact.id)
+            same_source = fact.source_id == source_id
+            if same_source and fact.target_id == target_id and fact.relation == triplet.relation:
+                result.duplicate = fact
+                continue
+            if same_source and fact.relation == triplet.relation:
+                result.candidates.append(ConflictCandidate(fact=fact, reason="same_relation", similarity=1.0))
+            elif {fact.source_id, fact.target_id} == {source_id, target_id}:
+                result.candidates.append(ConflictCandidate(fact=fact, reason="same_pair"))
+            elif same_source:
+                similarity = cosine(vectors[fact.relation], vectors[triplet.relation])
+                if similarity >= self.relation_threshold:
+                    result.candidates.append(
+                        ConflictCandidate(fact=fact, reason="similar_relation", similarity=similarity)
+                    )
+            elif row.get("score") is not None:
+                result.candidates.append(
+                    ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(row["score"]))
+                )
+        return result
+
+    def _relation_embeddings(self, relations: list[str]) -> dict[str, list[float]]:
+        missing = [r for r in relations if r not in self._relation_vectors]
+        if missing:
+            for relation, vector in zip(missing, self.embedder.embed([r.replace("_", " ") for r in missing])):
+                self._relation_vectors[relation] = vector
+            while len(self._relation_vectors) > 10_000:
+                self._relation_vectors.popitem(last=False)
+        return {r: self._relation_vectors[r] for r in relations}

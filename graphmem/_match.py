@@ -1,0 +1,87 @@
+"""Node matcher: links each extracted entity to an existing node of its scope, or a new one.
+
+One Neo4j round trip per add: an exact lookup on the normalised name plus the entity
+vector index. A vector neighbour is taken only when it is close enough (threshold), its
+type is compatible, and its name is compatible: one name's words contain the other's
+("alice" ~ "alice smith"), or the vectors are nearly identical (strict threshold), so
+"Alice Smith" and "Alice Jones" stay two people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
+from ._store import Store
+
+TYPE_GROUPS = [
+    {"Person", "Individual", "Human", "User", "People", "Speaker"},
+    {"City", "Place", "Location", "Town", "Country", "Region", "Area"},
+    {"Organization", "Organisation", "Company", "Employer", "Business", "Institution"},
+]
+
+
+def entity_id(scope: Scope, normalized: str) -> str:
+    """Deterministic id: the same name in the same scope is the same node, even under
+    concurrent adds (the uniqueness constraint on Entity.id makes MERGE safe)."""
+    return hashlib.sha256(f"{scope.key}\x1f{normalized}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def types_compatible(a: str, b: str) -> bool:
+    if a == b or "Entity" in (a, b):
+        return True
+    return any(a in group and b in group for group in TYPE_GROUPS)
+
+
+def names_compatible(a: str, b: str) -> bool:
+    words_a, words_b = set(a.split()), set(b.split())
+    return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
+
+
+class NodeMatcher:
+    def __init__(self, store: Store, *, threshold: float = 0.8, strict_threshold: float = 0.95, k: int = 50):
+        self.store = store
+        self.threshold = threshold
+        self.strict_threshold = strict_threshold
+        self.k = k
+
+    def match(
+        self, scope: Scope, entities: list[Entity], embeddings: list[list[float]], usage: Usage
+    ) -> dict[str, NodeMatch]:
+        """Map each entity's normalised name to its NodeMatch."""
+        if not entities:
+            return {}
+        rows = [
+            {"i": i, "normalized": normalize_name(e.name), "embedding": vec}
+            for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
+        ]
+        found = self.store.run(
+            "match_entities", {"rows": rows, "scope_key": scope.key, "k": self.k, "keep": 5}, usage=usage
+        )
+        by_index = {r["i"]: r for r in found}
+        matches: dict[str, NodeMatch] = {}
+        for row, entity in zip(rows, entities):
+            hit = by_index.get(row["i"], {})
+            matches[row["normalized"]] = self._decide(scope, entity, row["normalized"], hit)
+        return matches
+
+    def _decide(self, scope: Scope, entity: Entity, normalized: str, hit: dict) -> NodeMatch:
+        exact = hit.get("exact")
+        if exact:
+            return NodeMatch(
+                name=entity.name, type=entity.type, normalized=normalized, node_id=exact["id"],
+                matched=True, matched_name=exact["name"], score=1.0,
+            )
+        for near in hit.get("near") or []:
+            score = float(near["score"])
+            if score < self.threshold or not types_compatible(entity.type, near["type"]):
+                continue
+            if names_compatible(normalized, near["normalized"]) or score >= self.strict_threshold:
+                return NodeMatch(
+                    name=entity.name, type=entity.type, normalized=normalized, node_id=near["id"],
+                    matched=True, matched_name=near["name"], score=score,
+                )
+        return NodeMatch(
+            name=entity.name, type=entity.type, normalized=normalized,
+            node_id=entity_id(scope, normalized), matched=False,
+        )

@@ -1,0 +1,371 @@
+"""GraphMemory and AsyncGraphMemory: the public API over the pipeline
+
+    extraction -> node matching -> conflict detection -> resolution -> one write transaction
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import _extract
+from ._conflicts import ConflictDetector
+from ._errors import InputError
+from ._match import NodeMatcher
+from ._models import (
+    AddResult,
+    Entity,
+    ExtractionInput,
+    Fact,
+    Message,
+    Scope,
+    Triplet,
+    Usage,
+    as_utc,
+    normalize_name,
+    utcnow,
+)
+from ._resolve import UpdateResolver
+from ._retrieve import Mode, Retriever, SearchResults
+from ._schema import ensure_schema
+from ._settings import Settings, load_settings
+from ._store import Store
+from ._write import AddPlan, StoredMessage, apply_plan
+from .embed import Embedder, make_embedder
+from .llm import LLM, make_llm
+
+MessagesInput = str | dict[str, Any] | Message | Sequence[dict[str, Any] | Message | str]
+
+
+def parse_messages(messages: MessagesInput) -> list[Message]:
+    """A string, one message dict or a list of OpenAI-style messages -> list[Message]."""
+    items = [messages] if isinstance(messages, (str, dict, Message)) else list(messages)
+    if not items:
+        raise InputError("add() got no messages: pass a string, a message dict or a list of them")
+    parsed = []
+    for position, item in enumerate(items):
+        try:
+            if isinstance(item, Message):
+                parsed.append(item)
+            elif isinstance(item, str):
+                parsed.append(Message(role="user", content=item))
+            elif isinstance(item, dict):
+                parsed.append(Message.model_validate(item))
+            else:
+                raise InputError(f"message {position} is a {type(item).__name__}; expected a str or a dict")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "message"
+            raise InputError(f"message {position}: {field}: {first['msg']}") from None
+    return parsed
+
+
+def _message_node_id(scope: Scope, message: Message) -> str:
+    """Messages with a caller id are idempotent per scope; others are always new turns."""
+    if message.id is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{scope.key}\x1f{message.id}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class GraphMemory:
+    """Long-term graph memory. Every method is scoped by user_id / agent_id / run_id."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        llm: LLM,
+        embedder: Embedder,
+        settings: Settings | None = None,
+        single_pass: bool | None = None,
+        apply_schema: bool = True,
+    ):
+        self.settings = settings or load_settings()
+        self.store = store
+        self.llm = llm
+        self.embedder = embedder
+        self.single_pass = self.settings.extraction == "single_pass" if single_pass is None else single_pass
+        self.matcher = NodeMatcher(store, threshold=self.settings.match_threshold)
+        self.detector = ConflictDetector(store, embedder, fact_threshold=max(self.settings.conflict_threshold, 0.85))
+        self.resolver = UpdateResolver(llm)
+        self.retriever = Retriever(store, embedder, llm)
+        if apply_schema:
+            ensure_schema(store, dim=embedder.dim, model=embedder.model_name)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> GraphMemory:
+        """Settings from the environment / config file; the managed Neo4j is used when NEO4J_URI is unset."""
+        settings = load_settings(**overrides)
+        return cls(Store.connect(settings), llm=make_llm(settings), embedder=make_embedder(settings), settings=settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> GraphMemory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- write ------------------------------------------------------------------------
+    def add(
+        self,
+        messages: MessagesInput,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        context: Sequence[Message] = (),
+        _before_commit: Callable[[], None] | None = None,
+    ) -> AddResult:
+        """Extract facts from conversation turns and merge them into the scope's graph.
+
+        `context` holds earlier turns the extractor may read but not extract from.
+        Messages carrying an `id` already stored in the scope are skipped, so re-running
+        an ingest adds nothing twice.
+        """
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        parsed = parse_messages(messages)
+        usage = Usage()
+        started = time.perf_counter()
+        stored = [StoredMessage(id=_message_node_id(scope, m), external_id=m.id, message=m) for m in parsed]
+        keyed = [s.id for s in stored if s.external_id is not None]
+        if keyed:
+            known = set(self.store.run("known_messages", {"ids": keyed}, usage=usage)[0]["known"])
+            stored = [s for s in stored if s.id not in known]
+        skipped = len(parsed) - len(stored)
+        if not stored:
+            usage.seconds = time.perf_counter() - started
+            return AddResult(skipped_messages=skipped, usage=usage)
+        with self._stage(usage, "extract"):
+            source = ExtractionInput(messages=[s.message for s in stored], context=list(context))
+            extraction = _extract.extract(self.llm, source, usage, single_pass=self.single_pass)
+        valid_from = _valid_from(timestamp, [s.message for s in stored])
+        result = self._merge(
+            scope, extraction.entities, extraction.triplets, usage,
+            messages=stored, valid_from=valid_from, metadata=metadata, before_commit=_before_commit,
+        )
+        result.skipped_messages = skipped
+        result.usage.seconds = time.perf_counter() - started
+        return result
+
+    def add_triplets(
+        self,
+        triplets: Sequence[dict[str, Any] | Triplet],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AddResult:
+        """Structured import without extraction; still matched, conflict-checked and resolved."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        try:
+            parsed = [t if isinstance(t, Triplet) else Triplet.model_validate(t) for t in triplets]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(f"triplet {first['loc'][0] if first['loc'] else ''}: {first['msg']}") from None
+        usage = Usage()
+        started = time.perf_counter()
+        cleaned = _extract.clean(ExtractionInput(messages=[]), [], parsed)
+        result = self._merge(
+            scope, cleaned.entities, cleaned.triplets, usage, messages=[],
+            valid_from=as_utc(timestamp) if timestamp else utcnow(), metadata=metadata,
+        )
+        result.usage.seconds = time.perf_counter() - started
+        return result
+
+    def _merge(
+        self,
+        scope: Scope,
+        entities: list[Entity],
+        triplets: list[Triplet],
+        usage: Usage,
+        *,
+        messages: list[StoredMessage],
+        valid_from: datetime,
+        metadata: dict[str, Any] | None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> AddResult:
+        ends = {normalize_name(t.source) for t in triplets} | {normalize_name(t.target) for t in triplets}
+        entities = [e for e in entities if normalize_name(e.name) in ends]
+        if not triplets and not messages:
+            return AddResult(usage=usage)
+        with self._stage(usage, "embed"):
+            vectors = self.embedder.embed([e.name for e in entities] + [t.sentence for t in triplets])
+        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):]
+        with self._stage(usage, "match"):
+            matches = self.matcher.match(scope, entities, entity_vectors, usage)
+        with self._stage(usage, "detect"):
+            pair_ids = [
+                (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id)
+                for t in triplets
+            ]
+            conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage)
+        with self._stage(usage, "resolve"):
+            decisions = self.resolver.resolve(conflicts, usage)
+        plan = AddPlan(
+            scope=scope, now=utcnow(), valid_from=valid_from, messages=messages, matches=matches,
+            entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
+            conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
+        )
+        with self._stage(usage, "write"):
+            result = apply_plan(self.store, plan, usage, before_commit=before_commit)
+        result.usage = usage
+        return result
+
+    @contextmanager
+    def _stage(self, usage: Usage, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            usage.stages[name] = usage.stages.get(name, 0.0) + time.perf_counter() - started
+
+    # -- retrieval --------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        mode: Mode = "hybrid",
+        limit: int = 10,
+        hops: int = 1,
+        as_of: datetime | None = None,
+        include_invalidated: bool = False,
+        entity_types: list[str] | None = None,
+        relations: list[str] | None = None,
+        use_llm_entities: bool = False,
+        usage: Usage | None = None,
+    ) -> SearchResults:
+        """Facts of the scope relevant to `query`, best first (see Retriever for the modes)."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        return self.retriever.search(
+            query, scope, mode=mode, limit=limit, hops=hops, as_of=as_of,
+            include_invalidated=include_invalidated, entity_types=entity_types, relations=relations,
+            use_llm_entities=use_llm_entities, usage=usage,
+        )
+
+    # -- read & manage ----------------------------------------------------------------
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        include_invalidated: bool = False,
+        limit: int = 10_000,
+    ) -> list[Fact]:
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        return self.store.facts(
+            "get_all", {**scope.params(), "include_invalidated": include_invalidated, "limit": limit}
+        )
+
+    def get(self, fact_id: str) -> Fact | None:
+        facts = self.store.facts("get_fact", {"id": fact_id})
+        return facts[0] if facts else None
+
+    def delete(self, fact_id: str) -> bool:
+        """Hard-delete one fact (use invalidation through add() to keep history)."""
+        if self.get(fact_id) is None:
+            return False
+        self.store.run("delete_fact", {"id": fact_id}, write=True)
+        return True
+
+    def delete_all(self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None) -> int:
+        """Delete every entity, fact and message of the scope; returns the number of nodes removed."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        return self.store.run("delete_scope", scope.params(), write=True)[0]["deleted"]
+
+    def history(
+        self,
+        id_or_name: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Fact]:
+        """Every version of a fact (by fact id) or every fact of an entity (by id, or by name in a scope)."""
+        ids = [id_or_name]
+        if any((user_id, agent_id, run_id)):
+            scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+            rows = self.store.run("find_entity", {**scope.params(), "normalized": normalize_name(id_or_name)})
+            ids = [r["id"] for r in rows] or ids
+        facts: dict[str, Fact] = {}
+        for key in ids:
+            for fact in self.store.facts("history", {"id": key}):
+                facts.setdefault(fact.id, fact)
+        return sorted(facts.values(), key=lambda f: (f.valid_from, f.created_at))
+
+    def reset(self, *, confirm: bool = False) -> int:
+        """Delete ALL graphmem data in the database. Guarded: pass confirm=True."""
+        if not confirm:
+            raise InputError("reset() deletes every memory of every user: call reset(confirm=True) if you mean it")
+        return self.store.run("reset", write=True)[0]["deleted"]
+
+
+def _valid_from(timestamp: datetime | None, messages: list[Message]) -> datetime:
+    if timestamp is not None:
+        return as_utc(timestamp)
+    stamps = [as_utc(m.timestamp) for m in messages if m.timestamp is not None]
+    return max(stamps) if stamps else utcnow()
+
+
+class AsyncGraphMemory:
+    """Async facade: each call runs the sync pipeline in a worker thread; adds run
+    concurrently, at most `max_concurrency` at a time (the driver is thread-safe)."""
+
+    def __init__(self, memory: GraphMemory, *, max_concurrency: int | None = None):
+        self.sync = memory
+        self._semaphore = asyncio.Semaphore(max_concurrency or memory.settings.max_concurrency)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> AsyncGraphMemory:
+        return cls(GraphMemory.from_env(**overrides))
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        async with self._semaphore:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def add(self, messages: MessagesInput, **kwargs: Any) -> AddResult:
+        return await self._call(self.sync.add, messages, **kwargs)
+
+    async def add_triplets(self, triplets: Sequence[dict[str, Any] | Triplet], **kwargs: Any) -> AddResult:
+        return await self._call(self.sync.add_triplets, triplets, **kwargs)
+
+    async def get_all(self, **kwargs: Any) -> list[Fact]:
+        return await self._call(self.sync.get_all, **kwargs)
+
+    async def get(self, fact_id: str) -> Fact | None:
+        return await self._call(self.sync.get, fact_id)
+
+    async def delete(self, fact_id: str) -> bool:
+        return await self._call(self.sync.delete, fact_id)
+
+    async def delete_all(self, **kwargs: Any) -> int:
+        return await self._call(self.sync.delete_all, **kwargs)
+
+    async def history(self, id_or_name: str, **kwargs: Any) -> list[Fact]:
+        return await self._call(self.sync.history, id_or_name, **kwargs)
+
+    async def search(self, query: str, **kwargs: Any) -> Any:
+        return await self._call(self.sync.search, query, **kwargs)
+
+    async def reset(self, *, confirm: bool = False) -> int:
+        return await self._call(self.sync.reset, confirm=confirm)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)

@@ -1,0 +1,336 @@
+"""Typed boundaries between the pipeline stages, and the public result types.
+
+The data flows top to bottom: Message -> (Entity, Triplet) -> NodeMatch -> ConflictSet
+-> Decision -> Fact. Every stage takes and returns these models, so a stage can be
+tested or swapped alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._errors import InputError
+
+# Entity type labels and relation names come from an LLM or a user: they are untrusted.
+# They are normalised into these shapes and only ever reach Neo4j as parameters.
+LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
+RELATION_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+MAX_NAME_CHARS = 20_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC so stored times always compare."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def normalize_name(name: str) -> str:
+    """Case, whitespace and punctuation folded: 'ALICE ', 'alice' and 'Alice.' are one name."""
+    folded = re.sub(r"[^\w]+", " ", name.casefold(), flags=re.UNICODE)
+    return " ".join(folded.split()) or name.strip().casefold()
+
+
+def normalize_label(label: str | None) -> str:
+    """Any LLM-made type becomes a PascalCase label matching LABEL_PATTERN, or 'Entity'."""
+    words = re.findall(r"[A-Za-z0-9]+", label or "")
+    candidate = "".join(w[:1].upper() + w[1:] for w in words)[:64]
+    if candidate and not candidate[0].isalpha():
+        candidate = "T" + candidate[:63]
+    return candidate if candidate and LABEL_PATTERN.match(candidate) else "Entity"
+
+
+def normalize_relation(relation: str) -> str:
+    """Any LLM-made relation becomes snake_case matching RELATION_PATTERN."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", relation or "")
+    words = re.findall(r"[a-z0-9]+", spaced.casefold())
+    candidate = "_".join(words)[:64].strip("_")
+    if candidate and not candidate[0].isalpha():
+        candidate = "r_" + candidate[:62]
+    return candidate if candidate and RELATION_PATTERN.match(candidate) else "related_to"
+
+
+class Scope(BaseModel):
+    """Who a memory belongs to. Every read and write filters on the ids that are set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Scope:
+        if not any((self.user_id, self.agent_id, self.run_id)):
+            raise InputError("a scope needs at least one of user_id, agent_id or run_id (e.g. user_id='alice')")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Canonical identity of the scope; entity ids are derived from it."""
+        return json.dumps([self.user_id, self.agent_id, self.run_id])
+
+    def params(self) -> dict[str, str | None]:
+        return {"user_id": self.user_id, "agent_id": self.agent_id, "run_id": self.run_id}
+
+
+class Message(BaseModel):
+    """One conversation turn. `id` is optional; give one to make re-ingest idempotent."""
+
+    role: str = "user"
+    content: str
+    name: str | None = None
+    timestamp: datetime | None = None
+    id: str | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, role: str) -> str:
+        if role not in {"user", "assistant", "system", "tool", "developer"}:
+            raise InputError(
+                f"unknown message role {role!r}: use one of user, assistant, system, tool, developer"
+            )
+        return role
+
+    @field_validator("content")
+    @classmethod
+    def _not_empty(cls, content: str) -> str:
+        if not content or not content.strip():
+            raise InputError("message content is empty: give the text of the turn")
+        return content
+
+    @property
+    def speaker(self) -> str:
+        return self.name or self.role
+
+
+class Entity(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    type: str = "Entity"
+
+    @field_validator("type")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return normalize_label(value)
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise InputError("entity name is blank")
+        return stripped
+
+
+class Triplet(BaseModel):
+    """A labelled edge proposed by extraction or given to add_triplets."""
+
+    source: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    source_type: str = "Entity"
+    relation: str
+    target: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    target_type: str = "Entity"
+    fact: str | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("source_type", "target_type")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return normalize_label(value)
+
+    @field_validator("relation")
+    @classmethod
+    def _relation(cls, value: str) -> str:
+        return normalize_relation(value)
+
+    @field_validator("source", "target")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise InputError("triplet source and target must not be blank")
+        return stripped
+
+    @property
+    def sentence(self) -> str:
+        return self.fact or f"{self.source} {self.relation.replace('_', ' ')} {self.target}"
+
+
+class EntityExtraction(BaseModel):
+    entities: list[Entity] = Field(default_factory=list)
+
+
+class RelationExtraction(BaseModel):
+    triplets: list[Triplet] = Field(default_factory=list)
+
+
+class GraphExtraction(BaseModel):
+    """Single-pass output: entities and triplets from one LLM call."""
+
+    entities: list[Entity] = Field(default_factory=list)
+    triplets: list[Triplet] = Field(default_factory=list)
+
+
+class ExtractionInput(BaseModel):
+    """What the extractor reads: the new turns, plus earlier turns for reference only."""
+
+    messages: list[Message]
+    context: list[Message] = Field(default_factory=list)
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(dict.fromkeys(m.speaker for m in self.messages))
+
+
+class NodeMatch(BaseModel):
+    """Where an extracted entity lands: an existing node (matched) or a new one."""
+
+    name: str
+    type: str
+    normalized: str
+    node_id: str
+    matched: bool
+    matched_name: str | None = None
+    score: float | None = None
+
+
+class Fact(BaseModel):
+    """A stored relation between two entities, with its validity interval and provenance."""
+
+    id: str
+    source: str
+    source_type: str
+    relation: str
+    target: str
+    target_type: str
+    fact: str
+    valid_from: datetime
+    valid_to: datetime | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    invalidated_by: str | None = None
+    mentions: int = 1
+    confidence: float = 1.0
+    source_id: str | None = None
+    target_id: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    message_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.valid_to is None
+
+    def triplet(self) -> str:
+        return f"{self.source} -[{self.relation}]-> {self.target}"
+
+
+class ConflictCandidate(BaseModel):
+    fact: Fact
+    reason: Literal["same_relation", "similar_relation", "same_pair", "similar_fact"]
+    similarity: float | None = None
+
+
+class ConflictSet(BaseModel):
+    """For one new triplet (by index): its exact stored twin, if any, and facts it may contradict."""
+
+    index: int
+    triplet: Triplet
+    source_id: str
+    target_id: str
+    duplicate: Fact | None = None
+    candidates: list[ConflictCandidate] = Field(default_factory=list)
+
+
+Action = Literal["add", "update", "invalidate", "noop"]
+
+
+class ResolutionItem(BaseModel):
+    index: int
+    new: Triplet
+    candidates: list[Fact]
+
+
+class ResolutionRequest(BaseModel):
+    items: list[ResolutionItem]
+
+
+class ResolutionDecision(BaseModel):
+    """The resolver's verdict for one new triplet.
+
+    add: store it as a new fact. invalidate: store it and close the facts in existing_ids.
+    update: rewrite the fact in existing_ids[0] with the new triplet. noop: it adds nothing;
+    the facts in existing_ids are mentioned again.
+    """
+
+    index: int
+    action: Action
+    existing_ids: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class ResolutionResult(BaseModel):
+    decisions: list[ResolutionDecision] = Field(default_factory=list)
+
+
+class LLMCall(BaseModel):
+    operation: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    cached: bool = False
+
+
+class Usage(BaseModel):
+    """Cost of one operation: LLM calls and tokens, Neo4j round trips, seconds per stage."""
+
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    llm_seconds: float = 0.0
+    neo4j_round_trips: int = 0
+    stages: dict[str, float] = Field(default_factory=dict)
+    calls: list[LLMCall] = Field(default_factory=list)
+
+    def record(self, call: LLMCall) -> None:
+        self.calls.append(call)
+        if not call.cached:
+            self.llm_calls += 1
+            self.prompt_tokens += call.prompt_tokens
+            self.completion_tokens += call.completion_tokens
+            self.llm_seconds += call.seconds
+
+    def merge(self, other: Usage) -> None:
+        for call in other.calls:
+            self.record(call)
+        self.seconds += other.seconds
+        self.neo4j_round_trips += other.neo4j_round_trips
+        for stage, seconds in other.stages.items():
+            self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+class AddResult(BaseModel):
+    added: list[Fact] = Field(default_factory=list)
+    updated: list[Fact] = Field(default_factory=list)
+    invalidated: list[Fact] = Field(default_factory=list)
+    noop: list[Fact] = Field(default_factory=list)
+    skipped_messages: int = 0
+    usage: Usage = Field(default_factory=Usage)
+
+
+class HistoryEntry(BaseModel):
+    """One event in the life of a fact: when it became valid, was restated, or was closed."""
+
+    fact: Fact
+    event: Literal["valid", "invalidated"]
+    at: datetime

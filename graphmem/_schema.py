@@ -1,0 +1,104 @@
+"""Applies cypher/schema.cypher idempotently and checks it fits the configured embedder."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel
+
+from . import _cypher
+from ._errors import SchemaError
+from ._store import Store
+
+#: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
+SCHEMA_VERSION = 1
+VECTOR_INDEXES = ("entity_embedding", "fact_embedding")
+FULLTEXT_INDEXES = ("entity_name", "fact_text")
+
+
+class SchemaStatus(BaseModel):
+    version: int | None
+    dim: int | None
+    model: str | None
+    indexes: dict[str, str]  # name -> state
+    index_dims: dict[str, int]
+
+    @property
+    def ready(self) -> bool:
+        wanted = VECTOR_INDEXES + FULLTEXT_INDEXES
+        return self.version is not None and all(self.indexes.get(n) == "ONLINE" for n in wanted)
+
+
+def read_status(store: Store) -> SchemaStatus:
+    record = store.run("schema_read")[0]
+    rows = store.run("schema_indexes", {"names": list(VECTOR_INDEXES + FULLTEXT_INDEXES)})
+    return SchemaStatus(
+        version=record["version"],
+        dim=record["dim"],
+        model=record["model"],
+        indexes={r["name"]: r["state"] for r in rows},
+        index_dims={r["name"]: int(r["dim"]) for r in rows if r["dim"] is not None},
+    )
+
+
+def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
+    for name, stored in status.index_dims.items():
+        if stored != dim:
+            raise SchemaError(
+                f"vector index {name} holds {stored}-dimensional vectors but the configured embedder "
+                f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER/GRAPHMEM_EMBEDDING_DIM back to the embedder "
+                f"the data was built with ({status.model or 'unknown'}), or use another NEO4J_DATABASE"
+            )
+
+
+def check_model(store: Store, status: SchemaStatus, model: str) -> None:
+    """Vectors of two models do not compare even at one dimension: refuse to mix them."""
+    if status.model and status.model != model and store.run("count_data")[0]["entities"]:
+        raise SchemaError(
+            f"the stored memory was embedded with {status.model} but the configured embedder is {model}: "
+            f"configure {status.model} again, or `graphmem reset` this database first"
+        )
+
+
+def apply_schema(store: Store, *, dim: int, model: str, timeout: float = 120.0) -> SchemaStatus:
+    """Create what is missing, wait for every index to be online, record the version.
+
+    Running it again changes nothing. A vector index built for another dimension is an
+    error, never silently reused.
+    """
+    status = read_status(store)
+    check_dimensions(status, dim, model)
+    check_model(store, status, model)
+    for statement in _cypher.statements("schema"):
+        store.run_text(statement, {"dim": dim}, write=True)
+    _wait_online(store, timeout)
+    status = read_status(store)
+    if status.version != SCHEMA_VERSION or status.dim != dim or status.model != model:
+        store.run("schema_record", {"version": SCHEMA_VERSION, "dim": dim, "model": model}, write=True)
+        status = read_status(store)
+    return status
+
+
+def _wait_online(store: Store, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = read_status(store)
+        states = {n: status.indexes.get(n) for n in VECTOR_INDEXES + FULLTEXT_INDEXES}
+        if all(s == "ONLINE" for s in states.values()):
+            return
+        failed = [n for n, s in states.items() if s == "FAILED"]
+        if failed:
+            raise SchemaError(f"index {', '.join(failed)} FAILED to build: see the Neo4j log, drop it and rerun `graphmem init`")
+        if time.monotonic() > deadline:
+            raise SchemaError(f"indexes not online after {timeout:.0f} s: {states}")
+        time.sleep(0.2)
+
+
+def ensure_schema(store: Store, *, dim: int, model: str) -> SchemaStatus:
+    """Cheap check on start-up; applies the schema only when it is missing or outdated."""
+    status = read_status(store)
+    check_dimensions(status, dim, model)
+    check_model(store, status, model)
+    if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:
+        return status
+    return apply_schema(store, dim=dim, model=model)

@@ -1,0 +1,175 @@
+"""The only door to Neo4j.
+
+Every statement comes from cypher/*.cypher by name and every value is a parameter.
+Reads and writes go through the driver's managed transactions (`execute_query`,
+`execute_write`), which retry transient errors. Each call counts one round trip into
+the `Usage` it is given, so the cost of an add can be measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.time import DateTime as Neo4jDateTime
+
+from . import _cypher
+from ._errors import Neo4jUnavailable
+from ._models import Fact, Usage
+from ._settings import Settings
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, Neo4jDateTime):
+        return value.to_native()
+    return value
+
+
+def fact_from_record(data: dict[str, Any]) -> Fact:
+    """A Fact from the `f {.*, source: ..., target: ...}` projection used by the Cypher files."""
+    clean = {k: _native(v) for k, v in data.items() if v is not None}
+    clean["relation"] = clean.pop("predicate")
+    clean.setdefault("message_ids", [])
+    return Fact.model_validate(clean)
+
+
+class Store:
+    def __init__(self, driver: neo4j.Driver, *, database: str = "neo4j", uri: str = "", user: str = ""):
+        self._driver = driver
+        self.database = database
+        self.uri = uri
+        self.user = user
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Store:
+        driver = GraphDatabase.driver(
+            settings.bolt_uri,
+            auth=(settings.neo4j_user, settings.password()),
+            connection_timeout=10,
+            max_transaction_retry_time=15,
+            # warnings such as "property key does not exist" are normal on an empty graph
+            notifications_min_severity="OFF",
+        )
+        store = cls(driver, database=settings.neo4j_database, uri=settings.bolt_uri, user=settings.neo4j_user)
+        store.verify()
+        return store
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def verify(self) -> None:
+        with self._errors():
+            self._driver.verify_connectivity()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turns driver errors about reaching the server into one clear Neo4jUnavailable."""
+        try:
+            yield
+        except AuthError:
+            raise Neo4jUnavailable(
+                f"Neo4j at {self.uri} rejected the credentials of user {self.user!r}: "
+                "fix NEO4J_USER / NEO4J_PASSWORD (the managed server keeps its password in ~/.cache/graphmem/neo4j/password)"
+            ) from None
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise Neo4jUnavailable(
+                f"cannot reach Neo4j at {self.uri} ({exc.__class__.__name__}: {exc}): "
+                "start it with `graphmem neo4j start`, or fix NEO4J_URI"
+            ) from None
+        except ClientError as exc:
+            if exc.code and exc.code.endswith("DatabaseNotFound"):
+                raise Neo4jUnavailable(
+                    f"Neo4j at {self.uri} has no database {self.database!r}: fix NEO4J_DATABASE"
+                ) from None
+            raise
+
+    # -- generic access -------------------------------------------------------------
+    def run(
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        usage: Usage | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run the named statement in its own managed transaction; return records as dicts."""
+        return self.run_text(_cypher.load(name), params, write=write, usage=usage)
+
+    def run_text(
+        self,
+        query: str,
+        params: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        usage: Usage | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run a statement text. Only for statements from cypher/ and the user's own `graphmem cypher`."""
+        with self._errors():
+            records, _, _ = self._driver.execute_query(
+                query,
+                params or {},
+                database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return [record.data() for record in records]
+
+    def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+        """A user's ad-hoc query in a READ access-mode transaction: the server refuses writes."""
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]]]:
+            result = tx.run(query, params or {})
+            return list(result.keys()), [r.data() for r in result]
+
+        with self._errors(), self._driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def write_transaction(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        usage: Usage | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run one named write statement in one managed transaction.
+
+        `before_commit` runs after the statement and before the commit; if it raises,
+        the transaction rolls back (it exists to prove that nothing partial is committed).
+        """
+        query = _cypher.load(name)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            rows = [r.data() for r in tx.run(query, params)]
+            if before_commit is not None:
+                before_commit()
+            return rows
+
+        with self._errors(), self._driver.session(database=self.database) as session:
+            rows = session.execute_write(work)
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return rows
+
+    # -- facts ------------------------------------------------------------------------
+    def facts(self, name: str, params: dict[str, Any], *, usage: Usage | None = None) -> list[Fact]:
+        return [fact_from_record(row["fact"]) for row in self.run(name, params, usage=usage) if row.get("fact")]
+
+    def server_info(self) -> dict[str, Any]:
+        with self._errors():
+            info = self._driver.get_server_info()
+        rows = self.run_text("CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS version, edition")
+        return {"address": str(info.address), "agent": info.agent, **(rows[0] if rows else {})}
+
+
+def is_constraint_violation(exc: Exception) -> bool:
+    return isinstance(exc, Neo4jError) and bool(exc.code) and "ConstraintValidationFailed" in exc.code
+
+
+def to_datetime(value: Any) -> datetime | None:
+    return _native(value)

@@ -1,0 +1,399 @@
+"""Extraction and resolution over any OpenAI-compatible chat-completions endpoint.
+
+Works with OpenAI, Azure (via base_url), Ollama, vLLM, llama.cpp and similar servers.
+Answers are constrained with `json_schema` structured output where the server supports it,
+validated with pydantic, re-asked once when invalid, and optionally cached on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import openai
+from pydantic import BaseModel, ValidationError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from .._errors import ConfigError, LLMError
+from .._models import (
+    Entity,
+    EntityExtraction,
+    ExtractionInput,
+    GraphExtraction,
+    LLMCall,
+    RelationExtraction,
+    ResolutionDecision,
+    ResolutionRequest,
+    ResolutionResult,
+    Usage,
+)
+from . import _prompts
+from .base import LLM
+
+if TYPE_CHECKING:
+    from .._settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+# Keywords strict structured output rejects. Pydantic validates them after parsing anyway.
+_UNSUPPORTED_KEYWORDS = {
+    "default", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems",
+}
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema rewritten for `strict: true`.
+
+    Strict mode wants every property listed in `required`, `additionalProperties: false`
+    on every object, and no validation keywords it does not know.
+    """
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("properties", "$defs"):  # maps of names: a field may be called "default"
+                out[key] = {name: fix(sub) for name, sub in value.items()}
+            elif key not in _UNSUPPORTED_KEYWORDS:
+                out[key] = fix(value)
+        if "properties" in out:
+            out["required"] = list(out["properties"])
+            out["additionalProperties"] = False
+        return out
+
+    return fix(schema)
+
+
+def clean_decisions(request: ResolutionRequest, result: ResolutionResult) -> ResolutionResult:
+    """Exactly one applicable decision per request item, in request order.
+
+    Models sometimes skip an index, repeat one, or cite ids that belong to another item.
+    Ids not among the item's candidates are dropped; a non-add decision left without ids
+    cannot be applied and becomes add; a missing decision becomes add.
+    """
+    allowed = {item.index: [f.id for f in item.candidates] for item in request.items}
+    chosen: dict[int, ResolutionDecision] = {}
+    for decision in result.decisions:
+        if decision.index not in allowed or decision.index in chosen:
+            continue
+        ids = [i for i in dict.fromkeys(decision.existing_ids) if i in allowed[decision.index]]
+        action = decision.action if ids else "add"
+        chosen[decision.index] = decision.model_copy(
+            update={"action": action, "existing_ids": [] if action == "add" else ids}
+        )
+    return ResolutionResult(
+        decisions=[
+            chosen.get(item.index)
+            or ResolutionDecision(index=item.index, action="add", reason="the model gave no decision")
+            for item in request.items
+        ]
+    )
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, openai.RateLimitError):
+        # An exhausted quota is also a 429, but waiting will not fix it.
+        return exc.code != "insufficient_quota"
+    if isinstance(exc, (openai.APIConnectionError, openai.InternalServerError)):  # timeouts included
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+class OpenAILLM(LLM):
+    """`LLM` backed by a chat-completions endpoint.
+
+    `backoff` is the first retry wait in seconds (doubling up to `backoff_max`); tests set
+    it tiny. The openai client's own retries are disabled so tenacity is the only retry layer.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        cache_dir: str | Path | None = None,
+        client: openai.OpenAI | None = None,
+        backoff: float = 1.0,
+        backoff_max: float = 30.0,
+    ) -> None:
+        if not model or not model.strip():
+            raise ConfigError("no LLM model name: set GRAPHMEM_LLM_MODEL (e.g. gpt-4o-mini)")
+        if max_retries < 0:
+            raise ConfigError(f"max_retries must be >= 0 (got {max_retries}): set GRAPHMEM_LLM_MAX_RETRIES")
+        self.model = model
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+        self._secret = api_key  # only used to scrub error messages
+        if client is None:
+            client = _make_client(api_key, base_url, timeout)
+        self._client = client.with_options(max_retries=0)
+        self._wait = wait_exponential(multiplier=backoff, max=backoff_max)
+        # Flipped off after a server rejects json_schema but accepts json_object.
+        self._json_schema = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAILLM:
+        if not settings.openai_api_key and not settings.openai_base_url:
+            raise ConfigError(
+                "the openai LLM provider needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a local "
+                "OpenAI-compatible server such as Ollama); set one, or set GRAPHMEM_LLM_PROVIDER=offline"
+            )
+        return cls(
+            settings.llm_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            cache_dir=settings.llm_cache_dir,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAILLM(model={self.model!r}, base_url={self.base_url!r})"
+
+    # --- the four tasks -------------------------------------------------------------------
+
+    def extract_entities(self, source: ExtractionInput, usage: Usage) -> EntityExtraction:
+        if not source.messages:
+            return EntityExtraction()
+        return self._ask("extract_entities", _prompts.entity_prompt(source), EntityExtraction, usage)
+
+    def extract_relations(
+        self, source: ExtractionInput, entities: list[Entity], usage: Usage
+    ) -> RelationExtraction:
+        if not source.messages:
+            return RelationExtraction()
+        prompt = _prompts.relation_prompt(source, entities)
+        return self._ask("extract_relations", prompt, RelationExtraction, usage)
+
+    def extract_graph(self, source: ExtractionInput, usage: Usage) -> GraphExtraction:
+        if not source.messages:
+            return GraphExtraction()
+        return self._ask("extract_graph", _prompts.graph_prompt(source), GraphExtraction, usage)
+
+    def resolve(self, request: ResolutionRequest, usage: Usage) -> ResolutionResult:
+        if not request.items:
+            return ResolutionResult()
+        result = self._ask("resolve", _prompts.resolution_prompt(request), ResolutionResult, usage)
+        return clean_decisions(request, result)
+
+    # --- one structured question ----------------------------------------------------------
+
+    def _ask(self, operation: str, prompt: _prompts.Prompt, model: type[T], usage: Usage) -> T:
+        schema_name = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+        schema = strict_schema(model.model_json_schema())
+        messages = prompt.messages()
+        key = self._cache_key(messages, schema_name, schema)
+        cached = self._cache_read(key, model)
+        if cached is not None:
+            usage.record(LLMCall(operation=operation, model=self.model, cached=True))
+            return cached
+
+        content = self._complete(operation, messages, schema_name, schema, usage)
+        try:
+            result = _parse(model, content)
+        except ValidationError as first:
+            # One re-ask with the bad answer and the exact error: usually fixes a missing
+            # field or stray prose. More rounds rarely help and cost tokens.
+            retry = [
+                *messages,
+                {"role": "assistant", "content": content},
+                {
+                    "role": "user",
+                    "content": "That answer does not fit the required JSON schema:\n"
+                    f"{_short(str(first))}\nReply again with only the corrected JSON object.",
+                },
+            ]
+            content = self._complete(operation, retry, schema_name, schema, usage)
+            try:
+                result = _parse(model, content)
+            except ValidationError as second:
+                raise LLMError(
+                    f"{operation}: model {self.model!r} at {self.base_url} returned output that does not fit "
+                    f"the {schema_name} schema twice (asked once more after the first bad answer). "
+                    f"Last error: {_short(str(second))}. Use a model that supports structured output "
+                    "(JSON schema), or set GRAPHMEM_LLM_PROVIDER=offline"
+                ) from None
+        self._cache_write(key, operation, content)
+        return result
+
+    def _complete(
+        self,
+        operation: str,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+        usage: Usage,
+    ) -> str:
+        """One model answer (with retries); records its LLMCall."""
+        started = time.perf_counter()
+        if self._json_schema:
+            try:
+                response = self._create(operation, messages, _json_schema_format(schema_name, schema))
+            except openai.BadRequestError as rejected:
+                # Many local servers reject json_schema; fall back to plain JSON mode with the
+                # schema spelled out in the prompt, and remember if that works.
+                try:
+                    response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
+                except openai.BadRequestError:
+                    raise self._error(operation, rejected) from None
+                self._json_schema = False
+                log.info("%s rejected json_schema output; using json_object mode", self.base_url)
+        else:
+            response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
+
+        tokens = response.usage
+        usage.record(
+            LLMCall(
+                operation=operation,
+                model=self.model,
+                prompt_tokens=tokens.prompt_tokens if tokens else 0,
+                completion_tokens=tokens.completion_tokens if tokens else 0,
+                seconds=time.perf_counter() - started,
+            )
+        )
+        choice = response.choices[0].message if response.choices else None
+        return (choice.content or "") if choice else ""
+
+    def _create(self, operation: str, messages: list[dict[str, str]], response_format: dict[str, Any]) -> Any:
+        """chat.completions.create with tenacity retries; 400s are returned to the caller as is."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        )
+        try:
+            return retrying(
+                self._client.chat.completions.create,
+                model=self.model,
+                messages=messages,
+                response_format=response_format,
+            )
+        except openai.BadRequestError:
+            raise
+        except openai.OpenAIError as exc:
+            raise self._error(operation, exc) from None
+
+    def _error(self, operation: str, exc: openai.OpenAIError) -> LLMError:
+        where = f"{operation}: model {self.model!r} at {self.base_url}"
+        attempts = f"after {self.max_retries + 1} attempt(s)"
+        detail = getattr(exc, "message", None) or str(exc)
+        if self._secret:
+            detail = detail.replace(self._secret, "***")
+        detail = _short(detail, 300)
+        if isinstance(exc, openai.APITimeoutError):
+            text = f"timed out ({self.timeout:g}s per request) {attempts}; raise GRAPHMEM_LLM_TIMEOUT or use a faster model"
+        elif isinstance(exc, openai.APIConnectionError):
+            text = f"could not be reached {attempts} ({detail}); check OPENAI_BASE_URL and that the server is running"
+        elif isinstance(exc, openai.RateLimitError):
+            text = (
+                f"kept rate-limiting (HTTP 429) {attempts}: {detail}; check your quota, lower "
+                "GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_MAX_RETRIES"
+            )
+        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            text = f"rejected the credentials (HTTP {exc.status_code}): {detail}; check OPENAI_API_KEY"
+        elif isinstance(exc, openai.NotFoundError):
+            text = (
+                f"was not found (HTTP 404): {detail}; check GRAPHMEM_LLM_MODEL and OPENAI_BASE_URL "
+                "(it usually ends in /v1)"
+            )
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            text = (
+                f"failed with a server error (HTTP {exc.status_code}) {attempts}: {detail}; the endpoint is "
+                "down or overloaded, try again later or check OPENAI_BASE_URL/OPENAI_API_KEY"
+            )
+        elif isinstance(exc, openai.APIStatusError):
+            text = f"refused the request (HTTP {exc.status_code}): {detail}; check OPENAI_BASE_URL/OPENAI_API_KEY"
+        else:
+            text = f"failed: {detail}; check OPENAI_BASE_URL/OPENAI_API_KEY"
+        return LLMError(f"{where} {text}")
+
+    # --- on-disk cache --------------------------------------------------------------------
+
+    def _cache_key(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> str:
+        payload = json.dumps([self.model, messages, schema_name, schema], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def _cache_read(self, key: str, model: type[T]) -> T | None:
+        if self.cache_dir is None:
+            return None
+        path = self.cache_dir / f"{key}.json"
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            return _parse(model, entry["content"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            # A corrupt or outdated entry is a miss; the fresh answer overwrites it.
+            log.warning("ignoring unreadable LLM cache entry %s", path)
+            return None
+
+    def _cache_write(self, key: str, operation: str, content: str) -> None:
+        if self.cache_dir is None:
+            return
+        path = self.cache_dir / f"{key}.json"
+        entry = {"model": self.model, "operation": operation, "content": content}
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            # Write then rename, so a concurrent reader never sees half a file.
+            tmp = path.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not write LLM cache entry %s (%s); check GRAPHMEM_LLM_CACHE", path, exc)
+
+
+def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> openai.OpenAI:
+    if api_key is None and base_url:
+        api_key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) ignore the key but the client wants one
+    try:
+        return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+    except openai.OpenAIError as exc:
+        raise ConfigError(
+            f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server"
+        ) from None
+
+
+def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+def _with_schema(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
+    """json_object mode cannot carry a schema, so the system prompt states it."""
+    note = "\n\nReply with one JSON object only, matching this JSON schema:\n" + json.dumps(schema)
+    first, *rest = messages
+    return [{**first, "content": first["content"] + note}, *rest]
+
+
+def _parse(model: type[T], content: str) -> T:
+    # Some local models wrap JSON in a markdown fence even in JSON mode.
+    fenced = _FENCE.match(content)
+    return model.model_validate_json(fenced.group(1) if fenced else content)
+
+
+def _short(text: str, limit: int = 1500) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."

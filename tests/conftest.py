@@ -1,0 +1,102 @@
+"""A real Neo4j for the test run, in this order of preference:
+
+1. the server named by NEO4J_URI (with NEO4J_USER / NEO4J_PASSWORD);
+2. testcontainers' Neo4j 5.26 when a Docker engine answers;
+3. the managed local Neo4j, started for the run in its own home and ports
+   (GRAPHMEM_TEST_HOME, default ~/.cache/graphmem/test-server; Bolt 7688, HTTP 7475),
+   so a developer's own memory is never touched.
+
+Tests write into scopes with random ids and delete them afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphmem import GraphMemory, Scope, Settings, load_settings
+from graphmem._settings import default_home
+from graphmem._store import Store
+from graphmem.embed.base import Embedder
+from graphmem.llm import LLM, OfflineLLM
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield load_settings()
+        return
+    if _docker_answers():
+        from testcontainers.neo4j import Neo4jContainer
+
+        with Neo4jContainer("neo4j:5.26-community", password="graphmem-test-pw") as container:
+            yield load_settings(
+                neo4j_uri=container.get_connection_url(), neo4j_user="neo4j", neo4j_password="graphmem-test-pw"
+            )
+        return
+    from graphmem import _server
+
+    home = Path(os.environ.get("GRAPHMEM_TEST_HOME", default_home() / "test-server"))
+    settings = load_settings(home=home, bolt_port=7688, http_port=7475, neo4j_uri=None)
+    _server.ensure_running(settings)
+    yield settings
+
+
+@pytest.fixture(scope="session")
+def store(neo4j_settings: Settings) -> Iterator[Store]:
+    store = Store.connect(neo4j_settings)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def scope_ids(store: Store) -> Iterator[list[str]]:
+    """Fresh user ids for a test; everything written under them is deleted afterwards."""
+    ids: list[str] = []
+    yield ids
+    for user_id in ids:
+        store.run("delete_scope", Scope(user_id=user_id).params(), write=True)
+
+
+@pytest.fixture
+def new_user(scope_ids: list[str]):
+    def make(prefix: str = "u") -> str:
+        user_id = f"test-{prefix}-{uuid.uuid4().hex[:10]}"
+        scope_ids.append(user_id)
+        return user_id
+
+    return make
+
+
+@pytest.fixture
+def make_memory(store: Store, embedder: Embedder, neo4j_settings: Settings):
+    def make(llm: LLM | None = None, **kwargs) -> GraphMemory:
+        return GraphMemory(store, llm=llm or OfflineLLM(), embedder=embedder, settings=neo4j_settings, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def memory(make_memory) -> GraphMemory:
+    return make_memory()
