@@ -37,7 +37,7 @@ from ._resolve import UpdateResolver
 from ._retrieve import Mode, Retriever, SearchResults
 from ._schema import ensure_schema
 from ._settings import Settings, load_settings
-from ._store import Store
+from ._store import Store, is_constraint_violation
 from ._write import AddPlan, StoredMessage, apply_plan
 from .embed import Embedder, make_embedder
 from .llm import LLM, make_llm
@@ -197,6 +197,7 @@ class GraphMemory:
         valid_from: datetime,
         metadata: dict[str, Any] | None,
         before_commit: Callable[[], None] | None = None,
+        retried: bool = False,
     ) -> AddResult:
         ends = {normalize_name(t.source) for t in triplets} | {normalize_name(t.target) for t in triplets}
         entities = [e for e in entities if normalize_name(e.name) in ends]
@@ -221,7 +222,17 @@ class GraphMemory:
             conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
         )
         with self._stage(usage, "write"):
-            result = apply_plan(self.store, plan, usage, before_commit=before_commit)
+            try:
+                result = apply_plan(self.store, plan, usage, before_commit=before_commit)
+            except Exception as exc:
+                # A concurrent add wrote the same entity or fact first: match again against
+                # what it committed (the retry sees it as existing), once.
+                if retried or not is_constraint_violation(exc):
+                    raise
+                return self._merge(
+                    scope, entities, triplets, usage, messages=messages, valid_from=valid_from,
+                    metadata=metadata, before_commit=before_commit, retried=True,
+                )
         result.usage = usage
         return result
 

@@ -7,7 +7,7 @@ default ~/.cache/graphmem):
     neo4j/<version>/lib/                 the server's jars (~214 jars, ~137 MB)
     neo4j/password                       the `neo4j` user's password, mode 0600
     neo4j/server/conf/neo4j.conf         rewritten from Settings on every start
-    neo4j/server/data/                   databases; data/dbms/auth.ini holds the users
+    neo4j/server/data/                   the databases (users live in the system database)
     neo4j/server/logs/console.log        JVM stdout/stderr of the current run
     neo4j/server/logs/neo4j.log          Neo4j's own log (debug.log has the details)
     neo4j/server/run/graphmem-neo4j.pid  pid of the running server
@@ -66,7 +66,10 @@ log = logging.getLogger(__name__)
 LIB_ENV = "GRAPHMEM_NEO4J_LIB"
 BROWSER_VERSION = "5.24.0"  # Neo4j Browser is released separately from the server
 MIN_JAVA = 17
-INSTALL_HINT = "e.g. `sudo apt-get install maven openjdk-17-jre-headless` (Debian/Ubuntu) or `brew install maven openjdk@17` (macOS)"
+INSTALL_HINT = (
+    "e.g. `sudo apt-get install maven openjdk-17-jre-headless` (Debian/Ubuntu) "
+    "or `brew install maven openjdk@17` (macOS)"
+)
 PID_FILE_NAME = "graphmem-neo4j.pid"
 MAVEN_TIMEOUT = 30 * 60
 LOG_TAIL_LINES = 20
@@ -236,7 +239,9 @@ def _java() -> str:
     candidate = Path(java_home) / "bin" / "java" if java_home else None
     java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
     if java is None:
-        raise ServerError(f"Java {MIN_JAVA}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}")
+        raise ServerError(
+            f"Java {MIN_JAVA}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}"
+        )
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -282,6 +287,17 @@ def _make_private_dir(path: Path) -> None:
     path.chmod(0o700)
 
 
+def _maven_problem(output: str) -> str:
+    """Maven's own error lines, without colour codes and its generic 'how to get help' footer."""
+    lines = []
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines():
+        if "To see the full stack trace" in line:
+            break
+        if line.strip() and line.strip() != "[ERROR]":
+            lines.append(line.rstrip())
+    return "\n".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
+
+
 def install(settings: Settings, *, progress: Callable[[str], None] | None = None) -> Path:
     """Return the folder of Neo4j jars, downloading them with Maven the first time (~60 s, 137 MB)."""
     _check_settings(settings)
@@ -300,7 +316,9 @@ def install(settings: Settings, *, progress: Callable[[str], None] | None = None
         _java()  # Maven needs it too; fail with the clearer message first
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise ServerError(f"Maven (`mvn`) is needed once to download Neo4j {version}: install it, {INSTALL_HINT}")
+            raise ServerError(
+                f"Maven (`mvn`) is needed once to download Neo4j {version}: install it, {INSTALL_HINT}"
+            )
         target_parent.mkdir(parents=True, exist_ok=True)
         # Leftovers of a killed download; safe to remove since we hold the install lock.
         for stale in target_parent.glob(".install-*"):
@@ -312,7 +330,10 @@ def install(settings: Settings, *, progress: Callable[[str], None] | None = None
             (work / "pom.xml").write_text(_POM.format(version=version, browser=BROWSER_VERSION))
             say(f"Downloading Neo4j {version} from Maven Central into {target} (about 137 MB, a minute or so)...")
             started = time.monotonic()
-            cmd = [mvn, "-q", "-B", "dependency:copy-dependencies", "-DoutputDirectory=lib", "-DincludeScope=runtime"]
+            cmd = [
+                mvn, "-q", "-B", "-Dstyle.color=never",
+                "dependency:copy-dependencies", "-DoutputDirectory=lib", "-DincludeScope=runtime",
+            ]  # fmt: skip
             try:
                 done = subprocess.run(
                     cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=MAVEN_TIMEOUT
@@ -323,11 +344,11 @@ def install(settings: Settings, *, progress: Callable[[str], None] | None = None
                     "check the network or the proxy/mirror in ~/.m2/settings.xml, then retry"
                 ) from None
             if done.returncode != 0:
-                output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-LOG_TAIL_LINES:])
+                output = _maven_problem(done.stdout + done.stderr)
                 raise ServerError(
-                    f"Maven could not download Neo4j {version} (exit {done.returncode}): check the network access to "
-                    f"Maven Central (or the mirror/proxy in ~/.m2/settings.xml) and that GRAPHMEM_NEO4J_VERSION exists, "
-                    f"then retry. Maven said:\n{output}"
+                    f"Maven could not download Neo4j {version} (exit {done.returncode}): check the network access "
+                    "to Maven Central (or the mirror/proxy in ~/.m2/settings.xml) and that GRAPHMEM_NEO4J_VERSION "
+                    f"names a real release, then retry. Maven said:\n{output}"
                 )
             if not _lib_complete(work / "lib", version):
                 raise ServerError(
@@ -480,15 +501,25 @@ def _neo4j_env(paths: _Paths) -> dict[str, str]:
     return {**os.environ, "NEO4J_HOME": str(paths.server), "NEO4J_CONF": str(paths.conf)}
 
 
+def _reset_hint(paths: _Paths) -> str:
+    # After the first start the users live in the system database, so auth.ini no longer matters.
+    return (
+        f"or, to start over with a new password, stop the server and delete {paths.data} "
+        "(this deletes all stored data)"
+    )
+
+
 def _ensure_password(settings: Settings, paths: _Paths, java: str, lib: Path) -> None:
     """Before the first start, give the `neo4j` user a random password kept in settings.password_file."""
     password_file = settings.password_file.absolute()
-    if paths.auth_ini.exists():
+    if (paths.data / "databases" / "system").exists():  # started before: the password is set for good
         if not password_file.is_file():
             raise ServerError(
                 f"the managed Neo4j in {paths.server} already has a password but {password_file} is missing: "
-                f"restore that file, or delete {paths.auth_ini} to set a new password (the data is kept)"
+                f"restore that file, {_reset_hint(paths)}"
             )
+        return
+    if paths.auth_ini.exists() and password_file.is_file():  # set by an earlier attempt that did not launch
         return
     password = _new_password()
     # The file first: if setting the password fails, the next start simply tries again.
@@ -569,8 +600,7 @@ def _wait_for_bolt(settings: Settings, paths: _Paths, pid: int, wait_seconds: fl
                 except AuthError:
                     raise ServerError(
                         f"the managed Neo4j rejected the password in {settings.password_file} "
-                        f"(user {settings.neo4j_user!r}): restore the right password file, or stop the server and "
-                        f"delete {paths.auth_ini} to set a new one (the data is kept)"
+                        f"(user {settings.neo4j_user!r}): restore the right password file, {_reset_hint(paths)}"
                     ) from None
                 except (DriverError, Neo4jError, OSError) as exc:
                     last_problem = f"{type(exc).__name__}: {exc}"

@@ -3,8 +3,8 @@ and applies them in one transaction (one round trip). Returns the facts as writt
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -54,6 +54,13 @@ def _checked_label(label: str) -> str:
     return label
 
 
+def fact_id(scope: Scope, source_id: str, relation: str, target_id: str, valid_from: datetime) -> str:
+    """Deterministic: the same fact said at the same time in the same scope gets the same id,
+    so re-ingesting yields the same graph and racing adds collide on the constraint."""
+    key = f"{scope.key}\x1f{source_id}\x1f{relation}\x1f{target_id}\x1f{valid_from.isoformat()}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def apply_plan(
     store: Store, plan: AddPlan, usage: Usage, *, before_commit: Callable[[], None] | None = None
 ) -> AddResult:
@@ -77,7 +84,8 @@ def apply_plan(
         source, target = plan.matches[normalize_name(t.source)], plan.matches[normalize_name(t.target)]
         used_nodes[source.node_id], used_nodes[target.node_id] = source, target
         fact = Fact(
-            id=uuid.uuid4().hex, source=node_name(source), source_type=source.type, relation=t.relation,
+            id=fact_id(plan.scope, source.node_id, t.relation, target.node_id, plan.valid_from),
+            source=node_name(source), source_type=source.type, relation=t.relation,
             target=node_name(target), target_type=target.type, fact=t.sentence, valid_from=plan.valid_from,
             created_at=plan.now, updated_at=plan.now, confidence=t.confidence, source_id=source.node_id,
             target_id=target.node_id, message_ids=message_ids, **plan.scope.params(),

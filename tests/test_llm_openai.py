@@ -179,6 +179,13 @@ def test_connection_error_names_the_endpoint() -> None:
     assert len(endpoint.requests) == 2
 
 
+def test_timeout_is_retried_then_reported() -> None:
+    endpoint = FakeEndpoint(httpx.ReadTimeout("read timed out"))
+    with pytest.raises(LLMError, match=r"timed out \(5s per request\) after 2 attempt.*GRAPHMEM_LLM_TIMEOUT"):
+        endpoint.llm(max_retries=1, timeout=5).extract_entities(SOURCE, Usage())
+    assert len(endpoint.requests) == 2
+
+
 def test_cache_hit_makes_no_request(tmp_path) -> None:
     endpoint = FakeEndpoint({"entities": [{"name": "Alice", "type": "Person"}]})
     usage = Usage()
@@ -211,6 +218,18 @@ def test_json_schema_rejected_falls_back_to_json_object() -> None:
     assert formats == ["json_schema", "json_object", "json_object"]  # remembered after the first fallback
     assert '"additionalProperties": false' in endpoint.requests[1]["messages"][0]["content"]
     assert usage.llm_calls == 2
+
+
+def test_bad_request_in_both_modes_is_an_llm_error() -> None:
+    endpoint = FakeEndpoint(error(400, "context too long"))
+    llm = endpoint.llm()
+    with pytest.raises(LLMError, match="HTTP 400.*context too long.*GRAPHMEM_LLM_MODEL"):
+        llm.extract_entities(SOURCE, Usage())
+    assert [r["response_format"]["type"] for r in endpoint.requests] == ["json_schema", "json_object"]
+    llm._json_schema = False  # as after an earlier successful fallback
+    with pytest.raises(LLMError, match="HTTP 400"):
+        llm.extract_entities(SOURCE, Usage())
+    assert len(endpoint.requests) == 3
 
 
 def test_fenced_json_is_accepted() -> None:

@@ -39,7 +39,10 @@ def _settings(home: Path, **overrides: object) -> Settings:
     http = _free_port()
     while http == bolt:
         http = _free_port()
-    values: dict[str, object] = {"home": home, "bolt_port": bolt, "http_port": http, "neo4j_uri": None, "heap": "512m"}
+    # Explicit values win over any GRAPHMEM_* / NEO4J_* variables of the developer's shell.
+    values: dict[str, object] = {
+        "home": home, "bolt_port": bolt, "http_port": http, "neo4j_uri": None, "neo4j_user": "neo4j", "heap": "512m"
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -158,8 +161,10 @@ def test_taken_port_is_named(tmp_path: Path) -> None:
             _server.start(settings)
 
 
-@pytest.mark.parametrize(("field", "value", "env"), [("heap", "lots", "GRAPHMEM_NEO4J_HEAP"),
-                                                     ("neo4j_version", "5.26", "GRAPHMEM_NEO4J_VERSION")])
+@pytest.mark.parametrize(
+    ("field", "value", "env"),
+    [("heap", "lots", "GRAPHMEM_NEO4J_HEAP"), ("neo4j_version", "5.26", "GRAPHMEM_NEO4J_VERSION")],
+)
 def test_bad_settings_are_named(tmp_path: Path, field: str, value: str, env: str) -> None:
     with pytest.raises(ConfigError, match=env):
         _server.start(_settings(tmp_path, **{field: value}))

@@ -49,6 +49,7 @@ _UNSUPPORTED_KEYWORDS = {
     "default", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems",
 }
+_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_*-]{6,}")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
@@ -143,10 +144,11 @@ class OpenAILLM(LLM):
         self.timeout = timeout
         self.max_retries = max_retries
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
-        self._secret = api_key  # only used to scrub error messages
         if client is None:
             client = _make_client(api_key, base_url, timeout)
-        self._client = client.with_options(max_retries=0)
+        key = api_key or getattr(client, "api_key", None)
+        self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
+        self._client = client.with_options(max_retries=0, timeout=timeout)
         self._wait = wait_exponential(multiplier=backoff, max=backoff_max)
         # Flipped off after a server rejects json_schema but accepts json_object.
         self._json_schema = True
@@ -250,20 +252,23 @@ class OpenAILLM(LLM):
     ) -> str:
         """One model answer (with retries); records its LLMCall."""
         started = time.perf_counter()
-        if self._json_schema:
-            try:
-                response = self._create(operation, messages, _json_schema_format(schema_name, schema))
-            except openai.BadRequestError as rejected:
-                # Many local servers reject json_schema; fall back to plain JSON mode with the
-                # schema spelled out in the prompt, and remember if that works.
+        try:
+            if self._json_schema:
                 try:
-                    response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
-                except openai.BadRequestError:
-                    raise self._error(operation, rejected) from None
-                self._json_schema = False
-                log.info("%s rejected json_schema output; using json_object mode", self.base_url)
-        else:
-            response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
+                    response = self._create(operation, messages, _json_schema_format(schema_name, schema))
+                except openai.BadRequestError as rejected:
+                    # Many local servers reject json_schema; fall back to plain JSON mode with the
+                    # schema spelled out in the prompt, and remember if that works.
+                    try:
+                        response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
+                    except openai.BadRequestError:
+                        raise self._error(operation, rejected) from None
+                    self._json_schema = False
+                    log.info("%s rejected json_schema output; using json_object mode", self.base_url)
+            else:
+                response = self._create(operation, _with_schema(messages, schema), {"type": "json_object"})
+        except openai.BadRequestError as exc:
+            raise self._error(operation, exc) from None
 
         tokens = response.usage
         usage.record(
@@ -304,6 +309,7 @@ class OpenAILLM(LLM):
         detail = getattr(exc, "message", None) or str(exc)
         if self._secret:
             detail = detail.replace(self._secret, "***")
+        detail = _KEY_LIKE.sub("sk-***", detail)  # servers sometimes echo the key back
         detail = _short(detail, 300)
         if isinstance(exc, openai.APITimeoutError):
             text = f"timed out ({self.timeout:g}s per request) {attempts}; raise GRAPHMEM_LLM_TIMEOUT or use a faster model"
@@ -320,6 +326,11 @@ class OpenAILLM(LLM):
             text = (
                 f"was not found (HTTP 404): {detail}; check GRAPHMEM_LLM_MODEL and OPENAI_BASE_URL "
                 "(it usually ends in /v1)"
+            )
+        elif isinstance(exc, openai.BadRequestError):
+            text = (
+                f"rejected the request (HTTP 400): {detail}; check that GRAPHMEM_LLM_MODEL supports JSON "
+                "output and that OPENAI_BASE_URL points to a chat-completions API"
             )
         elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
             text = (

@@ -1,0 +1,31 @@
+"""The `graphmem` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import typer
+
+from . import _memory, _neo4j
+
+app = typer.Typer(
+    name="graphmem",
+    help="Long-term graph memory for AI agents on Neo4j.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_neo4j.neo4j_app, name="neo4j")
+app.command()(_neo4j.init)
+app.command()(_neo4j.cypher)
+app.command()(_neo4j.browser)
+app.command()(_memory.demo)
+app.command()(_memory.ingest)
+app.command()(_memory.search)
+app.command()(_memory.facts)
+app.command()(_memory.history)
+app.command()(_memory.export)
+app.command()(_memory.stats)
+app.command()(_memory.delete)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,251 @@
+"""Memory commands: demo (the main job), ingest, search, facts, history, export, stats, delete."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._errors import InputError
+from .._export import to_networkx, write_graph
+from .._ingest import IngestStats, ingest_messages
+from .._models import Fact, Scope
+from .._retrieve import MODES
+from .._schema import apply_schema
+from .._transcripts import FORMATS, read_transcript
+from ._common import clean_errors, console, open_memory, out, print_json, settings
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_transcript.jsonl"
+SAMPLE_QUERY = "Where does Maya live now, and where does her sister work?"
+
+UserOpt = Annotated[Optional[str], typer.Option("--user", "-u", help="user_id scope.")]
+AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="agent_id scope.")]
+RunOpt = Annotated[Optional[str], typer.Option("--run", help="run_id scope.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _scope(user: str | None, agent: str | None, run: str | None) -> Scope:
+    try:
+        return Scope(user_id=user, agent_id=agent, run_id=run)
+    except InputError:
+        raise InputError("give a scope: --user NAME (and/or --agent, --run)") from None
+
+
+def _facts_table(facts: list[Fact], title: str) -> Table:
+    table = Table("valid from", "until", "source", "relation", "target", "fact", title=title)
+    for f in facts:
+        table.add_row(
+            f.valid_from.date().isoformat(), f.valid_to.date().isoformat() if f.valid_to else "",
+            escape(f.source), escape(f.relation), escape(f.target), escape(f.fact),
+        )
+    return table
+
+
+def _run_ingest(memory, conversations, scope: Scope | None, batch: int, context: int, quiet: bool) -> IngestStats:
+    stats = IngestStats()
+    total = sum(len(c.messages) for c in conversations)
+    started = time.perf_counter()
+    columns = [
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]} msg/s"),
+        TextColumn("facts {task.fields[facts]}"), TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, disable=quiet) as progress:
+        task = progress.add_task("ingest", total=total, rate="0.0", facts=0)
+
+        def advance(n: int, s: IngestStats) -> None:
+            rate = (s.messages + s.skipped) / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=n, rate=f"{rate:.1f}", facts=s.added + s.updated)
+
+        for conv in conversations:
+            ingest_messages(
+                memory, conv.messages, user_id=conv.user_id or (scope.user_id if scope else None),
+                agent_id=scope.agent_id if scope else None, run_id=scope.run_id if scope else None, batch_size=batch, context_size=context, on_batch=advance, stats=stats,
+            )
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _summary(stats: IngestStats) -> None:
+    out.print(
+        f"messages {stats.messages} (skipped, already stored: {stats.skipped}) | facts added {stats.added}, "
+        f"updated {stats.updated}, invalidated {stats.invalidated}, restated {stats.noop} | "
+        f"LLM calls {stats.llm_calls}, tokens {stats.prompt_tokens}+{stats.completion_tokens} | {stats.seconds:.1f} s"
+    )
+    for failure in stats.failures:
+        console.print(f"[red]failed, will be retried by a re-run:[/] {failure}")
+
+
+def demo(
+    query: Annotated[str, typer.Option(help="The question to answer after ingesting.")] = SAMPLE_QUERY,
+    user: Annotated[str, typer.Option("--user", "-u", help="user_id scope for the sample.")] = "demo-maya",
+) -> None:
+    """The main job: start Neo4j if needed, ingest the bundled sample transcript, answer a query."""
+    with clean_errors():
+        cfg = settings()
+        memory = open_memory(cfg, start_managed=True)
+        apply_schema(memory.store, dim=memory.embedder.dim, model=memory.embedder.model_name)
+        conversations = read_transcript(SAMPLE)
+        out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
+        stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)
+        _summary(stats)
+        out.print(_facts_table(memory.get_all(user_id=user, include_invalidated=True), f"memory of {user}"))
+        hits = memory.search(query, user_id=user, limit=5, hops=2)
+        out.print(f"\n[bold]Q:[/] {query}")
+        if memory.llm.is_fallback:
+            out.print("[bold]A[/] (offline: the most relevant memories, no LLM to phrase an answer):")
+        out.print(hits.to_context(max_tokens=400) or "(no memory matched)", markup=False, highlight=False)
+        memory.close()
+
+
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Transcript files.", exists=False)],
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    batch: Annotated[int, typer.Option(help="Messages per add (one transaction each).", min=1)] = 2,
+    context: Annotated[int, typer.Option(help="Earlier turns shown to the extractor as context.", min=0)] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest transcripts (JSONL, JSON chat, 'Speaker: text', LOCOMO); resumable, idempotent."""
+    with clean_errors():
+        conversations = [c for path in files for c in read_transcript(path, fmt)]  # parse all before writing
+        needs_scope = any(c.user_id is None for c in conversations)
+        scope = _scope(user, agent, run) if needs_scope or agent or run else None
+        memory = open_memory(settings(), start_managed=True, announce=not as_json)
+        stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json)
+        memory.close()
+        if as_json:
+            print_json(stats.model_dump())
+        else:
+            _summary(stats)
+        if stats.failures:
+            raise typer.Exit(5)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = "hybrid",
+    limit: Annotated[int, typer.Option(min=1)] = 10,
+    hops: Annotated[int, typer.Option(min=0, help="Entity expansion depth.")] = 1,
+    as_of: Annotated[Optional[datetime], typer.Option(help="Only facts valid at this time (ISO 8601).")] = None,
+    history: Annotated[bool, typer.Option("--include-invalidated", help="Include invalidated facts.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search a scope's memory."""
+    with clean_errors():
+        s = _scope(user, agent, run)
+        memory = open_memory(settings(), announce=False)
+        hits = memory.search(query, **s.params(), mode=mode, limit=limit, hops=hops, as_of=as_of,
+                             include_invalidated=history)
+        memory.close()
+        if as_json:
+            print_json([h.model_dump(mode="json") for h in hits])
+            return
+        table = Table("score", "signals", "valid from", "fact", "triplet", title=f"{mode} search: {query}")
+        for h in hits:
+            signals = " ".join(f"{k}#{v.rank}" for k, v in h.signals.items())
+            table.add_row(
+                f"{h.score:.3f}", signals, h.fact.valid_from.date().isoformat(), escape(h.fact.fact),
+                escape(h.fact.triplet()),
+            )
+        out.print(table)
+
+
+def facts(
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include invalidated facts.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a scope's valid facts (or all, with --all)."""
+    with clean_errors():
+        s = _scope(user, agent, run)
+        memory = open_memory(settings(), announce=False)
+        found = memory.get_all(**s.params(), include_invalidated=all_)
+        memory.close()
+        if as_json:
+            print_json([f.model_dump(mode="json") for f in found])
+        else:
+            out.print(_facts_table(found, f"{len(found)} fact(s)"))
+
+
+def history(
+    id_or_name: Annotated[str, typer.Argument(help="A fact id, an entity id, or an entity name (with a scope).")],
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every version of a fact, or every fact of an entity, invalidated ones included."""
+    with clean_errors():
+        memory = open_memory(settings(), announce=False)
+        found = memory.history(id_or_name, user_id=user, agent_id=agent, run_id=run)
+        memory.close()
+        if as_json:
+            print_json([f.model_dump(mode="json") for f in found])
+        else:
+            out.print(_facts_table(found, f"history of {id_or_name}"))
+
+
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml or json (node-link).")] = "json",
+    all_: Annotated[bool, typer.Option("--all", help="Include invalidated facts.")] = True,
+) -> None:
+    """Export a scope's graph as GraphML or node-link JSON (networkx)."""
+    with clean_errors():
+        if fmt not in ("graphml", "json"):
+            raise InputError(f"--format {fmt!r}: use graphml or json")
+        s = _scope(user, agent, run)
+        memory = open_memory(settings(), announce=False)
+        graph = to_networkx(memory.get_all(**s.params(), include_invalidated=all_))
+        memory.close()
+        write_graph(graph, output, fmt)  # type: ignore[arg-type]
+        out.print(f"wrote {graph.number_of_nodes()} entities and {graph.number_of_edges()} facts to {output}")
+
+
+def stats(user: UserOpt = None, agent: AgentOpt = None, run: RunOpt = None, as_json: JsonOpt = False) -> None:
+    """Counts of entities, facts and messages (of a scope, or of the whole database)."""
+    with clean_errors():
+        memory = open_memory(settings(), announce=False)
+        if user or agent or run:
+            counts = memory.store.run("scope_stats", _scope(user, agent, run).params())[0]
+        else:
+            counts = memory.store.run("scope_stats", {"user_id": None, "agent_id": None, "run_id": None})[0]
+        memory.close()
+        if as_json:
+            print_json(counts)
+        else:
+            for key, value in counts.items():
+                out.print(f"{key:>18}: {value}")
+
+
+def delete(
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete every entity, fact and message of a scope."""
+    with clean_errors():
+        s = _scope(user, agent, run)
+        if not yes and not typer.confirm(f"Delete all memory of {s.params()}?", default=False):
+            raise typer.Exit(1)
+        memory = open_memory(settings(), announce=False)
+        removed = memory.delete_all(**s.params())
+        memory.close()
+        out.print(f"deleted {removed} node(s)")

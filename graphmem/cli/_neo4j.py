@@ -1,0 +1,112 @@
+"""`graphmem neo4j start|stop|status`, `graphmem init`, `graphmem cypher`, `graphmem browser`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from neo4j.exceptions import ClientError
+from rich.markup import escape
+from rich.table import Table
+
+from .. import _server
+from .._errors import InputError
+from .._schema import apply_schema
+from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
+
+neo4j_app = typer.Typer(help="The managed local Neo4j (used when NEO4J_URI is not set).", no_args_is_help=True)
+
+
+@neo4j_app.command("start")
+def start(wait: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer.")] = 180.0) -> None:
+    """Download Neo4j 5.26 on first use, start it on 127.0.0.1 and wait until Bolt answers."""
+    with clean_errors():
+        cfg = settings()
+        console.print("Starting the managed Neo4j (the first start downloads ~140 MB from Maven Central)...")
+        status = _server.start(cfg, wait_seconds=wait)
+        out.print(f"Neo4j {status.version} {status.edition or ''} running (pid {status.pid})")
+        out.print(f"  Bolt:     {status.bolt_uri}  (user neo4j, password in {status.password_file})")
+        out.print(f"  Browser:  {status.http_url}/browser/")
+        out.print(f"  Logs:     {status.logs}")
+
+
+@neo4j_app.command("stop")
+def stop() -> None:
+    """Stop the managed Neo4j cleanly (data stays for the next start)."""
+    with clean_errors():
+        was_running = _server.stop(settings())
+        out.print("Neo4j stopped." if was_running else "Neo4j was not running.")
+
+
+@neo4j_app.command("status")
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Running or stopped, version, Bolt URI and Browser URL."""
+    with clean_errors():
+        state = _server.status(settings())
+        if as_json:
+            print_json(state.to_json())
+            return
+        word = "[green]running[/]" if state.running else "[red]stopped[/]"
+        out.print(f"Neo4j {state.version or '(not installed)'}: {word}")
+        out.print(f"  Bolt:     {state.bolt_uri}")
+        out.print(f"  Browser:  {state.http_url}/browser/")
+        out.print(f"  Logs:     {state.logs}")
+        if not state.running:
+            raise typer.Exit(1)
+
+
+def init() -> None:
+    """Create graphmem's constraints and indexes (idempotent) and wait until they are online."""
+    with clean_errors():
+        from ..embed import make_embedder
+
+        cfg = settings()
+        store = connect(cfg)
+        embedder = make_embedder(cfg)
+        state = apply_schema(store, dim=embedder.dim, model=embedder.model_name)
+        table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
+        for name, index_state in sorted(state.indexes.items()):
+            table.add_row(name, index_state)
+        out.print(table)
+
+
+def cypher(
+    query: Annotated[str, typer.Argument(help="The Cypher statement to run.")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="Parameter key=value (repeatable).")] = [],  # noqa: B006
+    write: Annotated[bool, typer.Option("--write", help="Allow writes (the default is a read-only transaction).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run a query against the configured database, read-only unless --write."""
+    with clean_errors():
+        store = connect(settings())
+        params = parse_params(param)
+        try:
+            if write:
+                rows = store.run_text(query, params, write=True)
+                keys = list(rows[0].keys()) if rows else []
+            else:
+                keys, rows = store.run_read_only(query, params)
+        except ClientError as exc:
+            hint = " (writes need --write)" if "write" in (exc.message or "").lower() else ""
+            raise InputError(f"Neo4j refused the query: {exc.message}{hint}") from None
+        if as_json:
+            print_json(rows)
+            return
+        table = Table(*keys) if keys else Table("(no rows)")
+        for row in rows:
+            table.add_row(*(escape(str(row[k])) for k in keys))
+        out.print(table)
+        console.print(f"{len(rows)} row(s)")
+
+
+def browser() -> None:
+    """Print the Neo4j Browser URL and the connection details to paste into it."""
+    with clean_errors():
+        cfg = settings()
+        if cfg.managed:
+            state = _server.status(cfg)
+            out.print(f"Browser:   {state.http_url}/browser/   ({'running' if state.running else 'stopped'})")
+            out.print(f"Connect:   {state.bolt_uri}   user neo4j   password in {state.password_file}")
+        else:
+            out.print(f"Connect your Browser to {cfg.bolt_uri} as {cfg.neo4j_user} (database {cfg.neo4j_database}).")
+        out.print("Saved queries: cypher/inspect/*.cypher; style: cypher/inspect/graphmem.grass (see README).")
