@@ -8,7 +8,6 @@ CREATE CONSTRAINT fact_id IF NOT EXISTS FOR ()-[f:FACT]-() REQUIRE f.id IS UNIQU
 CREATE CONSTRAINT schema_singleton IF NOT EXISTS FOR (s:GraphmemSchema) REQUIRE s.name IS UNIQUE;
 
 // Scope filters
-CREATE INDEX entity_scope IF NOT EXISTS FOR (e:Entity) ON (e.scope_key, e.normalized);
 CREATE INDEX entity_user IF NOT EXISTS FOR (e:Entity) ON (e.user_id);
 CREATE INDEX entity_agent IF NOT EXISTS FOR (e:Entity) ON (e.agent_id);
 CREATE INDEX entity_run IF NOT EXISTS FOR (e:Entity) ON (e.run_id);

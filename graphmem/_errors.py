@@ -21,8 +21,12 @@ class LLMError(GraphmemError):
     """The LLM endpoint failed or kept returning output that does not fit the schema."""
 
 
-class InputError(GraphmemError, ValueError):
-    """Input given to the API or CLI is malformed."""
+class InputError(GraphmemError):
+    """Input given to the API or CLI is malformed.
+
+    Deliberately not a ValueError: raised inside a pydantic validator it propagates as
+    itself, with its own message, instead of being wrapped in a ValidationError.
+    """
 
 
 class ServerError(GraphmemError):

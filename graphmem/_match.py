@@ -52,7 +52,8 @@ class NodeMatcher:
         if not entities:
             return {}
         rows = [
-            {"i": i, "normalized": normalize_name(e.name), "embedding": vec}
+            {"i": i, "normalized": normalize_name(e.name), "id": entity_id(scope, normalize_name(e.name)),
+             "embedding": vec}
             for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
         ]
         found = self.store.run(

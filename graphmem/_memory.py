@@ -61,6 +61,8 @@ def parse_messages(messages: MessagesInput) -> list[Message]:
                 parsed.append(Message.model_validate(item))
             else:
                 raise InputError(f"message {position} is a {type(item).__name__}; expected a str or a dict")
+        except InputError as exc:
+            raise InputError(f"message {position}: {exc}") from None
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "message"
@@ -285,9 +287,18 @@ class GraphMemory:
             "get_all", {**scope.params(), "include_invalidated": include_invalidated, "limit": limit}
         )
 
-    def get(self, fact_id: str) -> Fact | None:
+    def get(
+        self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> Fact | None:
+        """One fact by id; with a scope, None unless the fact belongs to that scope."""
         facts = self.store.facts("get_fact", {"id": fact_id})
-        return facts[0] if facts else None
+        if not facts:
+            return None
+        fact = facts[0]
+        wanted = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+        if any(value is not None and getattr(fact, key) != value for key, value in wanted.items()):
+            return None
+        return fact
 
     def delete(self, fact_id: str) -> bool:
         """Hard-delete one fact (use invalidation through add() to keep history)."""

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
             raise ConfigError(f"GRAPHMEM_CONFIG points to {config_file}, which is not a file: fix the path or unset it")
         return tuple(sources)
 
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return Path(value).expanduser()
+
     @field_validator("neo4j_uri")
     @classmethod
     def _uri_scheme(cls, value: str | None) -> str | None:

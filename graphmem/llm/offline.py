@@ -4,6 +4,11 @@ It catches the common first-person facts ("I live in Paris", "I'm allergic to pe
 "My sister Anna works at Acme") and simple third-person ones ("Alice lives in Paris").
 Recall is low by design; it exists so graphmem runs with no endpoint and so tests are
 deterministic. It records no LLMCall because it is not a model.
+
+Only the user's side is read: turns whose role is "assistant" are skipped, because what the
+assistant says ("Paris is a lovely base", "Madrid is a short flight") is not a fact the user
+stated about themselves. Objects stop at a comma unless it is a list ("a, b and c"), and
+filler words ("by the way", "too", "still", "now", ...) never become objects.
 """
 
 from __future__ import annotations
@@ -45,7 +50,8 @@ JOBS = set(
     "chef cook writer artist accountant architect pilot researcher consultant analyst dentist "
     "professor journalist photographer musician farmer pharmacist electrician plumber".split()
 )
-KIN = "sister|brother|mother|father|mom|dad|wife|husband|son|daughter|partner|friend|cousin|aunt|uncle|boss|colleague|girlfriend|boyfriend"
+KIN = ("sister|brother|mother|father|mom|dad|wife|husband|son|daughter|partner|friend|cousin|aunt|uncle|boss|"
+       "colleague|girlfriend|boyfriend|teacher|neighbou?r|roommate|coach|doctor")
 _KIN_ALIASES = {"mom": "mother", "dad": "father"}
 SINGLE_VALUED = {"lives_in", "works_at", "works_as", "name", "age", "married_to"}
 
@@ -59,6 +65,18 @@ _STOP_SUBJECTS = set("the this that these those it he she we they you there here
 _CUT = re.compile(r"\b(?:but|because|when|since|if|so|though|although|who|which)\b.*$")
 _ARTICLE = re.compile(r"^(?:a|an|the|some|my|our)\s+", re.I)
 _PRONOUNS = {"it", "them", "that", "this", "you", "him", "her", "me", "us", "everything", "nothing"}
+# Words that say when or how, never what: "I love sushi, by the way", "in Berlin still".
+_FILLER = r"(?:by\s+the\s+way|btw|too|as\s+well|also|now|still|these\s+days|nowadays|anyway|though|lately|again)"
+_TRAILING_FILLER = re.compile(rf"(?:\s+{_FILLER})+$", re.I)
+_LEADING_FILLER = re.compile(rf"^(?:{_FILLER}\s+)+", re.I)
+# "Yes, Anna lives in Berlin": an interjection before the subject is not the subject.
+_INTERJECTION = re.compile(
+    r"^(?:(?:yes|yeah|yep|no|nope|well|oh|ok|okay|sure|right|exactly|sometimes|great(?:\s+so\s+far)?|"
+    r"anyway|actually|so|hi|hello|hey|thanks)\s*[,.!:]\s*)+", re.I)
+# A list object runs to its last "and/or" item; any other comma ends the object.
+_ENUMERATION = re.compile(r"[^,]+(?:,\s*[^,]+?)*,?\s+(?:and|or)\s+[^,]+")
+# "hiking on weekends", "Paris in the spring": a trailing prepositional phrase is not the object.
+_TAIL = re.compile(r"\s+(?:on|in|at|with|during|every|after|before)\s+.*$")
 
 
 def _place(name: str) -> str:
@@ -93,8 +111,9 @@ _RULES: list[_Rule] = [
     (re.compile(rf"(?:{_BE}\s+from|comes?\s+from)\s+(?P<obj>{_NAME})"), "comes_from", _place, False),
     (re.compile(rf"(?:{_BE}\s+(?:called|named))\s+(?P<obj>{_NAME})"), "name", lambda _: "Person", False),
     (re.compile(rf"{_BE}\s+(?P<obj>\d{{1,3}})(?:\s+years?\s+old)?$"), "age", lambda _: "Age", False),
-    (re.compile(rf"{_BE}\s+allergic\s+to\s+(?P<obj>.+)"), "allergic_to", lambda o: "Food" if _thing(o) == "Food" else "Substance", True),
+    (re.compile(rf"(?:{_BE}\s+)?allergic\s+to\s+(?P<obj>.+)"), "allergic_to", lambda o: "Food" if _thing(o) == "Food" else "Substance", True),
     (re.compile(rf"works?\s+as\s+(?:an?\s+)?(?P<obj>{_WORDS})"), "works_as", lambda _: "Profession", False),
+    (re.compile(rf"{_BE}\s+learning\s+(?:to\s+(?:play|speak)\s+)?(?!to\b)(?P<obj>.+)"), "learning", _thing, True),
     (re.compile(rf"{_BE}\s+an?\s+(?P<obj>{_WORDS})"), "is_a", _role, False),
     (re.compile(r"(?P<verb>like|love|enjoy|hate|dislike|prefer)s?\s+(?P<obj>.+)"), "", _thing, True),
 ]
@@ -104,7 +123,7 @@ _FACTS = {
     "lives_in": "{s} lives in {o}", "works_at": "{s} works at {o}", "works_as": "{s} works as {a} {o}",
     "studies_at": "{s} studies at {o}", "married_to": "{s} is married to {o}", "comes_from": "{s} comes from {o}",
     "name": "{s}'s name is {o}", "age": "{s} is {o} years old", "allergic_to": "{s} is allergic to {o}",
-    "is_a": "{s} is {a} {o}",
+    "is_a": "{s} is {a} {o}", "learning": "{s} is learning {o}",
 }
 
 
@@ -116,20 +135,26 @@ def _fact(s: str, relation: str, o: str) -> str:
 
 
 def _objects(raw: str, is_list: bool) -> list[str]:
-    """The object phrase(s): cut at clause words, split lists, drop articles and pronouns."""
+    """The object phrase(s): cut at clause words and commas, split lists, drop articles,
+    pronouns, fillers and trailing prepositional phrases."""
     raw = _CUT.sub("", raw).strip(" ,")
+    enumeration = _ENUMERATION.match(raw) if is_list else None
+    raw = enumeration.group(0) if enumeration else raw.split(",")[0]
     parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", raw) if is_list else [raw]
     found = []
     for part in parts:
-        item = _ARTICLE.sub("", re.sub(r"^to\s+", "", part.strip())).strip()
-        if item and item.casefold() not in _PRONOUNS and len(item.split()) <= 4:
+        item = _LEADING_FILLER.sub("", re.sub(r"^to\s+", "", part.strip()))
+        item = _ARTICLE.sub("", _TAIL.sub("", item) if is_list else item)
+        item = _TRAILING_FILLER.sub("", item).strip()
+        if item and not re.fullmatch(_FILLER, item, re.I) and item.casefold() not in _PRONOUNS and len(item.split()) <= 4:
             found.append(item)
     return found
 
 
 def _predicates(subject: str, subject_type: str, rest: str) -> Iterator[Triplet]:
     # "live in Paris and work at Acme": a new verb after and/but starts a new predicate.
-    for predicate in re.split(rf"(?:,\s*|\s+)(?:and|but)\s+(?={_ADV}{_VERBS}\b)", rest.strip()):
+    # "allergic to peanuts and also allergic to shellfish" likewise.
+    for predicate in re.split(rf"(?:,\s*|\s+)(?:and|but)\s+(?={_ADV}(?:{_VERBS}|allergic)\b)", rest.strip()):
         predicate = re.sub(rf"^{_ADV}", "", predicate.strip())
         for pattern, relation, type_of, is_list in _RULES:
             match = pattern.match(predicate)
@@ -171,11 +196,14 @@ def _clause(text: str, speaker: str) -> list[Triplet]:
 
 
 def extract_triplets(message: Message) -> list[Triplet]:
-    """All triplets of one turn, sentence by sentence, in text order, without duplicates."""
+    """All triplets of one turn, sentence by sentence, in text order, without duplicates.
+    An assistant turn yields none: its statements are not the user's facts."""
+    if message.role == "assistant":
+        return []
     text = message.content.replace("\u2019", "'")
     found: dict[tuple[str, str, str], Triplet] = {}
     for sentence in re.split(r"(?<=[.!?])\s+|[\n;]+", text):
-        sentence = sentence.strip().rstrip(".!?").strip()
+        sentence = _INTERJECTION.sub("", sentence.strip().rstrip(".!?").strip())
         # "..., and I work at Acme": a new first-person subject starts a new clause.
         for clause in re.split(r"(?:,\s*|\s+)(?:and|but|so)\s+(?=(?:I|[Mm]y)\b)", sentence):
             for t in _clause(clause.strip(), message.speaker):
@@ -192,7 +220,8 @@ def entities_of(triplets: list[Triplet]) -> list[Entity]:
 
 
 class OfflineLLM(LLM):
-    """Deterministic rule-based extractor and resolver (no model, no usage records)."""
+    """Deterministic rule-based extractor and resolver (no model, no usage records).
+    Assistant turns are skipped: the offline rules extract only what the user says."""
 
     name = "offline"
     is_fallback = True
