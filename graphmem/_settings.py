@@ -27,7 +27,8 @@ def _env(*names: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # case-sensitive: the lower-case aliases are for graphmem.toml; an env var like HOME must not match `home`
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, case_sensitive=True)
 
     # Neo4j. An unset URI means: use the managed local server.
     neo4j_uri: str | None = Field(default=None, validation_alias=_env("NEO4J_URI", "neo4j_uri"))
