@@ -208,3 +208,25 @@ def test_bad_input_is_named(memory: GraphMemory):
         memory.add({"role": "wizard", "content": "hi"}, user_id="x")
     with pytest.raises(InputError, match="confirm"):
         memory.reset()
+
+
+def test_async_adds_run_concurrently_and_land_once(memory: GraphMemory, new_user):
+    import asyncio
+
+    from graphmem import AsyncGraphMemory
+
+    user = new_user()
+    amem = AsyncGraphMemory(memory, max_concurrency=4)
+
+    async def main() -> list:
+        adds = [
+            amem.add_triplets([{"source": f"Person{i}", "relation": "lives_in", "target": "Graz"}], user_id=user)
+            for i in range(6)
+        ]
+        results = await asyncio.gather(*adds)
+        return results + [await amem.get_all(user_id=user), await amem.search("who lives in Graz", user_id=user)]
+
+    *results, facts, hits = asyncio.run(main())
+    assert all(len(r.added) == 1 for r in results)
+    assert len(facts) == 6 and len({f.target_id for f in facts}) == 1  # one Graz node
+    assert hits and all(h.fact.user_id == user for h in hits)
