@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._errors import InputError
 
@@ -111,52 +111,34 @@ class Message(BaseModel):
         return self.name or self.role
 
 
+def _clean_name(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise InputError("entity names (and triplet sources and targets) must not be blank")
+    return stripped
+
+
+#: an entity name as given, trimmed; never empty
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), AfterValidator(_clean_name)]
+#: an entity type label, normalised to LABEL_PATTERN
+Label = Annotated[str, AfterValidator(normalize_label)]
+
+
 class Entity(BaseModel):
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    type: str = "Entity"
-
-    @field_validator("type")
-    @classmethod
-    def _label(cls, value: str) -> str:
-        return normalize_label(value)
-
-    @field_validator("name")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise InputError("entity name is blank")
-        return stripped
+    name: Name
+    type: Label = "Entity"
 
 
 class Triplet(BaseModel):
     """A labelled edge proposed by extraction or given to add_triplets."""
 
-    source: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    source_type: str = "Entity"
-    relation: str
-    target: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    target_type: str = "Entity"
+    source: Name
+    source_type: Label = "Entity"
+    relation: Annotated[str, AfterValidator(normalize_relation)]
+    target: Name
+    target_type: Label = "Entity"
     fact: str | None = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
-
-    @field_validator("source_type", "target_type")
-    @classmethod
-    def _label(cls, value: str) -> str:
-        return normalize_label(value)
-
-    @field_validator("relation")
-    @classmethod
-    def _relation(cls, value: str) -> str:
-        return normalize_relation(value)
-
-    @field_validator("source", "target")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise InputError("triplet source and target must not be blank")
-        return stripped
 
     @property
     def sentence(self) -> str:
