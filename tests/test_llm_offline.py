@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
+import graphmem
 from graphmem._models import ExtractionInput, Fact, Message, ResolutionItem, ResolutionRequest, Triplet, Usage
 from graphmem.llm import OfflineLLM
 
@@ -160,3 +164,97 @@ def test_resolve_answers_every_item_in_order() -> None:
     ]
     result = OfflineLLM().resolve(ResolutionRequest(items=items), Usage())
     assert [(d.index, d.action) for d in result.decisions] == [(0, "add"), (1, "add")]
+
+
+# Defects seen on the bundled sample transcript (graphmem/data/sample_transcript.jsonl).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A filler after a comma is not an object; objects stop at a comma.
+        ("I love sushi, by the way.", [("Maya", "loves", "sushi")]),
+        ("I love sushi, too", [("Maya", "loves", "sushi")]),
+        ("I like tea as well", [("Maya", "likes", "tea")]),
+        ("I like jazz these days", [("Maya", "likes", "jazz")]),
+        ("I like pizza, pasta, and sushi, by the way", [
+            ("Maya", "likes", "pizza"), ("Maya", "likes", "pasta"), ("Maya", "likes", "sushi"),
+        ]),
+        # "and also allergic to ..." is a second predicate, not an object.
+        ("I'm allergic to peanuts and also allergic to shellfish.", [
+            ("Maya", "allergic_to", "peanuts"), ("Maya", "allergic_to", "shellfish"),
+        ]),
+        # A leading interjection does not stop third-person extraction; trailing "still" is dropped.
+        ("Yes, Anna lives in Berlin still.", [("Anna", "lives_in", "Berlin")]),
+        ("Well, Anna lives in Rome now", [("Anna", "lives_in", "Rome")]),
+        ("No, Anna is my sister", [("Anna", "sister_of", "Maya")]),
+        ("Exactly. Anna lives in Berlin with her dog Pixel.", [("Anna", "lives_in", "Berlin")]),
+        ("Sometimes. My sister Anna works at Acme in Berlin.", [
+            ("Anna", "sister_of", "Maya"), ("Anna", "works_at", "Acme"),
+        ]),
+        ("Yes, my teacher Clara lives in London too.", [("Clara", "teacher_of", "Maya"), ("Clara", "lives_in", "London")]),
+        # ';' separates clauses.
+        ("I work at Northwind now; I left Lumen Labs.", [("Maya", "works_at", "Northwind")]),
+        ("Anna lives in Berlin with her dog Pixel.", [("Anna", "lives_in", "Berlin")]),
+        ("Great so far. I'm learning to play the cello.", [("Maya", "learning", "cello")]),
+        ("I'm learning to cook", []),
+        ("I also like hiking on weekends.", [("Maya", "likes", "hiking")]),
+        ("I'm a vegetarian now", [("Maya", "is_a", "vegetarian")]),
+    ],
+)
+def test_sample_transcript_defects(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [t[:3] for t in triplets(text, speaker="Maya")] == expected
+
+
+def test_learning_fact_reads_as_a_sentence() -> None:
+    source = ExtractionInput(messages=[Message(content="I'm learning to play the cello.", name="Maya")])
+    (found,) = OfflineLLM().extract_relations(source, [], Usage()).triplets
+    assert found.fact == "Maya is learning cello."
+
+
+def test_assistant_turns_are_skipped() -> None:
+    for text in ["Paris is a lovely base for travel.", "Madrid is a short flight from London.", "I live in Paris"]:
+        source = ExtractionInput(messages=[Message(role="assistant", content=text)])
+        assert OfflineLLM().extract_graph(source, Usage()).triplets == []
+    mixed = ExtractionInput(messages=[
+        Message(role="assistant", content="Anna lives in Rome."),
+        Message(content="Anna lives in Oslo.", name="Maya"),
+    ])
+    assert [(t.source, t.relation, t.target) for t in OfflineLLM().extract_graph(mixed, Usage()).triplets] == [
+        ("Anna", "lives_in", "Oslo")
+    ]
+
+
+def test_whole_sample_transcript() -> None:
+    path = Path(graphmem.__file__).parent / "data" / "sample_transcript.jsonl"
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            source = ExtractionInput(messages=[Message(**json.loads(line))])
+            found += [(t.source, t.relation, t.target) for t in OfflineLLM().extract_graph(source, Usage()).triplets]
+    filler = re.compile(
+        r"\b(?:by the way|too|as well|also|now|still|these days)\b|^(?:also|by the)\b", re.I)
+    assert [target for _, _, target in found if "," in target or filler.search(target)] == []
+    assert not {source for source, _, _ in found} & {"Paris", "Madrid"}  # assistant turns skipped
+    assert found == [
+        ("Maya", "lives_in", "Paris"),
+        ("Maya", "allergic_to", "peanuts"),
+        ("Maya", "works_at", "Lumen Labs"),
+        ("Anna", "sister_of", "Maya"),
+        ("Anna", "works_at", "Acme"),
+        ("Anna", "lives_in", "Berlin"),
+        ("Maya", "loves", "sushi"),
+        ("Tom", "friend_of", "Maya"),
+        ("Tom", "lives_in", "Lyon"),
+        ("Maya", "lives_in", "London"),
+        ("Maya", "learning", "cello"),
+        ("Clara", "teacher_of", "Maya"),
+        ("Clara", "lives_in", "London"),
+        ("Maya", "works_at", "Northwind"),
+        ("Maya", "likes", "hiking"),
+        ("Anna", "works_at", "Siemens"),
+        ("Anna", "lives_in", "Berlin"),
+        ("Maya", "allergic_to", "peanuts"),
+        ("Maya", "allergic_to", "shellfish"),
+        ("Leo", "brother_of", "Maya"),
+        ("Leo", "lives_in", "Madrid"),
+        ("Leo", "works_at", "Iberia"),
+    ]

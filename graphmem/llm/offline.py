@@ -73,8 +73,6 @@ _LEADING_FILLER = re.compile(rf"^(?:{_FILLER}\s+)+", re.I)
 _INTERJECTION = re.compile(
     r"^(?:(?:yes|yeah|yep|no|nope|well|oh|ok|okay|sure|right|exactly|sometimes|great(?:\s+so\s+far)?|"
     r"anyway|actually|so|hi|hello|hey|thanks)\s*[,.!:]\s*)+", re.I)
-# A list object runs to its last "and/or" item; any other comma ends the object.
-_ENUMERATION = re.compile(r"[^,]+(?:,\s*[^,]+?)*,?\s+(?:and|or)\s+[^,]+")
 # "hiking on weekends", "Paris in the spring": a trailing prepositional phrase is not the object.
 _TAIL = re.compile(r"\s+(?:on|in|at|with|during|every|after|before)\s+.*$")
 
@@ -138,8 +136,10 @@ def _objects(raw: str, is_list: bool) -> list[str]:
     """The object phrase(s): cut at clause words and commas, split lists, drop articles,
     pronouns, fillers and trailing prepositional phrases."""
     raw = _CUT.sub("", raw).strip(" ,")
-    enumeration = _ENUMERATION.match(raw) if is_list else None
-    raw = enumeration.group(0) if enumeration else raw.split(",")[0]
+    # A list runs to its "and/or" item ("a, b and c, by the way"); any other comma ends the object.
+    segments = raw.split(",")
+    ends = [i for i, seg in enumerate(segments) if is_list and re.search(r"(?:^|\s)(?:and|or)\s+\S", seg)]
+    raw = ",".join(segments[: ends[0] + 1] if ends else segments[:1])
     parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", raw) if is_list else [raw]
     found = []
     for part in parts:
