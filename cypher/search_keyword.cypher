@@ -1,18 +1,50 @@
-// Keyword search: facts whose sentence or predicate matches the full-text query, plus the
-// facts of entities whose name matches it. $lucene holds only escaped word terms.
-CALL () {
-  CALL db.index.fulltext.queryRelationships('fact_text', $lucene, {limit: $k}) YIELD relationship AS f, score
-  MATCH (s:Entity)-[f]->(t:Entity)
-  RETURN s, f, t, score
-  UNION
-  CALL db.index.fulltext.queryNodes('entity_name', $lucene, {limit: $k}) YIELD node, score
-  MATCH (node)-[f:FACT]-(:Entity)
-  RETURN startNode(f) AS s, f, endNode(f) AS t, score * 0.5 AS score
-}
-WITH s, f, t, score
-WHERE
+// Keyword search: facts whose sentence, predicate or end-entity names hold the query's words.
+// A scope of at most $scan_max facts is scanned exactly: each word is matched as a whole
+// word (words of 4+ letters also as a prefix: "work" finds "works"), case-insensitively,
+// and a fact scores the sum of its matched words' inverse document frequency within the
+// scope, so a rare name outweighs a common verb. A larger scope goes through the shared
+// full-text indexes (fact_text, entity_name) with k scaled by the scope's share.
+// $words: the query's word terms (letters, digits, _ only); $lucene: the same, OR-ed.
+// @include fragments/scope_size
+CALL (scope_size, total_size) {
+  WITH scope_size WHERE scope_size <= $scan_max
+// @include fragments/scope_facts
+  WITH s, f, t
+  WHERE
 // @include fragments/fact_filter
-WITH s, f, t, max(score) AS score
+  WITH s, f, t, f.fact + ' ' + f.predicate + ' ' + s.name + ' ' + t.name AS text
+  WITH s, f, t, [w IN $words WHERE text =~ ('(?isuU).*\\b' + w + CASE WHEN size(w) >= 4 THEN '\\w*' ELSE '' END + '\\b.*')] AS matched
+  WITH collect({s: s, f: f, t: t, matched: matched}) AS rows
+  WITH rows, size(rows) AS n, [w IN $words | size([r IN rows WHERE w IN r.matched])] AS df
+  UNWIND rows AS r
+  WITH r, reduce(acc = 0.0, i IN range(0, size($words) - 1) |
+         acc + CASE WHEN $words[i] IN r.matched THEN log(1.0 + toFloat(n) / df[i]) ELSE 0.0 END) AS score
+  WHERE score > 0
+  RETURN r.s AS s, r.f AS f, r.t AS t, score
+  ORDER BY score DESC
+  LIMIT $limit
+  UNION
+  WITH scope_size, total_size WHERE scope_size > $scan_max
+  WITH
+// @include fragments/shared_k
+  AS k
+  CALL (k) {
+    CALL db.index.fulltext.queryRelationships('fact_text', $lucene, {limit: k}) YIELD relationship AS f, score
+    MATCH (s:Entity)-[f]->(t:Entity)
+    RETURN s, f, t, score
+    UNION
+    CALL db.index.fulltext.queryNodes('entity_name', $lucene, {limit: k}) YIELD node, score
+    MATCH (node)-[f:FACT]-(:Entity)
+    RETURN startNode(f) AS s, f, endNode(f) AS t, score * 0.5 AS score
+  }
+  WITH s, f, t, score
+  WHERE
+// @include fragments/fact_filter
+  WITH s, f, t, max(score) AS score
+  RETURN s, f, t, score
+  ORDER BY score DESC
+  LIMIT $limit
+}
 RETURN
 // @include fragments/fact_projection
 AS fact, score

@@ -1,12 +1,22 @@
 """Retrieval: entity-centric subgraph expansion, semantic triplet top-K, keyword search,
 and their reciprocal-rank fusion (the default). No LLM call unless asked for.
+
+* triplet: the scope's facts nearest to the query embedding.
+* keyword: facts holding the query's words (a rare word weighs more than a common one).
+* entity: the entities the query names (or, if it names none, the nearest entity names),
+  then the facts around them, hop by hop; a fact's score mixes its similarity to the query
+  with how surely the query is about the seed it was reached from and how far it is.
+* hybrid: the three lists, run at once, fused by reciprocal rank; each hit keeps the rank
+  and score every list gave it (`signals`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -63,18 +73,53 @@ class SearchResults(list[SearchHit]):
         return "\n".join(lines)
 
 
+def query_words(query: str) -> list[str]:
+    """The query's content words, case-folded, deduplicated: letters, digits and _ only, so
+    they are safe as Lucene terms and inside the word-match patterns of the Cypher files."""
+    words = [w for w in re.findall(r"\w+", query.casefold()) if w not in _STOPWORDS and len(w) > 1]
+    return list(dict.fromkeys(words))[:32]
+
+
 def lucene_terms(query: str) -> str | None:
     """Word terms of the query, OR-ed, with every Lucene operator character dropped."""
-    words = [w for w in re.findall(r"\w+", query.casefold()) if w not in _STOPWORDS and len(w) > 1]
-    words = list(dict.fromkeys(words))[:32]
+    words = query_words(query)
     return " OR ".join(words) if words else None
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder, llm: LLM | None = None):
+    """Every list is computed inside the scope. The vector and full-text indexes are shared by
+    all scopes and Neo4j 5 cannot filter inside them, so a top-k over them starves a scope
+    that holds a small share of the data. A scope of at most `scan_max` facts (entities, for
+    seeds) is therefore scanned exactly through its property index; a larger one goes
+    through the shared indexes, asking for k results scaled by its share of the data, within
+    [k_min, k_max] (see cypher/search_triplets.cypher). bench/search_bench.py measures both."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        llm: LLM | None = None,
+        *,
+        scan_max: int = 2000,
+        k_min: int = 200,
+        k_max: int = 5000,
+        seeds: int = 10,
+        vector_seeds: int = 3,
+        min_vector_score: float = 0.5,
+        parallel: bool = True,
+    ):
         self.store = store
         self.embedder = embedder
         self.llm = llm
+        self.scan_max = scan_max
+        self.k_min = k_min
+        self.k_max = k_max
+        self.seeds = seeds
+        self.vector_seeds = vector_seeds
+        self.min_vector_score = min_vector_score
+        self.parallel = parallel  # hybrid: the three lists' statements run at once, on 3 connections
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def search(
         self,
@@ -107,19 +152,20 @@ class Retriever:
             "types": [normalize_label(t) for t in entity_types] if entity_types else None,
             "relations": [normalize_relation(r) for r in relations] if relations else None,
         }
-        lucene = lucene_terms(query)
+        words = query_words(query)
         if mode != "keyword" and embedding is None:
             embedding = self.embedder.embed_one(query)
         depth = max(limit * 3, 30)
-        lists: dict[str, list[tuple[Fact, float, int | None]]] = {}
+        jobs: dict[str, Any] = {}
         if mode in ("triplet", "hybrid"):
-            lists["triplet"] = self._triplets(embedding, params, depth, usage)
-        if mode in ("keyword", "hybrid") and lucene:
-            lists["keyword"] = self._keyword(lucene, params, depth, usage)
+            jobs["triplet"] = lambda u: self._triplets(embedding, params, depth, u)
+        if mode in ("keyword", "hybrid") and words:
+            jobs["keyword"] = lambda u: self._keyword(words, params, depth, u)
         if mode in ("entity", "hybrid"):
-            lists["entity"] = self._entities(
-                query, embedding, lucene, scope, params, depth, hops, fanout, use_llm_entities, usage
+            jobs["entity"] = lambda u: self._entities(
+                query, embedding, words, params, depth, hops, fanout, use_llm_entities, u
             )
+        lists = self._run(jobs, usage)
         if mode != "hybrid":
             hits = [
                 SearchHit(fact=f, score=score, hops=hop, signals={mode: Signal(rank=i + 1, score=score)})
@@ -128,62 +174,100 @@ class Retriever:
             return SearchResults(hits[:limit])
         return SearchResults(fuse(lists)[:limit])
 
+    def _run(self, jobs: dict[str, Any], usage: Usage) -> dict[str, list[tuple[Fact, float, int | None]]]:
+        """Each list's statements; with several lists and `parallel`, at once (each into its
+        own Usage, merged after, so the counts stay exact)."""
+        if len(jobs) < 2 or not self.parallel:
+            return {name: job(usage) for name, job in jobs.items()}
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="graphmem-search")
+        usages = {name: Usage() for name in jobs}
+        futures = {name: self._pool.submit(job, usages[name]) for name, job in jobs.items()}
+        lists = {name: future.result() for name, future in futures.items()}
+        for part in usages.values():
+            usage.merge(part)
+        return lists
+
+    def _shared(self, want: int) -> dict[str, Any]:
+        return {"scan_max": self.scan_max, "k_min": self.k_min, "k_max": self.k_max, "want": want}
+
     def _triplets(self, embedding, params, depth, usage) -> list[tuple[Fact, float, int | None]]:
-        # over-fetch: the vector index is shared by every scope and filtered afterwards
         rows = self.store.run(
-            "search_triplets", {**params, "embedding": embedding, "k": max(depth * 10, 200), "limit": depth},
+            "search_triplets",
+            {**params, **self._shared(depth * 3), "embedding": embedding, "limit": depth},
             usage=usage,
         )
-        return [(fact_from_record(r["fact"]), float(r["score"]), None) for r in rows]
+        return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _keyword(self, lucene, params, depth, usage) -> list[tuple[Fact, float, int | None]]:
+    def _keyword(self, words, params, depth, usage) -> list[tuple[Fact, float, int | None]]:
         rows = self.store.run(
-            "search_keyword", {**params, "lucene": lucene, "k": max(depth * 10, 200), "limit": depth}, usage=usage
+            "search_keyword",
+            {**params, **self._shared(depth * 3), "words": words, "lucene": " OR ".join(words), "limit": depth},
+            usage=usage,
         )
-        return [(fact_from_record(r["fact"]), float(r["score"]), None) for r in rows]
+        return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
     def _entities(
-        self, query, embedding, lucene, scope, params, depth, hops, fanout, use_llm, usage
+        self, query, embedding, words, params, depth, hops, fanout, use_llm, usage
     ) -> list[tuple[Fact, float, int | None]]:
-        seed_lucene = lucene
+        seed_words = words
         if use_llm and self.llm is not None:
             named = extract_entities(self.llm, ExtractionInput(messages=[Message(content=query)]), usage)
-            seed_lucene = lucene_terms(" ".join(e.name for e in named)) or lucene
-        seeds = self.store.run(
-            "search_seed_entities",
-            {**scope.params(), "embedding": embedding, "lucene": seed_lucene or "\"\"", "k": 50,
-             "min_vector_score": 0.5, "seeds": 10},
+            seed_words = query_words(" ".join(e.name for e in named)) or words
+        common = {**params, "embedding": embedding, "fanout": fanout}
+        rows = self.store.run(
+            "search_entities",
+            {**common, **self._shared(self.seeds * 5), "words": seed_words,
+             "lucene": " OR ".join(seed_words) or '""', "min_vector_score": self.min_vector_score,
+             "vector_seeds": self.vector_seeds, "seeds": self.seeds},
             usage=usage,
         )
         now = utcnow()
         found: dict[str, tuple[Fact, float, int]] = {}
-        frontier = [r["id"] for r in seeds]
-        visited = set(frontier)
+        visited = {r["from_id"] for r in rows}  # the seeds
+        frontier: dict[str, float] = {}  # node id -> weight of the seed it was reached from
         for hop in range(1, max(hops, 1) + 1):
-            if not frontier:
-                break
-            rows = self.store.run(
-                "search_expand", {**params, "frontier": frontier, "embedding": embedding, "fanout": fanout},
-                usage=usage,
-            )
-            next_frontier = []
+            if hop > 1:
+                if not frontier:
+                    break
+                rows = self.store.run(
+                    "search_expand",
+                    {**common, "frontier": [{"id": node, "weight": w} for node, w in frontier.items()]},
+                    usage=usage,
+                )
+            reached: dict[str, float] = {}
             for r in rows:
-                fact = fact_from_record(r["fact"])
-                if fact.id not in found:
-                    found[fact.id] = (fact, _entity_score(fact, float(r["similarity"] or 0.0), hop, now), hop)
+                fact, weight = _fact(r["fact"]), float(r["weight"])
+                score = _entity_score(fact, float(r["similarity"] or 0.0), weight, hop, now)
+                if fact.id not in found or score > found[fact.id][1]:
+                    found[fact.id] = (fact, score, hop)
                 if r["next_id"] not in visited:
-                    visited.add(r["next_id"])
-                    next_frontier.append(r["next_id"])
-            frontier = next_frontier
+                    reached[r["next_id"]] = max(weight, reached.get(r["next_id"], 0.0))
+            visited.update(reached)
+            frontier = reached
         ranked = sorted(found.values(), key=lambda x: x[1], reverse=True)
         return ranked[:depth]
 
 
-def _entity_score(fact: Fact, similarity: float, hop: int, now: datetime) -> float:
-    """Similarity of fact to query first, then nearness, recency and how often it was said."""
+def _fact(data: dict[str, Any]) -> Fact:
+    """A Fact from fragments/fact_projection, which sends times as UTC ISO strings (fast to
+    decode); they are given datetime.timezone.utc, as graphmem's own times have."""
+    fact = fact_from_record(data)
+    for name in ("valid_from", "valid_to", "created_at", "updated_at"):
+        value = getattr(fact, name)
+        if value is not None and value.tzinfo is not timezone.utc:
+            setattr(fact, name, value.astimezone(timezone.utc))
+    return fact
+
+
+def _entity_score(fact: Fact, similarity: float, weight: float, hop: int, now: datetime) -> float:
+    """Similarity of fact to query first, then how surely the query is about the seed it
+    was reached from and how near it is, then recency and how often it was said."""
     age_days = max((now - fact.valid_from).total_seconds() / 86400, 0.0)
     recency = 1.0 / (1.0 + age_days / 365)
-    return 0.7 * similarity + 0.2 / hop + 0.05 * recency + 0.05 * min(math.log1p(fact.mentions) / 3, 1.0)
+    return (0.6 * similarity + 0.3 * weight / hop + 0.05 * recency
+            + 0.05 * min(math.log1p(fact.mentions) / 3, 1.0))
 
 
 def fuse(lists: dict[str, list[tuple[Fact, float, int | None]]]) -> list[SearchHit]:

@@ -19,7 +19,7 @@ from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavaila
 from neo4j.time import DateTime as Neo4jDateTime
 
 from . import _cypher
-from ._errors import Neo4jUnavailable
+from ._errors import InputError, Neo4jUnavailable
 from ._models import Fact, Usage
 from ._settings import Settings
 
@@ -81,6 +81,12 @@ class Store:
                 f"cannot reach Neo4j at {self.uri} ({exc.__class__.__name__}: {exc}): "
                 "start it with `graphmem neo4j start`, or fix NEO4J_URI"
             ) from None
+        except UnicodeEncodeError as exc:
+            # The API checks its text fields first (naming the field); this is the safety net.
+            raise InputError(
+                f"a value sent to Neo4j is not valid Unicode ({exc.reason} at position {exc.start}): "
+                "fix how the text was decoded"
+            ) from None
         except ClientError as exc:
             if exc.code and exc.code.endswith("DatabaseNotFound"):
                 raise Neo4jUnavailable(
@@ -119,6 +125,17 @@ class Store:
         if usage is not None:
             usage.neo4j_round_trips += 1
         return [record.data() for record in records]
+
+    def run_autocommit(
+        self, name: str, params: dict[str, Any] | None = None, *, usage: Usage | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the named statement in an auto-commit transaction (no retries): the only way to
+        run `CALL { ... } IN TRANSACTIONS`, e.g. batched deletes of large data."""
+        with self._errors(), self._driver.session(database=self.database) as session:
+            rows = [r.data() for r in session.run(_cypher.load(name), params or {})]
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return rows
 
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
         """A user's ad-hoc query in a READ access-mode transaction: the server refuses writes."""

@@ -1,0 +1,67 @@
+// The entities a query is about, without an LLM. Yields rows (node, weight), best first.
+// Named seeds: entities whose name words are among the query's words ($words), weighted by
+// the share of the name that matched ("Wayne" gives Wayne Enterprises 0.5). Only when the
+// query names none: the $vector_seeds entities nearest to the query embedding, weighted by
+// cosine, if at least $min_vector_score (a name against a whole question rarely scores
+// high: any person's name is ~0.6-0.7 from "where does X work?", so these are a fallback).
+// A scope of at most $scan_max entities is scanned exactly; a larger one goes through the
+// shared entity_name / entity_embedding indexes with k scaled by its share of all entities.
+CALL () {
+  MATCH (e:Entity) WHERE e.user_id = $user_id RETURN count(e) AS n
+  UNION ALL
+  UNWIND CASE WHEN $user_id IS NULL THEN [$agent_id] ELSE [] END AS agent_id
+  MATCH (e:Entity) WHERE e.agent_id = agent_id RETURN count(e) AS n
+  UNION ALL
+  UNWIND CASE WHEN $user_id IS NULL AND $agent_id IS NULL THEN [$run_id] ELSE [] END AS run_id
+  MATCH (e:Entity) WHERE e.run_id = run_id RETURN count(e) AS n
+}
+WITH sum(n) AS scope_size
+CALL () { MATCH (e:Entity) RETURN count(e) AS total_size }
+CALL (scope_size, total_size) {
+  CALL (scope_size, total_size) {
+    WITH scope_size WHERE scope_size <= $scan_max AND size($words) > 0
+// @include fragments/scope_entities
+    RETURN e
+    UNION
+    WITH scope_size, total_size WHERE scope_size > $scan_max AND size($words) > 0
+    WITH
+// @include fragments/shared_k
+    AS k
+    CALL db.index.fulltext.queryNodes('entity_name', $lucene, {limit: k}) YIELD node AS e
+    WITH e
+    WHERE
+// @include fragments/entity_scope
+    RETURN e
+  }
+  WITH e, split(e.normalized, ' ') AS name_words
+  WITH e, toFloat(size([w IN name_words WHERE w IN $words])) / size(name_words) AS score
+  WHERE score > 0
+  RETURN collect({node: e, weight: score}) AS named  // one row, even when nothing is named
+}
+CALL (scope_size, total_size, named) {
+  UNWIND named AS seed
+  RETURN seed.node AS node, seed.weight AS weight
+  UNION
+  WITH scope_size WHERE size(named) = 0 AND scope_size <= $scan_max
+// @include fragments/scope_entities
+  WITH e, vector.similarity.cosine(e.embedding, $embedding) AS score
+  WHERE score >= $min_vector_score
+  RETURN e AS node, score AS weight
+  ORDER BY weight DESC
+  LIMIT $vector_seeds
+  UNION
+  WITH scope_size, total_size WHERE size(named) = 0 AND scope_size > $scan_max
+  WITH
+// @include fragments/shared_k
+  AS k
+  CALL db.index.vector.queryNodes('entity_embedding', k, $embedding) YIELD node AS e, score
+  WITH e, score
+  WHERE score >= $min_vector_score AND
+// @include fragments/entity_scope
+  RETURN e AS node, score AS weight
+  ORDER BY weight DESC
+  LIMIT $vector_seeds
+}
+WITH node, weight
+ORDER BY weight DESC
+LIMIT $seeds

@@ -1,0 +1,167 @@
+"""The schema against the real Neo4j: idempotent apply, the indexes search relies on, the
+dimension check, and a smoke test that the vector and full-text indexes answer on this server.
+
+The database is shared with the other tests: nothing here drops or recreates an index.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from graphmem import SchemaError
+from graphmem._cypher import statements
+from graphmem._schema import (
+    FULLTEXT_INDEXES,
+    SCHEMA_VERSION,
+    VECTOR_INDEXES,
+    SchemaStatus,
+    apply_schema,
+    check_dimensions,
+    read_status,
+)
+
+pytestmark = pytest.mark.neo4j
+
+#: every index and constraint cypher/schema.cypher creates, by name
+OWN_NAMES = sorted(
+    re.search(r"CREATE (?:\w+ )?(?:INDEX|CONSTRAINT) (\w+) IF NOT EXISTS", s).group(1) for s in statements("schema")
+)
+
+
+def _indexes(store) -> list[dict]:
+    # lastRead / readCount change whenever a test reads; everything else must stay put
+    return store.run_text(
+        "SHOW INDEXES YIELD name, id, type, entityType, labelsOrTypes, properties, state, indexProvider, options "
+        "WHERE name IN $names RETURN * ORDER BY name",
+        {"names": OWN_NAMES},
+    )
+
+
+def _constraints(store) -> list[dict]:
+    return store.run_text(
+        "SHOW CONSTRAINTS YIELD name, id, type, entityType, labelsOrTypes, properties, ownedIndex "
+        "WHERE name IN $names RETURN * ORDER BY name",
+        {"names": OWN_NAMES},
+    )
+
+
+def _record(store) -> dict:
+    return store.run_text(
+        "MATCH (s:GraphmemSchema {name: 'graphmem'}) RETURN properties(s) AS record, count(*) AS nodes"
+    )[0]
+
+
+def _configured(store) -> tuple[int, str]:
+    """The embedder the shared test database was built with (the session's MiniLM)."""
+    status = read_status(store)
+    return status.dim or 384, status.model or "all-MiniLM-L6-v2"
+
+
+def test_apply_schema_twice_changes_nothing_the_second_time(store):
+    dim, model = _configured(store)
+    first = apply_schema(store, dim=dim, model=model)
+    indexes, constraints, record = _indexes(store), _constraints(store), _record(store)
+
+    second = apply_schema(store, dim=dim, model=model)
+
+    assert second == first
+    assert _indexes(store) == indexes  # same ids: nothing dropped and recreated
+    assert _constraints(store) == constraints
+    assert _record(store) == record  # not even updated_at moves
+    assert record["nodes"] == 1
+    assert record["record"]["version"] == SCHEMA_VERSION and record["record"]["embedding_dim"] == dim
+    # everything schema.cypher declares exists: the indexes, and the constraints with their indexes
+    assert {i["name"] for i in indexes} | {c["name"] for c in constraints} == set(OWN_NAMES)
+    assert len(constraints) == 4 and all(c["ownedIndex"] for c in constraints)
+
+
+def test_search_indexes_are_online_with_the_right_shape(store):
+    dim, _ = _configured(store)
+    rows = {r["name"]: r for r in _indexes(store)}
+    for name, entity_type, target in (
+        ("entity_embedding", "NODE", (["Entity"], ["embedding"])),
+        ("fact_embedding", "RELATIONSHIP", (["FACT"], ["embedding"])),
+    ):
+        row = rows[name]
+        assert (row["type"], row["state"], row["entityType"]) == ("VECTOR", "ONLINE", entity_type), row
+        assert (row["labelsOrTypes"], row["properties"]) == target
+        config = row["options"]["indexConfig"]
+        assert config["vector.dimensions"] == dim and config["vector.similarity_function"].lower() == "cosine"
+    assert (rows["entity_name"]["type"], rows["entity_name"]["state"]) == ("FULLTEXT", "ONLINE")
+    assert rows["entity_name"]["properties"] == ["name"]
+    assert (rows["fact_text"]["type"], rows["fact_text"]["state"]) == ("FULLTEXT", "ONLINE")
+    assert rows["fact_text"]["entityType"] == "RELATIONSHIP" and rows["fact_text"]["properties"] == ["fact", "predicate"]
+    status = read_status(store)
+    assert status.ready
+    assert set(status.index_dims) == set(VECTOR_INDEXES) and set(status.index_dims.values()) == {dim}
+    assert all(status.indexes[n] == "ONLINE" for n in VECTOR_INDEXES + FULLTEXT_INDEXES)
+
+
+def test_check_dimensions_names_the_index_that_does_not_fit():
+    status = SchemaStatus(
+        version=1, dim=384, model="all-MiniLM-L6-v2",
+        indexes={n: "ONLINE" for n in VECTOR_INDEXES + FULLTEXT_INDEXES},
+        index_dims={"entity_embedding": 384, "fact_embedding": 128},
+    )
+    check_dimensions(status.model_copy(update={"index_dims": {"entity_embedding": 384, "fact_embedding": 384}}),
+                     384, "all-MiniLM-L6-v2")  # fits: no error
+    with pytest.raises(SchemaError, match=r"fact_embedding holds 128-dimensional vectors .* makes 384"):
+        check_dimensions(status, 384, "all-MiniLM-L6-v2")
+    with pytest.raises(SchemaError, match=r"entity_embedding holds 384-dimensional vectors .*\(tiny\) makes 128"):
+        check_dimensions(status, 128, "tiny")
+
+
+def test_a_wrong_dimension_is_refused_before_anything_changes(store):
+    dim, model = _configured(store)
+    indexes, record = _indexes(store), _record(store)
+    with pytest.raises(SchemaError, match=rf"(entity|fact)_embedding holds {dim}-dimensional vectors"):
+        check_dimensions(read_status(store), 128, model)
+    with pytest.raises(SchemaError, match="_embedding holds"):
+        apply_schema(store, dim=128, model=model)
+    assert _indexes(store) == indexes and _record(store) == record
+
+
+FACTS = [
+    {"source": "Zofia", "source_type": "Person", "relation": "adopted", "target": "Biscuit", "target_type": "Animal",
+     "fact": "Zofia adopted a greyhound named Biscuit from the animal shelter."},
+    {"source": "Zofia", "source_type": "Person", "relation": "owns", "target": "Crumb Bakery",
+     "target_type": "Organization", "fact": "Zofia owns Crumb Bakery, known for its sourdough loaves."},
+    {"source": "Zofia", "source_type": "Person", "relation": "enjoys", "target": "mountaineering",
+     "target_type": "Activity", "fact": "Zofia goes mountaineering in the Tatras every summer."},
+]
+
+
+def test_vector_and_fulltext_indexes_answer_on_this_server(memory, embedder, store, new_user):
+    user = new_user("schema")
+    memory.add_triplets(FACTS, user_id=user)
+    query = embedder.embed_one("Which dog did she bring home?")  # a paraphrase: no word in common
+    # the index is shared with every other test's data: ask for enough neighbours to reach ours
+    k = min(store.run("count_data")[0]["facts"], 20_000)
+    nearest = store.run_text(
+        "CALL db.index.vector.queryRelationships('fact_embedding', $k, $embedding) YIELD relationship, score "
+        "WHERE relationship.user_id = $user RETURN relationship.predicate AS predicate, score ORDER BY score DESC",
+        {"embedding": query, "user": user, "k": k},
+    )
+    assert len(nearest) == 3
+    assert nearest[0]["predicate"] == "adopted" and nearest[0]["score"] > nearest[1]["score"] + 0.05, nearest
+
+    rare = store.run_text(
+        "CALL db.index.fulltext.queryRelationships('fact_text', 'sourdough') YIELD relationship, score "
+        "WHERE relationship.user_id = $user RETURN relationship.predicate AS predicate",
+        {"user": user},
+    )
+    assert [r["predicate"] for r in rare] == ["owns"]
+    named = store.run_text(
+        "CALL db.index.fulltext.queryNodes('entity_name', 'biscuit') YIELD node "
+        "WHERE node.user_id = $user RETURN node.name AS name",
+        {"user": user},
+    )
+    assert [r["name"] for r in named] == ["Biscuit"]
+    entity_near = store.run_text(
+        "CALL db.index.vector.queryNodes('entity_embedding', $k, $embedding) YIELD node, score "
+        "WHERE node.user_id = $user RETURN node.name AS name ORDER BY score DESC LIMIT 1",
+        {"embedding": embedder.embed_one("Zofia"), "user": user, "k": min(store.run("count_data")[0]["entities"], 20_000)},
+    )
+    assert [r["name"] for r in entity_near] == ["Zofia"]
