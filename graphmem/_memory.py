@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,7 @@ from ._models import (
     Triplet,
     Usage,
     as_utc,
+    check_text,
     normalize_name,
     utcnow,
 )
@@ -42,12 +45,21 @@ from ._write import AddPlan, StoredMessage, apply_plan
 from .embed import Embedder, make_embedder
 from .llm import LLM, make_llm
 
+#: adds of one scope are serialised from node matching to the write (see GraphMemory._merge);
+#: scopes share one of this many locks
+_SCOPE_LOCK_STRIPES = 64
+
 MessagesInput = str | dict[str, Any] | Message | Sequence[dict[str, Any] | Message | str]
 
 
 def parse_messages(messages: MessagesInput) -> list[Message]:
     """A string, one message dict or a list of OpenAI-style messages -> list[Message]."""
-    items = [messages] if isinstance(messages, (str, dict, Message)) else list(messages)
+    if isinstance(messages, (str, dict, Message)):
+        items = [messages]
+    elif isinstance(messages, Iterable) and not isinstance(messages, (bytes, bytearray)):
+        items = list(messages)
+    else:
+        raise InputError(f"add() got a {type(messages).__name__}: expected a str, a dict or a list of them")
     if not items:
         raise InputError("add() got no messages: pass a string, a message dict or a list of them")
     parsed = []
@@ -60,7 +72,7 @@ def parse_messages(messages: MessagesInput) -> list[Message]:
             elif isinstance(item, dict):
                 parsed.append(Message.model_validate(item))
             else:
-                raise InputError(f"message {position} is a {type(item).__name__}; expected a str or a dict")
+                raise InputError(f"a {type(item).__name__} is not a message; expected a str or a dict")
         except InputError as exc:
             raise InputError(f"message {position}: {exc}") from None
         except ValidationError as exc:
@@ -99,6 +111,7 @@ class GraphMemory:
         self.detector = ConflictDetector(store, embedder, fact_threshold=max(self.settings.conflict_threshold, 0.85))
         self.resolver = UpdateResolver(llm)
         self.retriever = Retriever(store, embedder, llm)
+        self._scope_locks = [threading.RLock() for _ in range(_SCOPE_LOCK_STRIPES)]
         if apply_schema:
             ensure_schema(store, dim=embedder.dim, model=embedder.model_name)
 
@@ -138,6 +151,7 @@ class GraphMemory:
         """
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
         parsed = parse_messages(messages)
+        _check_metadata(metadata)
         usage = Usage()
         started = time.perf_counter()
         stored = [StoredMessage(id=_message_node_id(scope, m), external_id=m.id, message=m) for m in parsed]
@@ -173,11 +187,16 @@ class GraphMemory:
     ) -> AddResult:
         """Structured import without extraction; still matched, conflict-checked and resolved."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        try:
-            parsed = [t if isinstance(t, Triplet) else Triplet.model_validate(t) for t in triplets]
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(f"triplet {first['loc'][0] if first['loc'] else ''}: {first['msg']}") from None
+        _check_metadata(metadata)
+        parsed = []
+        for position, item in enumerate(triplets):
+            try:
+                parsed.append(item if isinstance(item, Triplet) else Triplet.model_validate(item))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "triplet"
+                message = first["msg"].removeprefix("Value error, ")
+                raise InputError(f"triplet {position}: {field}: {message}") from None
         usage = Usage()
         started = time.perf_counter()
         cleaned = _extract.clean(ExtractionInput(messages=[]), [], parsed)
@@ -208,35 +227,43 @@ class GraphMemory:
         with self._stage(usage, "embed"):
             vectors = self.embedder.embed([e.name for e in entities] + [t.sentence for t in triplets])
         entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):]
-        with self._stage(usage, "match"):
-            matches = self.matcher.match(scope, entities, entity_vectors, usage)
-        with self._stage(usage, "detect"):
-            pair_ids = [
-                (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id)
-                for t in triplets
-            ]
-            conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage)
-        with self._stage(usage, "resolve"):
-            decisions = self.resolver.resolve(conflicts, usage)
-        plan = AddPlan(
-            scope=scope, now=utcnow(), valid_from=valid_from, messages=messages, matches=matches,
-            entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
-            conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
-        )
-        with self._stage(usage, "write"):
-            try:
-                result = apply_plan(self.store, plan, usage, before_commit=before_commit)
-            except Exception as exc:
-                # A concurrent add wrote the same entity or fact first: match again against
-                # what it committed (the retry sees it as existing), once.
-                if retried or not is_constraint_violation(exc):
-                    raise
-                return self._merge(
-                    scope, entities, triplets, usage, messages=messages, valid_from=valid_from,
-                    metadata=metadata, before_commit=before_commit, retried=True,
-                )
-        result.usage = usage
-        return result
+        # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
+        # process would otherwise each miss the other's uncommitted facts and store a restatement
+        # twice, or two values of a single-valued relation. Other scopes are not held up.
+        with self._scope_lock(scope):
+            with self._stage(usage, "match"):
+                matches = self.matcher.match(scope, entities, entity_vectors, usage)
+            with self._stage(usage, "detect"):
+                pair_ids = [
+                    (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id)
+                    for t in triplets
+                ]
+                conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage)
+            with self._stage(usage, "resolve"):
+                decisions = self.resolver.resolve(conflicts, usage)
+            plan = AddPlan(
+                scope=scope, now=utcnow(), valid_from=valid_from, messages=messages, matches=matches,
+                entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
+                conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
+            )
+            with self._stage(usage, "write"):
+                try:
+                    result = apply_plan(self.store, plan, usage, before_commit=before_commit)
+                except Exception as exc:
+                    # A concurrent add wrote the same entity or fact first: match again against
+                    # what it committed (the retry sees it as existing), once.
+                    if retried or not is_constraint_violation(exc):
+                        raise
+                    return self._merge(
+                        scope, entities, triplets, usage, messages=messages, valid_from=valid_from,
+                        metadata=metadata, before_commit=before_commit, retried=True,
+                    )
+            result.usage = usage
+            return result
+
+    def _scope_lock(self, scope: Scope) -> threading.RLock:
+        digest = hashlib.sha256(scope.key.encode("utf-8", "surrogatepass")).digest()
+        return self._scope_locks[int.from_bytes(digest[:4], "big") % len(self._scope_locks)]
 
     @contextmanager
     def _stage(self, usage: Usage, name: str) -> Iterator[None]:
@@ -266,6 +293,8 @@ class GraphMemory:
     ) -> SearchResults:
         """Facts of the scope relevant to `query`, best first (see Retriever for the modes)."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if isinstance(query, str):
+            check_text(query, "search query")
         return self.retriever.search(
             query, scope, mode=mode, limit=limit, hops=hops, as_of=as_of,
             include_invalidated=include_invalidated, entity_types=entity_types, relations=relations,
@@ -291,7 +320,7 @@ class GraphMemory:
         self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> Fact | None:
         """One fact by id; with a scope, None unless the fact belongs to that scope."""
-        facts = self.store.facts("get_fact", {"id": fact_id})
+        facts = self.store.facts("get_fact", {"id": check_text(fact_id, "fact id")})
         if not facts:
             return None
         fact = facts[0]
@@ -320,16 +349,22 @@ class GraphMemory:
         agent_id: str | None = None,
         run_id: str | None = None,
     ) -> list[Fact]:
-        """Every version of a fact (by fact id) or every fact of an entity (by id, or by name in a scope)."""
-        ids = [id_or_name]
+        """Every version of a fact (by fact id) or every fact of an entity (by id, or by name in a scope).
+
+        With a scope, only that scope's facts are returned, whatever id is given."""
+        ids = [check_text(id_or_name, "history id or name")]
+        wanted: dict[str, str | None] = {}
         if any((user_id, agent_id, run_id)):
             scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+            wanted = {k: v for k, v in scope.params().items() if v is not None}
             rows = self.store.run("find_entity", {**scope.params(), "normalized": normalize_name(id_or_name)})
             ids = [r["id"] for r in rows] or ids
         facts: dict[str, Fact] = {}
         for key in ids:
             for fact in self.store.facts("history", {"id": key}):
-                facts.setdefault(fact.id, fact)
+                # an id of another scope's fact or entity must not leak it into this one
+                if all(getattr(fact, k) == v for k, v in wanted.items()):
+                    facts.setdefault(fact.id, fact)
         return sorted(facts.values(), key=lambda f: (f.valid_from, f.created_at))
 
     def reset(self, *, confirm: bool = False) -> int:
@@ -337,6 +372,18 @@ class GraphMemory:
         if not confirm:
             raise InputError("reset() deletes every memory of every user: call reset(confirm=True) if you mean it")
         return self.store.run("reset", write=True)[0]["deleted"]
+
+
+def _check_metadata(metadata: dict[str, Any] | None) -> None:
+    """Metadata is stored on the messages as JSON text: it must be a JSON object of storable text."""
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        check_text(json.dumps(metadata, ensure_ascii=False), "metadata")
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata is not JSON-serialisable ({exc}): give str, number, bool, list or dict values") from None
 
 
 def _valid_from(timestamp: datetime | None, messages: list[Message]) -> datetime:

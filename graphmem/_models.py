@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ._errors import InputError
 
@@ -21,6 +21,23 @@ from ._errors import InputError
 LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
 RELATION_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_NAME_CHARS = 20_000
+#: scope ids are kept in range indexes, whose keys hold at most ~8 kB (4 bytes a character)
+MAX_ID_CHARS = 1_000
+#: one turn; about 50k tokens, more than a model reads in one extraction call (split longer text)
+MAX_MESSAGE_CHARS = 200_000
+
+
+def check_text(value: str, field: str) -> str:
+    """`value` unchanged if Neo4j can store it; lone surrogates (half a UTF-16 pair, what a
+    wrongly decoded file leaves) are not Unicode text and cannot be sent to the database."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{field} holds a lone surrogate (U+{ord(value[exc.start]):04X} at position {exc.start}), which is "
+            "not valid Unicode and cannot be stored: fix how the text was decoded"
+        ) from None
+    return value
 
 
 def utcnow() -> datetime:
@@ -66,6 +83,17 @@ class Scope(BaseModel):
     agent_id: str | None = None
     run_id: str | None = None
 
+    @field_validator("user_id", "agent_id", "run_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise InputError(f"{info.field_name} must be a string, got {type(value).__name__} {value!r:.50}")
+        if len(value) > MAX_ID_CHARS:
+            raise InputError(f"{info.field_name} is {len(value):,} characters long; at most {MAX_ID_CHARS:,} are allowed")
+        return check_text(value, info.field_name)
+
     @model_validator(mode="after")
     def _at_least_one(self) -> Scope:
         if not any((self.user_id, self.agent_id, self.run_id)):
@@ -104,22 +132,46 @@ class Message(BaseModel):
     def _not_empty(cls, content: str) -> str:
         if not content or not content.strip():
             raise InputError("message content is empty: give the text of the turn")
-        return content
+        if len(content) > MAX_MESSAGE_CHARS:
+            raise InputError(
+                f"message content is {len(content):,} characters long; at most {MAX_MESSAGE_CHARS:,} are allowed "
+                "in one turn: split the text into several messages"
+            )
+        return check_text(content, "message content")
+
+    @field_validator("name", "id")
+    @classmethod
+    def _storable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_text(value, f"message {info.field_name}")
 
     @property
     def speaker(self) -> str:
         return self.name or self.role
 
 
+def _storable(value: object, info: ValidationInfo) -> object:
+    # A ValueError, not an InputError: these models also validate LLM output, where a bad
+    # value must be a ValidationError (re-asked, then an LLMError), not the caller's fault.
+    # Callers' own triplets get an InputError naming the field from add_triplets.
+    if isinstance(value, str):
+        try:
+            check_text(value, info.field_name or "text")
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
 def _clean_name(value: str) -> str:
     stripped = value.strip()
     if not stripped:
-        raise InputError("entity names (and triplet sources and targets) must not be blank")
+        raise ValueError("entity names (and triplet sources and targets) must not be blank")
     return stripped
 
 
 #: an entity name as given, trimmed; never empty
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), AfterValidator(_clean_name)]
+Name = Annotated[
+    str, Field(min_length=1, max_length=MAX_NAME_CHARS), BeforeValidator(_storable), AfterValidator(_clean_name)
+]
 #: an entity type label, normalised to LABEL_PATTERN
 Label = Annotated[str, AfterValidator(normalize_label)]
 
@@ -137,7 +189,7 @@ class Triplet(BaseModel):
     relation: Annotated[str, AfterValidator(normalize_relation)]
     target: Name
     target_type: Label = "Entity"
-    fact: str | None = None
+    fact: Annotated[str | None, AfterValidator(_storable)] = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @property

@@ -56,6 +56,18 @@ def neo4j_settings() -> Iterator[Settings]:
     yield settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """MiniLM with one torch thread: on a busy 2-core machine two threads fighting the Neo4j
+    server and other processes make each embedding call several times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def store(neo4j_settings: Settings) -> Iterator[Store]:
     store = Store.connect(neo4j_settings)

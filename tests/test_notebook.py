@@ -100,7 +100,7 @@ def test_explore_notebook_runs(neo4j_settings: Settings, store: Store, tmp_path:
     assert centrality and centrality[0] == "Maya", centrality  # the speaker is the hub
     assert images >= 2, "expected the graph drawing and the timeline plot"
     # The last cell deleted the scope (GRAPHMEM_NOTEBOOK_CLEANUP=1).
-    assert f"deleted " in text and f"of {user_id!r}" in text
+    assert "deleted " in text and f"of {user_id!r}" in text
     left = store.run_text(
         "MATCH (n) WHERE (n:Entity OR n:Message) AND n.user_id = $user_id RETURN count(n) AS n", {"user_id": user_id}
     )
