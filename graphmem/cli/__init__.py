@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import _memory, _neo4j
+from . import _eval, _memory, _neo4j
 
 app = typer.Typer(
     name="graphmem",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_neo4j.neo4j_app, name="neo4j")
+app.add_typer(_eval.eval_app, name="eval")
 app.command()(_neo4j.init)
 app.command()(_neo4j.cypher)
 app.command()(_neo4j.browser)
