@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     # Neo4j. An unset URI means: use the managed local server.
     neo4j_uri: str | None = Field(default=None, validation_alias=_env("NEO4J_URI", "neo4j_uri"))
     neo4j_user: str = Field(default="neo4j", validation_alias=_env("NEO4J_USER", "NEO4J_USERNAME", "neo4j_user"))
-    neo4j_password: str | None = Field(default=None, validation_alias=_env("NEO4J_PASSWORD", "neo4j_password"))
+    # secrets: repr=False keeps them out of reprs, logs and tracebacks
+    neo4j_password: str | None = Field(
+        default=None, repr=False, validation_alias=_env("NEO4J_PASSWORD", "neo4j_password")
+    )
     neo4j_database: str = Field(default="neo4j", validation_alias=_env("NEO4J_DATABASE", "neo4j_database"))
 
     # Managed local server
@@ -48,7 +51,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("GRAPHMEM_LLM_PROVIDER", "llm_provider")
     )
     llm_model: str = Field(default="gpt-4o-mini", validation_alias=_env("GRAPHMEM_LLM_MODEL", "llm_model"))
-    openai_api_key: str | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY", "openai_api_key"))
+    openai_api_key: str | None = Field(
+        default=None, repr=False, validation_alias=_env("OPENAI_API_KEY", "openai_api_key")
+    )
     openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url"))
     llm_timeout: float = Field(default=60.0, gt=0, validation_alias=_env("GRAPHMEM_LLM_TIMEOUT", "llm_timeout"))
     llm_max_retries: int = Field(default=4, ge=0, validation_alias=_env("GRAPHMEM_LLM_MAX_RETRIES", "llm_max_retries"))

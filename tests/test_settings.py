@@ -61,3 +61,11 @@ def test_password_missing_for_managed_server_says_how_to_fix(monkeypatch, tmp_pa
     monkeypatch.setenv("GRAPHMEM_HOME", str(tmp_path / "empty"))
     with pytest.raises(ConfigError, match="graphmem neo4j start"):
         load_settings().password()
+
+
+def test_secrets_stay_out_of_reprs(monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", "pw-not-for-logs")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-logs")
+    settings = load_settings()
+    assert settings.password() == "pw-not-for-logs" and settings.openai_api_key == "sk-not-for-logs"
+    assert "not-for-logs" not in repr(settings) and "not-for-logs" not in str(settings)
