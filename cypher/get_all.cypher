@@ -1,5 +1,7 @@
-// The facts of a scope (each id that is set must match), oldest first.
-MATCH (s:Entity)-[f:FACT]->(t:Entity)
+// The facts of a scope (each id that is set must match), oldest first. Found through the
+// scope index of the first id that is set (fragments/scope_facts), then filtered on all.
+// @include fragments/scope_facts
+WITH s, f, t
 WHERE ($user_id IS NULL OR f.user_id = $user_id)
   AND ($agent_id IS NULL OR f.agent_id = $agent_id)
   AND ($run_id IS NULL OR f.run_id = $run_id)
