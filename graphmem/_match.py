@@ -4,12 +4,15 @@ One Neo4j round trip per add: an exact lookup on the normalised name plus the en
 vector index. A vector neighbour is taken only when it is close enough (threshold), its
 type is compatible, and its name is compatible: one name's words contain the other's
 ("alice" ~ "alice smith"), or the vectors are nearly identical (strict threshold), so
-"Alice Smith" and "Alice Jones" stay two people.
+"Alice Smith" and "Alice Jones" stay two people. Names carrying different numbers are never
+the same entity, however close their vectors ("Room 101" / "Room 102": MiniLM puts such
+pairs above 0.95).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
 from ._store import Store
@@ -31,6 +34,10 @@ def types_compatible(a: str, b: str) -> bool:
     if a == b or "Entity" in (a, b):
         return True
     return any(a in group and b in group for group in TYPE_GROUPS)
+
+
+def numbers_agree(a: str, b: str) -> bool:
+    return re.findall(r"\d+", a) == re.findall(r"\d+", b)
 
 
 def names_compatible(a: str, b: str) -> bool:
@@ -75,7 +82,8 @@ class NodeMatcher:
             )
         for near in hit.get("near") or []:
             score = float(near["score"])
-            if score < self.threshold or not types_compatible(entity.type, near["type"]):
+            if (score < self.threshold or not types_compatible(entity.type, near["type"])
+                    or not numbers_agree(normalized, near["normalized"])):
                 continue
             if names_compatible(normalized, near["normalized"]) or score >= self.strict_threshold:
                 return NodeMatch(

@@ -53,6 +53,18 @@ def test_fuller_name_matches_and_different_people_stay_apart(make_memory, new_us
     assert len(set(sources.values())) == 3, sources
 
 
+def test_names_with_different_numbers_stay_apart_however_close(memory: GraphMemory, embedder, new_user):
+    # MiniLM puts "Friend102" within 0.95 of "Friend101": the strict-vector rule alone would merge them
+    a, b = embedder.embed(["Friend101", "Friend102"])
+    assert sum(x * y for x, y in zip(a, b)) >= 0.95
+    user = new_user()
+    for name in ("Friend101", "Friend102", "friend 101"):
+        memory.add_triplets([{"source": name, "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
+                            user_id=user)
+    ids = {f.source: f.source_id for f in memory.get_all(user_id=user)}
+    assert ids["Friend101"] != ids["Friend102"], ids
+
+
 def test_move_invalidates_old_city_with_time_and_link(memory: GraphMemory, new_user):
     user = new_user()
     first = memory.add({"role": "user", "name": "Sam", "content": "I live in Paris"}, user_id=user, timestamp=T0)
