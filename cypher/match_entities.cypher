@@ -1,17 +1,49 @@
 // Node matcher lookup, one round trip for all entities of an add: for each extracted
 // entity, the node with the same normalised name in the scope (exact: its id is derived
 // from scope and normalised name, so the lookup is a unique-index seek), and the nearest
-// nodes of the scope by name embedding. The vector index is global, so it is asked for
-// $k neighbours and those outside the scope are dropped.
+// nodes of the scope by name embedding.
+// The entity vector index is shared by every scope and cannot filter inside, so a top-k
+// over it, filtered afterwards, can hold no node of a small scope at all (other tenants'
+// look-alike names fill it). A scope of at most $scan_max entities is therefore compared
+// exactly, node by node; a larger one asks the index for k scaled by its share of all
+// entities (fragments/shared_k with $want = $k).
+CALL () {
+  MATCH (e:Entity) WHERE e.user_id = $user_id RETURN count(e) AS n
+  UNION ALL
+  UNWIND CASE WHEN $user_id IS NULL THEN [$agent_id] ELSE [] END AS agent_id
+  MATCH (e:Entity) WHERE e.agent_id = agent_id RETURN count(e) AS n
+  UNION ALL
+  UNWIND CASE WHEN $user_id IS NULL AND $agent_id IS NULL THEN [$run_id] ELSE [] END AS run_id
+  MATCH (e:Entity) WHERE e.run_id = run_id RETURN count(e) AS n
+}
+WITH sum(n) AS scope_size
+CALL () { MATCH (e:Entity) RETURN count(e) AS total_size }
 UNWIND $rows AS row
 CALL (row) {
   OPTIONAL MATCH (e:Entity {id: row.id})
   RETURN e {.id, .name, .normalized, .type} AS exact
   LIMIT 1
 }
-CALL (row) {
-  CALL db.index.vector.queryNodes('entity_embedding', $k, row.embedding) YIELD node, score
-  WHERE node.scope_key = $scope_key
-  RETURN collect(node {.id, .name, .normalized, .type, score: score})[..$keep] AS near
+// each CALL below yields exactly one row (an aggregate without grouping keys), [] when skipped
+CALL (row, scope_size) {
+  WITH row WHERE scope_size <= $scan_max
+// @include fragments/scope_entities
+    AND e.scope_key = $scope_key
+  WITH e, vector.similarity.cosine(e.embedding, row.embedding) AS score
+  ORDER BY score DESC
+  LIMIT $keep
+  RETURN collect(e {.id, .name, .normalized, .type, score: score}) AS scanned
 }
-RETURN row.i AS i, exact, near
+CALL (row, scope_size, total_size) {
+  WITH row WHERE scope_size > $scan_max
+  WITH row,
+// @include fragments/shared_k
+  AS k
+  CALL db.index.vector.queryNodes('entity_embedding', k, row.embedding) YIELD node, score
+  WHERE node.scope_key = $scope_key
+  WITH node, score
+  ORDER BY score DESC
+  LIMIT $keep
+  RETURN collect(node {.id, .name, .normalized, .type, score: score}) AS indexed
+}
+RETURN row.i AS i, exact, scanned + indexed AS near

@@ -1,7 +1,8 @@
 """Node matcher: links each extracted entity to an existing node of its scope, or a new one.
 
-One Neo4j round trip per add: an exact lookup on the normalised name plus the entity
-vector index. A vector neighbour is taken only when it is close enough (threshold), its
+One Neo4j round trip per add: an exact lookup on the normalised name plus the nearest
+nodes of the scope by name embedding (compared exactly in a scope of up to `scan_max`
+entities, through the shared entity vector index in a larger one). A vector neighbour is taken only when it is close enough (threshold), its
 type is compatible, and its name is compatible: one name's words contain the other's
 ("alice" ~ "alice smith"), or the vectors are nearly identical (strict threshold), so
 "Alice Smith" and "Alice Jones" stay two people. Names carrying different numbers are never
@@ -46,11 +47,22 @@ def names_compatible(a: str, b: str) -> bool:
 
 
 class NodeMatcher:
-    def __init__(self, store: Store, *, threshold: float = 0.8, strict_threshold: float = 0.95, k: int = 50):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        threshold: float = 0.8,
+        strict_threshold: float = 0.95,
+        k: int = 50,
+        scan_max: int = 2000,
+        k_max: int = 5000,
+    ):
         self.store = store
         self.threshold = threshold
         self.strict_threshold = strict_threshold
-        self.k = k
+        self.k = k  # neighbours asked of the shared vector index, before scaling by the scope's share
+        self.scan_max = scan_max  # scopes of at most this many entities are compared exactly
+        self.k_max = k_max
 
     def match(
         self, scope: Scope, entities: list[Entity], embeddings: list[list[float]], usage: Usage
@@ -64,7 +76,10 @@ class NodeMatcher:
             for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
         ]
         found = self.store.run(
-            "match_entities", {"rows": rows, "scope_key": scope.key, "k": self.k, "keep": 5}, usage=usage
+            "match_entities",
+            {**scope.params(), "rows": rows, "scope_key": scope.key, "keep": 5, "scan_max": self.scan_max,
+             "want": self.k, "k_min": self.k, "k_max": self.k_max},
+            usage=usage,
         )
         by_index = {r["i"]: r for r in found}
         matches: dict[str, NodeMatch] = {}

@@ -65,6 +65,34 @@ def test_names_with_different_numbers_stay_apart_however_close(memory: GraphMemo
     assert ids["Friend101"] != ids["Friend102"], ids
 
 
+def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemory, new_user):
+    # 30 other tenants hold a node named exactly "Alice": the shared vector index's top k for
+    # "Alice" is all theirs (k = 5 here to make sure), so a top-k-then-filter lookup never sees
+    # this scope's "Alice Smith". A small scope is compared exactly instead.
+    memory.matcher.k = 5
+    for _ in range(30):
+        memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "likes", "target": "tea"}],
+                            user_id=new_user("crowd"))
+    user = new_user()
+    memory.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
+                        user_id=user)
+    memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}],
+                        user_id=user)
+    ids = {f.relation: f.source_id for f in memory.get_all(user_id=user)}
+    assert ids["works_at"] == ids["lives_in"], "'Alice' should have been linked to this scope's 'Alice Smith'"
+
+
+def test_a_large_scope_matches_through_the_shared_vector_index(memory: GraphMemory, new_user):
+    memory.matcher.scan_max = 0  # every scope counts as large: the vector-index branch answers
+    user = new_user()
+    memory.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
+                        user_id=user)
+    result = memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "works_at",
+                                   "target": "Acme"}], user_id=user)
+    ids = {f.relation: f.source_id for f in memory.get_all(user_id=user)}
+    assert ids["works_at"] == ids["lives_in"] and result.usage.neo4j_round_trips == 3
+
+
 def test_move_invalidates_old_city_with_time_and_link(memory: GraphMemory, new_user):
     user = new_user()
     first = memory.add({"role": "user", "name": "Sam", "content": "I live in Paris"}, user_id=user, timestamp=T0)
