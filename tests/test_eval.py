@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -39,7 +40,21 @@ from graphmem.eval._metrics import (
 )
 from graphmem.llm import ScriptedLLM
 
-LOCOMO = Path(os.environ.get("LOCOMO_PATH", Path(__file__).resolve().parents[2] / "shared/datasets/locomo/locomo10.json"))
+def _find_locomo() -> Path:
+    """LOCOMO_PATH, else ../shared/datasets/locomo next to this checkout or, for a clone of a
+    local checkout (a CI clone), next to the checkout it was cloned from. Never copied here."""
+    if os.environ.get("LOCOMO_PATH"):
+        return Path(os.environ["LOCOMO_PATH"])
+    repo = Path(__file__).resolve().parents[1]
+    candidates = [repo.parent / "shared/datasets/locomo/locomo10.json"]
+    origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True).stdout.strip()
+    if origin and "://" not in origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared/datasets/locomo/locomo10.json")
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+LOCOMO = _find_locomo()
 needs_locomo = pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LOCOMO data not found at {LOCOMO} (set LOCOMO_PATH)")
 
 
