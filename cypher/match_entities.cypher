@@ -7,17 +7,7 @@
 // look-alike names fill it). A scope of at most $scan_max entities is therefore compared
 // exactly, node by node; a larger one asks the index for k scaled by its share of all
 // entities (fragments/shared_k with $want = $k).
-CALL () {
-  MATCH (e:Entity) WHERE e.user_id = $user_id RETURN count(e) AS n
-  UNION ALL
-  UNWIND CASE WHEN $user_id IS NULL THEN [$agent_id] ELSE [] END AS agent_id
-  MATCH (e:Entity) WHERE e.agent_id = agent_id RETURN count(e) AS n
-  UNION ALL
-  UNWIND CASE WHEN $user_id IS NULL AND $agent_id IS NULL THEN [$run_id] ELSE [] END AS run_id
-  MATCH (e:Entity) WHERE e.run_id = run_id RETURN count(e) AS n
-}
-WITH sum(n) AS scope_size
-CALL () { MATCH (e:Entity) RETURN count(e) AS total_size }
+// @include fragments/entity_scope_size
 UNWIND $rows AS row
 CALL (row) {
   OPTIONAL MATCH (e:Entity {id: row.id})

@@ -82,6 +82,21 @@ def embedder() -> Embedder:
     return SentenceTransformerEmbedder()
 
 
+@pytest.fixture(scope="session")
+def delete_tenants(store: Store):
+    """delete(prefix): every entity and message whose user, agent or run id starts with prefix."""
+
+    def delete(prefix: str) -> None:
+        store.run_text(
+            "MATCH (n) WHERE (n:Entity OR n:Message) "
+            "AND any(k IN [n.user_id, n.agent_id, n.run_id] WHERE k STARTS WITH $p) DETACH DELETE n",
+            {"p": prefix},
+            write=True,
+        )
+
+    return delete
+
+
 @pytest.fixture
 def scope_ids(store: Store) -> Iterator[list[str]]:
     """Fresh user ids for a test; everything written under them is deleted afterwards."""

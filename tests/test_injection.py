@@ -70,15 +70,6 @@ hostile = st.one_of(st.sampled_from(CORPUS), st.text(min_size=1, max_size=40))
 hostile_name = st.one_of(st.sampled_from(CORPUS + LONG), st.text(min_size=1, max_size=40)).filter(lambda s: s.strip())
 
 
-def _cleanup(store: Store, prefix: str) -> None:
-    store.run_text(
-        "MATCH (n) WHERE (n:Entity OR n:Message) "
-        "AND any(k IN [n.user_id, n.agent_id, n.run_id] WHERE k STARTS WITH $p) DETACH DELETE n",
-        {"p": prefix},
-        write=True,
-    )
-
-
 def schema(store: Store) -> tuple[list, list]:
     indexes = store.run_text(
         "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, options "
@@ -105,10 +96,10 @@ def tenant(store: Store, user: str) -> tuple[list, list]:
 
 
 @pytest.fixture(scope="module")
-def mem(store: Store, embedder, neo4j_settings) -> Iterator[GraphMemory]:
+def mem(store: Store, embedder, neo4j_settings, delete_tenants) -> Iterator[GraphMemory]:
     memory = GraphMemory(store, llm=OfflineLLM(), embedder=embedder, settings=neo4j_settings)
     yield memory
-    _cleanup(store, RUN)
+    delete_tenants(RUN)
 
 
 @pytest.fixture(scope="module")

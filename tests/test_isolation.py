@@ -46,19 +46,10 @@ HYPOTHESIS = settings(
 
 
 @pytest.fixture(scope="module")
-def mem(store: Store, embedder, neo4j_settings) -> Iterator[GraphMemory]:
+def mem(store: Store, embedder, neo4j_settings, delete_tenants) -> Iterator[GraphMemory]:
     memory = GraphMemory(store, llm=OfflineLLM(), embedder=embedder, settings=neo4j_settings)
     yield memory
-    _cleanup(store, RUN)
-
-
-def _cleanup(store: Store, prefix: str) -> None:
-    store.run_text(
-        "MATCH (n) WHERE (n:Entity OR n:Message) "
-        "AND any(k IN [n.user_id, n.agent_id, n.run_id] WHERE k STARTS WITH $p) DETACH DELETE n",
-        {"p": prefix},
-        write=True,
-    )
+    delete_tenants(RUN)
 
 
 # -- strategies -------------------------------------------------------------------------
@@ -137,12 +128,12 @@ def snapshot(store: Store, prefix: str) -> tuple[dict, dict]:
 
 @HYPOTHESIS
 @given(data=world, probe=st.data())
-def test_every_read_and_delete_sees_only_its_scope(mem: GraphMemory, store: Store, data, probe) -> None:
+def test_every_read_and_delete_sees_only_its_scope(mem: GraphMemory, store: Store, delete_tenants, data, probe) -> None:
     prefix = f"{RUN}-{next(_example)}"
     try:
         _check_world(mem, store, prefix, data, probe)
     finally:
-        _cleanup(store, prefix)
+        delete_tenants(prefix)
 
 
 def _check_world(mem: GraphMemory, store: Store, prefix: str, data, probe) -> None:
@@ -207,7 +198,7 @@ def _check_world(mem: GraphMemory, store: Store, prefix: str, data, probe) -> No
     assert not mem.get_all(**victim, include_invalidated=True)
 
 
-def test_history_by_foreign_id_is_empty(mem: GraphMemory, store: Store) -> None:
+def test_history_by_foreign_id_is_empty(mem: GraphMemory, delete_tenants) -> None:
     """The shrunk counterexample of the property above, kept as a plain regression test."""
     prefix = f"{RUN}-foreign"
     a, b = {"user_id": f"{prefix}-a"}, {"user_id": f"{prefix}-b"}
@@ -219,4 +210,4 @@ def test_history_by_foreign_id_is_empty(mem: GraphMemory, store: Store) -> None:
         assert mem.get(fact.id, **b) is None
         assert mem.history(fact.id)  # no scope: by id, as documented
     finally:
-        _cleanup(store, prefix)
+        delete_tenants(prefix)

@@ -6,17 +6,7 @@
 // high: any person's name is ~0.6-0.7 from "where does X work?", so these are a fallback).
 // A scope of at most $scan_max entities is scanned exactly; a larger one goes through the
 // shared entity_name / entity_embedding indexes with k scaled by its share of all entities.
-CALL () {
-  MATCH (e:Entity) WHERE e.user_id = $user_id RETURN count(e) AS n
-  UNION ALL
-  UNWIND CASE WHEN $user_id IS NULL THEN [$agent_id] ELSE [] END AS agent_id
-  MATCH (e:Entity) WHERE e.agent_id = agent_id RETURN count(e) AS n
-  UNION ALL
-  UNWIND CASE WHEN $user_id IS NULL AND $agent_id IS NULL THEN [$run_id] ELSE [] END AS run_id
-  MATCH (e:Entity) WHERE e.run_id = run_id RETURN count(e) AS n
-}
-WITH sum(n) AS scope_size
-CALL () { MATCH (e:Entity) RETURN count(e) AS total_size }
+// @include fragments/entity_scope_size
 CALL (scope_size, total_size) {
   CALL (scope_size, total_size) {
     WITH scope_size WHERE scope_size <= $scan_max AND size($words) > 0
