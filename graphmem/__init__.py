@@ -10,7 +10,8 @@ from ._errors import (
     ServerError,
 )
 from ._memory import AsyncGraphMemory, GraphMemory
-from ._models import AddResult, Entity, Fact, Message, Scope, Triplet, Usage
+from ._models import AddResult, Entity, Episode, Fact, Message, Scope, Triplet, Usage
+from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
 
 __version__ = "0.1.0"
@@ -20,6 +21,8 @@ __all__ = [
     "AsyncGraphMemory",
     "ConfigError",
     "Entity",
+    "Episode",
+    "EpisodeHit",
     "Fact",
     "GraphMemory",
     "GraphmemError",
@@ -30,7 +33,10 @@ __all__ = [
     "SchemaError",
     "ServerError",
     "Scope",
+    "SearchHit",
+    "SearchResults",
     "Settings",
+    "Signal",
     "Triplet",
     "Usage",
     "load_settings",

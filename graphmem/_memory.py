@@ -37,7 +37,7 @@ from ._models import (
     utcnow,
 )
 from ._resolve import UpdateResolver
-from ._retrieve import Mode, Retriever, SearchResults
+from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchResults
 from ._schema import ensure_schema
 from ._settings import Settings, load_settings
 from ._store import Store, is_constraint_violation
@@ -225,8 +225,13 @@ class GraphMemory:
         if not triplets and not messages:
             return AddResult(usage=usage)
         with self._stage(usage, "embed"):
-            vectors = self.embedder.embed([e.name for e in entities] + [t.sentence for t in triplets])
-        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):]
+            # one batched call: entity names, fact sentences and the turns themselves (episodes)
+            vectors = self.embedder.embed(
+                [e.name for e in entities] + [t.sentence for t in triplets] + [m.message.content for m in messages]
+            )
+        facts_end = len(entities) + len(triplets)
+        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):facts_end]
+        message_vectors = vectors[facts_end:]
         # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
         # process would otherwise each miss the other's uncommitted facts and store a restatement
         # twice, or two values of a single-valued relation. Other scopes are not held up.
@@ -245,6 +250,7 @@ class GraphMemory:
                 scope=scope, now=utcnow(), valid_from=valid_from, messages=messages, matches=matches,
                 entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
                 conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
+                message_embeddings=message_vectors,
             )
             with self._stage(usage, "write"):
                 try:
@@ -281,9 +287,10 @@ class GraphMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        mode: Mode = "hybrid",
+        mode: Mode = DEFAULT_MODE,
         limit: int = 10,
-        hops: int = 1,
+        episodes: int = DEFAULT_EPISODES,
+        hops: int | None = None,
         as_of: datetime | None = None,
         include_invalidated: bool = False,
         entity_types: list[str] | None = None,
@@ -291,12 +298,14 @@ class GraphMemory:
         use_llm_entities: bool = False,
         usage: Usage | None = None,
     ) -> SearchResults:
-        """Facts of the scope relevant to `query`, best first (see Retriever for the modes)."""
+        """Facts of the scope relevant to `query`, best first, and in `results.episodes` the
+        `episodes` best stored turns (see Retriever for the modes). `hops` bounds the chains
+        (associative, default 3) or the expansion (entity, default 1)."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
         if isinstance(query, str):
             check_text(query, "search query")
         return self.retriever.search(
-            query, scope, mode=mode, limit=limit, hops=hops, as_of=as_of,
+            query, scope, mode=mode, limit=limit, episodes=episodes, hops=hops, as_of=as_of,
             include_invalidated=include_invalidated, entity_types=entity_types, relations=relations,
             use_llm_entities=use_llm_entities, usage=usage,
         )
@@ -430,7 +439,7 @@ class AsyncGraphMemory:
     async def history(self, id_or_name: str, **kwargs: Any) -> list[Fact]:
         return await self._call(self.sync.history, id_or_name, **kwargs)
 
-    async def search(self, query: str, **kwargs: Any) -> Any:
+    async def search(self, query: str, **kwargs: Any) -> SearchResults:
         return await self._call(self.sync.search, query, **kwargs)
 
     async def reset(self, *, confirm: bool = False) -> int:

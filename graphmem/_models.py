@@ -267,6 +267,21 @@ class Fact(BaseModel):
         return f"{self.source} -[{self.relation}]-> {self.target}"
 
 
+class Episode(BaseModel):
+    """A stored conversation turn (a :Message node), as episodic memory returns it."""
+
+    id: str
+    external_id: str | None = None
+    role: str = "user"
+    speaker: str | None = None
+    content: str
+    timestamp: datetime
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    entity_ids: list[str] = Field(default_factory=list)  # the entities the turn mentions
+
+
 class ConflictCandidate(BaseModel):
     fact: Fact
     reason: Literal["same_relation", "similar_relation", "same_pair", "similar_fact"]

@@ -1,42 +1,66 @@
-"""Retrieval: entity-centric subgraph expansion, semantic triplet top-K, keyword search,
-and their reciprocal-rank fusion (the default). No LLM call unless asked for.
+"""Retrieval: associative multi-hop recall (the default), entity-centric subgraph expansion,
+semantic triplet top-K, keyword search, their reciprocal-rank fusion, and episodic recall of
+the stored turns. No LLM call unless asked for.
 
 * triplet: the scope's facts nearest to the query embedding.
-* keyword: facts holding the query's words (a rare word weighs more than a common one).
+* keyword: facts holding the query's words, stemmed (a rare word weighs more than a common one).
 * entity: the entities the query names (or, if it names none, the nearest entity names),
   then the facts around them, hop by hop; a fact's score mixes its similarity to the query
   with how surely the query is about the seed it was reached from and how far it is.
-* hybrid: the three lists, run at once, fused by reciprocal rank; each hit keeps the rank
-  and score every list gave it (`signals`).
+* hybrid: triplet, keyword and entity, run at once, fused by reciprocal rank; each hit keeps
+  the rank and score every list gave it (`signals`).
+* associative (default): triplet, keyword and episode lists at once, then one statement
+  fetches the bounded subgraph around the seeds (the entities the query names and the ends of
+  the best hits) and `_spread` walks it: a fact reached by a chain that answers the question's
+  parts ("Lena's brother" then "work") outranks a fact that answers only one of them.
+* episode: the stored turns only (`results.episodes`), by embedding and stemmed keywords.
+
+associative and hybrid also return the best turns in `results.episodes` (`episodes=`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from . import _spread
 from ._errors import InputError
 from ._extract import extract_entities
-from ._models import ExtractionInput, Fact, Message, Scope, Usage, as_utc, normalize_label, normalize_relation, utcnow
+from ._models import (
+    Episode,
+    ExtractionInput,
+    Fact,
+    Message,
+    Scope,
+    Usage,
+    as_utc,
+    normalize_label,
+    normalize_relation,
+    utcnow,
+)
 from ._store import Store, fact_from_record
+from ._terms import query_stems, query_words, stem, stem_text
 from .embed.base import Embedder
 from .llm.base import LLM
 
-Mode = Literal["hybrid", "entity", "triplet", "keyword"]
-MODES: tuple[str, ...] = ("hybrid", "entity", "triplet", "keyword")
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
+__all__ = ["MODES", "Mode", "EpisodeHit", "Retriever", "SearchHit", "SearchResults", "Signal", "query_words"]
 
-_STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from had has have he her his how i in is it its me my of on or "
-    "our she so that the their them they this to was we were what when where which who whom why will with "
-    "you your about did does doing into than then there these those".split()
-)
+Mode = Literal["associative", "hybrid", "entity", "triplet", "keyword", "episode"]
+MODES: tuple[str, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "associative"
+DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 tokens
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
+_EPISODE_MODES = ("associative", "hybrid", "episode")
+
+Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
 
 
 class Signal(BaseModel):
@@ -49,6 +73,7 @@ class SearchHit(BaseModel):
     score: float
     signals: dict[str, Signal] = Field(default_factory=dict)
     hops: int | None = None
+    via: list[str] = Field(default_factory=list)  # associative: ids of the facts chained before it
 
     def line(self) -> str:
         f = self.fact
@@ -57,42 +82,59 @@ class SearchHit(BaseModel):
         return f"[{when}{until}] {f.fact} ({f.triplet()})"
 
 
+class EpisodeHit(BaseModel):
+    """A stored turn found for the query; `signals` holds its vector and keyword ranks."""
+
+    episode: Episode
+    score: float
+    signals: dict[str, Signal] = Field(default_factory=dict)
+
+    def line(self) -> str:
+        e = self.episode
+        return f"[{e.timestamp.date().isoformat()}] {e.speaker or e.role}: {e.content}"
+
+
 class SearchResults(list[SearchHit]):
-    """Hits, best first, with a renderer for LLM prompts."""
+    """Fact hits, best first, plus `episodes` (the best stored turns), and a renderer for prompts."""
+
+    def __init__(self, hits: list[SearchHit] = (), episodes: list[EpisodeHit] | None = None):  # type: ignore[assignment]
+        super().__init__(hits)
+        self.episodes: list[EpisodeHit] = list(episodes or [])
 
     def to_context(self, max_tokens: int = 2000) -> str:
-        """Dated facts, most relevant first, cut at about `max_tokens` (4 characters a token)."""
+        """Dated facts, most relevant first, then the relevant turns (dated, with speaker), cut
+        at about `max_tokens` (4 characters a token)."""
         lines, used = [], 0
-        for hit in self:
-            line = "- " + hit.line()
-            cost = math.ceil(len(line) / 4) + 1
-            if used + cost > max_tokens:
-                break
-            lines.append(line)
-            used += cost
+        sections = [("", [h.line() for h in self]), ("Relevant conversation turns:", [e.line() for e in self.episodes])]
+        for title, items in sections:
+            if not items:
+                continue
+            if title:
+                cost = math.ceil(len(title) / 4) + 1
+                if used + cost > max_tokens:
+                    break
+                lines.append(title)
+                used += cost
+            for item in items:
+                line = "- " + item
+                cost = math.ceil(len(line) / 4) + 1
+                if used + cost > max_tokens:
+                    return "\n".join(lines)
+                lines.append(line)
+                used += cost
+        if lines and lines[-1] == sections[1][0]:
+            lines.pop()
         return "\n".join(lines)
-
-
-def query_words(query: str) -> list[str]:
-    """The query's content words, case-folded, deduplicated: letters, digits and _ only, so
-    they are safe as Lucene terms and inside the word-match patterns of the Cypher files."""
-    words = [w for w in re.findall(r"\w+", query.casefold()) if w not in _STOPWORDS and len(w) > 1]
-    return list(dict.fromkeys(words))[:32]
-
-
-def lucene_terms(query: str) -> str | None:
-    """Word terms of the query, OR-ed, with every Lucene operator character dropped."""
-    words = query_words(query)
-    return " OR ".join(words) if words else None
 
 
 class Retriever:
     """Every list is computed inside the scope. The vector and full-text indexes are shared by
     all scopes and Neo4j 5 cannot filter inside them, so a top-k over them starves a scope
     that holds a small share of the data. A scope of at most `scan_max` facts (entities, for
-    seeds) is therefore scanned exactly through its property index; a larger one goes
-    through the shared indexes, asking for k results scaled by its share of the data, within
-    [k_min, k_max] (see cypher/search_triplets.cypher). bench/search_bench.py measures both."""
+    seeds; turns, for episodes) is therefore scanned exactly through its property index; a
+    larger one goes through the shared indexes, asking for k results scaled by its share of
+    the data, within [k_min, k_max] (see cypher/search_triplets.cypher).
+    bench/search_bench.py measures both; bench/quality.py measures what they find."""
 
     def __init__(
         self,
@@ -107,6 +149,9 @@ class Retriever:
         vector_seeds: int = 3,
         min_vector_score: float = 0.5,
         parallel: bool = True,
+        graph_fanout: int = 12,
+        graph_frontier: int = 24,
+        spread: _spread.SpreadConfig = _spread.SpreadConfig(),
     ):
         self.store = store
         self.embedder = embedder
@@ -117,18 +162,24 @@ class Retriever:
         self.seeds = seeds
         self.vector_seeds = vector_seeds
         self.min_vector_score = min_vector_score
-        self.parallel = parallel  # hybrid: the three lists' statements run at once, on 3 connections
+        self.parallel = parallel  # the lists' statements run at once, each on its own connection
+        self.graph_fanout = graph_fanout
+        self.graph_frontier = graph_frontier
+        self.spread = spread
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._word_vectors: OrderedDict[str, list[float]] = OrderedDict()  # aspect words, LRU
+        self._word_lock = threading.Lock()
 
     def search(
         self,
         query: str,
         scope: Scope,
         *,
-        mode: Mode = "hybrid",
+        mode: Mode = DEFAULT_MODE,
         limit: int = 10,
-        hops: int = 1,
+        episodes: int = DEFAULT_EPISODES,
+        hops: int | None = None,
         fanout: int = 25,
         as_of: datetime | None = None,
         include_invalidated: bool = False,
@@ -142,8 +193,8 @@ class Retriever:
             raise InputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         if not query or not query.strip():
             raise InputError("search query is empty: give the question or keywords to look for")
-        if limit < 1 or hops < 0 or fanout < 1:
-            raise InputError("limit and fanout must be >= 1 and hops >= 0")
+        if limit < 1 or fanout < 1 or (hops is not None and hops < 0) or episodes < 0:
+            raise InputError("limit and fanout must be >= 1, hops and episodes >= 0")
         usage = usage or Usage()
         params: dict[str, Any] = {
             **scope.params(),
@@ -156,32 +207,44 @@ class Retriever:
         if mode != "keyword" and embedding is None:
             embedding = self.embedder.embed_one(query)
         depth = max(limit * 3, 30)
-        jobs: dict[str, Any] = {}
-        if mode in ("triplet", "hybrid"):
+        want_episodes = limit if mode == "episode" else episodes if mode in _EPISODE_MODES else 0
+        jobs: dict[str, Callable[[Usage], Any]] = {}
+        if mode in ("triplet", "hybrid", "associative"):
             jobs["triplet"] = lambda u: self._triplets(embedding, params, depth, u)
-        if mode in ("keyword", "hybrid") and words:
-            jobs["keyword"] = lambda u: self._keyword(words, params, depth, u)
+        if mode in ("keyword", "hybrid", "associative") and words:
+            jobs["keyword"] = lambda u: self._keyword(query, words, params, depth, u)
         if mode in ("entity", "hybrid"):
             jobs["entity"] = lambda u: self._entities(
-                query, embedding, words, params, depth, hops, fanout, use_llm_entities, u
+                query, embedding, words, params, depth, hops or 1, fanout, use_llm_entities, u
             )
+        if want_episodes:
+            # associative also seeds its walk with the entities the best turns mention
+            jobs["episode"] = lambda u: self._episodes(query, embedding, params, max(want_episodes, 5), u)
         lists = self._run(jobs, usage)
-        if mode != "hybrid":
+        episode_hits = lists.pop("episode", [])[:want_episodes]
+        if mode == "associative":
+            hits = self._associative(
+                query, embedding, words, params, lists, episode_hits, min(max(hops if hops is not None else 3, 1), 3), usage
+            )
+        elif mode == "hybrid":
+            hits = fuse(lists)
+        elif mode == "episode":
+            hits = []
+        else:
             hits = [
                 SearchHit(fact=f, score=score, hops=hop, signals={mode: Signal(rank=i + 1, score=score)})
                 for i, (f, score, hop) in enumerate(lists.get(mode, []))
             ]
-            return SearchResults(hits[:limit])
-        return SearchResults(fuse(lists)[:limit])
+        return SearchResults(hits[:limit], episode_hits)
 
-    def _run(self, jobs: dict[str, Any], usage: Usage) -> dict[str, list[tuple[Fact, float, int | None]]]:
+    def _run(self, jobs: dict[str, Callable[[Usage], Any]], usage: Usage) -> dict[str, Any]:
         """Each list's statements; with several lists and `parallel`, at once (each into its
         own Usage, merged after, so the counts stay exact)."""
         if len(jobs) < 2 or not self.parallel:
             return {name: job(usage) for name, job in jobs.items()}
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="graphmem-search")
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphmem-search")
         usages = {name: Usage() for name in jobs}
         futures = {name: self._pool.submit(job, usages[name]) for name, job in jobs.items()}
         lists = {name: future.result() for name, future in futures.items()}
@@ -192,7 +255,7 @@ class Retriever:
     def _shared(self, want: int) -> dict[str, Any]:
         return {"scan_max": self.scan_max, "k_min": self.k_min, "k_max": self.k_max, "want": want}
 
-    def _triplets(self, embedding, params, depth, usage) -> list[tuple[Fact, float, int | None]]:
+    def _triplets(self, embedding, params, depth, usage) -> Ranked:
         rows = self.store.run(
             "search_triplets",
             {**params, **self._shared(depth * 3), "embedding": embedding, "limit": depth},
@@ -200,17 +263,28 @@ class Retriever:
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _keyword(self, words, params, depth, usage) -> list[tuple[Fact, float, int | None]]:
+    def _keyword(self, query, words, params, depth, usage) -> Ranked:
+        # an exactly scanned scope matches stems as word prefixes; the full-text indexes stem
+        # the words themselves (english analyzer)
         rows = self.store.run(
             "search_keyword",
-            {**params, **self._shared(depth * 3), "words": words, "lucene": " OR ".join(words), "limit": depth},
+            {**params, **self._shared(depth * 3), "words": query_stems(query), "lucene": " OR ".join(words),
+             "limit": depth},
             usage=usage,
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _entities(
-        self, query, embedding, words, params, depth, hops, fanout, use_llm, usage
-    ) -> list[tuple[Fact, float, int | None]]:
+    def _episodes(self, query, embedding, params, count, usage) -> list[EpisodeHit]:
+        words = query_words(query)
+        rows = self.store.run(
+            "search_episodes",
+            {**params, **self._shared(count * 3), "embedding": embedding, "stems": query_stems(query),
+             "lucene": " OR ".join(words) if words else None, "limit": count},
+            usage=usage,
+        )
+        return fuse_episodes(rows)[:count]
+
+    def _entities(self, query, embedding, words, params, depth, hops, fanout, use_llm, usage) -> Ranked:
         seed_words = words
         if use_llm and self.llm is not None:
             named = extract_entities(self.llm, ExtractionInput(messages=[Message(content=query)]), usage)
@@ -218,9 +292,7 @@ class Retriever:
         common = {**params, "embedding": embedding, "fanout": fanout}
         rows = self.store.run(
             "search_entities",
-            {**common, **self._shared(self.seeds * 5), "words": seed_words,
-             "lucene": " OR ".join(seed_words) or '""', "min_vector_score": self.min_vector_score,
-             "vector_seeds": self.vector_seeds, "seeds": self.seeds},
+            {**common, **self._shared(self.seeds * 5), **self._seed_params(seed_words)},
             usage=usage,
         )
         now = utcnow()
@@ -249,6 +321,129 @@ class Retriever:
         ranked = sorted(found.values(), key=lambda x: x[1], reverse=True)
         return ranked[:depth]
 
+    def _seed_params(self, words: list[str]) -> dict[str, Any]:
+        return {"words": words, "lucene": " OR ".join(words) or '""', "min_vector_score": self.min_vector_score,
+                "vector_seeds": self.vector_seeds, "seeds": self.seeds}
+
+    # -- associative ------------------------------------------------------------------
+    def _associative(
+        self,
+        query: str,
+        embedding: list[float] | None,
+        words: list[str],
+        params: dict[str, Any],
+        lists: dict[str, Ranked],
+        episodes: list[EpisodeHit],
+        hops: int,
+        usage: Usage,
+    ) -> list[SearchHit]:
+        """Seeds from the lists found so far, one statement for the subgraph, then the walk."""
+        seeds: dict[str, float] = {}
+
+        def seed(node: str | None, weight: float) -> None:
+            if node:
+                seeds[node] = max(weight, seeds.get(node, 0.0))
+
+        for fact, score, _ in lists.get("triplet", [])[:5]:
+            seed(fact.source_id, 0.6 * max(score, 0.0))
+            seed(fact.target_id, 0.6 * max(score, 0.0))
+        for rank, (fact, _, _) in enumerate(lists.get("keyword", [])[:5]):
+            seed(fact.source_id, 0.3 / (1 + rank))
+            seed(fact.target_id, 0.3 / (1 + rank))
+        for rank, hit in enumerate(episodes[:3]):
+            for node in hit.episode.entity_ids:
+                seed(node, 0.3 / (1 + rank))
+        aspects = words
+        rows = self.store.run(
+            "search_graph",
+            {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "types": None,
+             "relations": None, "embedding": embedding, "aspects": self._vectors_of(aspects),
+             "hit_seeds": [{"id": node, "weight": w} for node, w in seeds.items()], "hops": hops,
+             "fanout": self.graph_fanout, "frontier": self.graph_frontier},
+            usage=usage,
+        )
+        named = rows[0]["named"] if rows else []
+        for item in named:
+            seeds[item["id"]] = max(float(item["weight"]), seeds.get(item["id"], 0.0))
+        # words of the names the query gives are where the walk starts, not what it looks for
+        name_words = {w for item in named if float(item["weight"]) > 0 for w in item["name"].split()}
+        keep = [i for i, w in enumerate(aspects) if w not in name_words]
+        stems = [stem(aspects[i]) for i in keep]
+        facts: dict[str, Fact] = {}
+        edges: list[_spread.Edge] = []
+        degree: dict[str, int] = {}
+        for row in rows[0]["edges"] if rows else []:
+            fact = _fact(row["fact"])
+            facts[fact.id] = fact
+            degree[fact.source_id or ""] = int(row["source_degree"])
+            degree[fact.target_id or ""] = int(row["target_degree"])
+            said = _fact_stems(fact)
+            # vector.similarity.cosine answers (1 + cosine) / 2; the walk wants the cosine
+            cosines = [2.0 * x - 1.0 for x in row["aspect_sims"] or []]
+            edges.append(_spread.Edge(
+                fact_id=fact.id, source_id=fact.source_id or "", target_id=fact.target_id or "",
+                similarity=float(row["similarity"] or 0.0),
+                aspects=tuple(_spread.aspect_match(s in said, float(cosines[i])) for s, i in zip(stems, keep)),
+            ))
+        reached = _spread.spread(seeds, edges, degree, dataclasses.replace(self.spread, max_hops=hops))
+        return blend(facts, reached, lists, params)
+
+    def _vectors_of(self, words: list[str]) -> list[list[float]]:
+        """Embeddings of the aspect words, cached: question words repeat ("work", "live")."""
+        with self._word_lock:
+            missing = [w for w in words if w not in self._word_vectors]
+        if missing:
+            vectors = self.embedder.embed(missing)
+            with self._word_lock:
+                for word, vector in zip(missing, vectors):
+                    self._word_vectors[word] = vector
+                while len(self._word_vectors) > 20_000:
+                    self._word_vectors.popitem(last=False)
+        with self._word_lock:
+            for word in words:
+                self._word_vectors.move_to_end(word)
+            return [self._word_vectors[w] for w in words]
+
+
+def _fact_stems(fact: Fact) -> set[str]:
+    """What a fact says, as stems: its sentence, relation name and end types."""
+    text = f"{fact.fact} {fact.relation.replace('_', ' ')} {fact.source_type} {fact.target_type}"
+    return set(stem_text(text).split())
+
+
+def blend(
+    facts: dict[str, Fact], reached: dict[str, _spread.Reach], lists: dict[str, Ranked], params: dict[str, Any]
+) -> list[SearchHit]:
+    """The walk's ranking, with the triplet and keyword lists' reciprocal ranks as a tie-breaker
+    and as the only score of facts the walk did not reach; the types / relations filters
+    apply to the results, not to the chains that led to them."""
+    hits: dict[str, SearchHit] = {}
+    for fact_id, reach in reached.items():
+        hits[fact_id] = SearchHit(
+            fact=facts[fact_id], score=reach.score, hops=reach.hops, via=list(reach.via),
+            signals={"graph": Signal(rank=0, score=reach.score)},
+        )
+    for signal, items in lists.items():
+        for rank, (fact, score, _) in enumerate(items, start=1):
+            hit = hits.setdefault(fact.id, SearchHit(fact=fact, score=0.0))
+            hit.score += 1.0 / (RRF_K + rank)
+            hit.signals[signal] = Signal(rank=rank, score=score)
+    ranked = [h for h in hits.values() if _passes(h.fact, params)]
+    ranked.sort(key=lambda h: h.score, reverse=True)
+    graph_rank = 0
+    for hit in ranked:
+        if "graph" in hit.signals:
+            graph_rank += 1
+            hit.signals["graph"].rank = graph_rank
+    return ranked
+
+
+def _passes(fact: Fact, params: dict[str, Any]) -> bool:
+    types, relations = params.get("types"), params.get("relations")
+    if types and fact.source_type not in types and fact.target_type not in types:
+        return False
+    return not relations or fact.relation in relations
+
 
 def _fact(data: dict[str, Any]) -> Fact:
     """A Fact from fragments/fact_projection, which sends times as UTC ISO strings (fast to
@@ -270,7 +465,7 @@ def _entity_score(fact: Fact, similarity: float, weight: float, hop: int, now: d
             + 0.05 * min(math.log1p(fact.mentions) / 3, 1.0))
 
 
-def fuse(lists: dict[str, list[tuple[Fact, float, int | None]]]) -> list[SearchHit]:
+def fuse(lists: dict[str, Ranked]) -> list[SearchHit]:
     """Reciprocal-rank fusion, deduplicated by fact id, with each signal's rank kept."""
     hits: dict[str, SearchHit] = {}
     for signal, items in lists.items():
@@ -281,3 +476,26 @@ def fuse(lists: dict[str, list[tuple[Fact, float, int | None]]]) -> list[SearchH
             if hop is not None:
                 hit.hops = hop
     return sorted(hits.values(), key=lambda h: h.score, reverse=True)
+
+
+def fuse_episodes(rows: list[dict[str, Any]]) -> list[EpisodeHit]:
+    """The turns of cypher/search_episodes.cypher fused by reciprocal rank of their vector and
+    keyword scores, each kept as a signal."""
+    hits: dict[str, EpisodeHit] = {}
+    for signal in ("vector", "keyword"):
+        scored = [r for r in rows if r[signal] is not None and (signal == "vector" or r[signal] > 0)]
+        scored.sort(key=lambda r: r[signal], reverse=True)
+        for rank, row in enumerate(scored, start=1):
+            episode = row["episode"]
+            hit = hits.get(episode["id"])
+            if hit is None:
+                hit = hits[episode["id"]] = EpisodeHit(episode=_episode(episode), score=0.0)
+            hit.score += 1.0 / (RRF_K + rank)
+            hit.signals[signal] = Signal(rank=rank, score=float(row[signal]))
+    return sorted(hits.values(), key=lambda h: h.score, reverse=True)
+
+
+def _episode(data: dict[str, Any]) -> Episode:
+    episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
+    episode.timestamp = episode.timestamp.astimezone(timezone.utc)
+    return episode

@@ -11,9 +11,11 @@ from ._errors import SchemaError
 from ._store import Store
 
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
-SCHEMA_VERSION = 1
-VECTOR_INDEXES = ("entity_embedding", "fact_embedding")
-FULLTEXT_INDEXES = ("entity_name", "fact_text")
+#: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
+SCHEMA_VERSION = 2
+VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
+FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
+FULLTEXT_ANALYZER = "english"
 
 
 class SchemaStatus(BaseModel):
@@ -22,6 +24,7 @@ class SchemaStatus(BaseModel):
     model: str | None
     indexes: dict[str, str]  # name -> state
     index_dims: dict[str, int]
+    analyzers: dict[str, str] = {}  # full-text index name -> analyzer
 
     @property
     def ready(self) -> bool:
@@ -38,6 +41,7 @@ def read_status(store: Store) -> SchemaStatus:
         model=record["model"],
         indexes={r["name"]: r["state"] for r in rows},
         index_dims={r["name"]: int(r["dim"]) for r in rows if r["dim"] is not None},
+        analyzers={r["name"]: r["analyzer"] for r in rows if r["analyzer"] is not None},
     )
 
 
@@ -69,6 +73,9 @@ def apply_schema(store: Store, *, dim: int, model: str, timeout: float = 120.0) 
     status = read_status(store)
     check_dimensions(status, dim, model)
     check_model(store, status, model)
+    if any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
+        for statement in _cypher.statements("schema_drop_fulltext"):
+            store.run_text(statement, write=True)
     for statement in _cypher.statements("schema"):
         store.run_text(statement, {"dim": dim}, write=True)
     _wait_online(store, timeout)

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 from neo4j.exceptions import ClientError
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import _server
+from .._backfill import backfill_episodes, episodes_missing
 from .._errors import InputError
 from .._schema import apply_schema
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
@@ -62,12 +64,23 @@ def init() -> None:
 
         cfg = settings()
         store = connect(cfg)
-        embedder = make_embedder(cfg)
-        state = apply_schema(store, dim=embedder.dim, model=embedder.model_name)
-        table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
-        for name, index_state in sorted(state.indexes.items()):
-            table.add_row(name, index_state)
-        out.print(table)
+        try:
+            embedder = make_embedder(cfg)
+            state = apply_schema(store, dim=embedder.dim, model=embedder.model_name)
+            table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
+            for name, index_state in sorted(state.indexes.items()):
+                table.add_row(name, index_state)
+            out.print(table)
+            missing = episodes_missing(store)
+            if missing:
+                # turns stored by graphmem before schema 2 become searchable episodes
+                columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+                with Progress(*columns, console=console) as bar:
+                    task = bar.add_task("embedding stored turns", total=missing)
+                    done = backfill_episodes(store, embedder, progress=lambda n: bar.advance(task, n))
+                out.print(f"{done:,} stored turns embedded (episodes are searchable)")
+        finally:
+            store.close()
 
 
 def cypher(

@@ -1,0 +1,4 @@
+// Gives stored turns their embedding and stems (see graphmem/_terms.py), one batch per call.
+UNWIND $rows AS row
+MATCH (m:Message {id: row.id})
+SET m.embedding = row.embedding, m.stems = row.stems

@@ -1,0 +1,53 @@
+"""Word terms for keyword search, the same on the query side and the stored side.
+
+A query is cut into content words (case-folded, stop words dropped); each word is reduced to
+its English stem (Porter, as Lucene's `english` analyzer does), so "work", "works", "worked"
+and "working" are one term. Stored turns keep their stems as one space-padded string
+(`stem_text`), so a scope scanned exactly matches a stem with a plain `CONTAINS ' stem '`,
+and a larger scope goes through the full-text indexes, whose `english` analyzer stems alike.
+Only letters, digits and _ survive, so a term is safe as a Lucene term too.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from nltk.stem import PorterStemmer
+
+STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from had has have he her his how i in is it its me my of on or "
+    "our she so that the their them they this to was we were what when where which who whom why will with "
+    "you your about doing into than then there these those".split()
+)
+MAX_QUERY_WORDS = 32
+
+_WORD = re.compile(r"\w+")
+_stemmer = PorterStemmer()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The English stem of one case-folded word ("working" -> "work", "studies" -> "studi")."""
+    return _stemmer.stem(word, to_lowercase=False)
+
+
+def words(text: str) -> list[str]:
+    """Every word of a text, case-folded; possessive 's dropped ("Anna's" -> "anna")."""
+    return _WORD.findall(text.casefold().replace("'s", " ").replace("\u2019s", " "))
+
+
+def query_words(query: str) -> list[str]:
+    """The query's content words, case-folded, deduplicated, in order."""
+    found = [w for w in words(query) if w not in STOPWORDS and len(w) > 1]
+    return list(dict.fromkeys(found))[:MAX_QUERY_WORDS]
+
+
+def query_stems(query: str) -> list[str]:
+    """The stems of the query's content words, deduplicated, in order."""
+    return list(dict.fromkeys(stem(w) for w in query_words(query)))
+
+
+def stem_text(text: str) -> str:
+    """A text as its stems, space-separated and space-padded: ' my brother work at bosch '."""
+    return " " + " ".join(stem(w) for w in words(text)) + " "
