@@ -157,7 +157,7 @@ def ask(memory: Any, timer: TimedEmbedder, world: World, user: str, mode: str, q
     wall = time.perf_counter() - started
     episodes = list(getattr(results, "episodes", None) or [])
     return {
-        "fact_rank": _rank(list(results), lambda h: getattr(h, "fact", None) is not None and _same_fact(h.fact, q.target)),
+        "fact_rank": _rank(list(results), lambda h: _same_fact(h.fact, q.target)),
         "episode_rank": _rank(episodes, lambda e: " ".join(_content(e).split()) == sentence),
         "has_episodes": bool(episodes),
         "wall": wall, "embed": timer.seconds,

@@ -164,11 +164,11 @@ class World:
     facts: list[Fact]
     links: dict[frozenset[str], Key]  # the kin fact between two people
 
-    def fact(self, key: Key) -> Fact:
-        return self._by_key[key]
-
     def __post_init__(self) -> None:
         self._by_key = {f.key: f for f in self.facts}
+
+    def fact(self, key: Key) -> Fact:
+        return self._by_key[key]
 
     def relatives(self, name: str, term: str) -> list[str]:
         gender, kind = KIN_TERMS[term]

@@ -10,10 +10,9 @@ new fact's sentence.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
 from ._store import Store, fact_from_record
+from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
 
 
@@ -33,6 +32,7 @@ class ConflictDetector:
         fact_threshold: float = 0.85,
         per_source: int = 200,
         k: int = 20,
+        phrases: PhraseVectors | None = None,
     ):
         self.store = store
         self.embedder = embedder
@@ -41,7 +41,7 @@ class ConflictDetector:
         self.per_source = per_source
         self.k = k
         # relation names repeat across adds; their vectors are cached rather than re-embedded
-        self._relation_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self.phrases = phrases or PhraseVectors(embedder)
 
     def detect(
         self,
@@ -110,10 +110,10 @@ class ConflictDetector:
         return result
 
     def _relation_embeddings(self, relations: list[str]) -> dict[str, list[float]]:
-        missing = [r for r in relations if r not in self._relation_vectors]
-        if missing:
-            for relation, vector in zip(missing, self.embedder.embed([r.replace("_", " ") for r in missing])):
-                self._relation_vectors[relation] = vector
-            while len(self._relation_vectors) > 10_000:
-                self._relation_vectors.popitem(last=False)
-        return {r: self._relation_vectors[r] for r in relations}
+        vectors = self.phrases.get([relation_phrase(r) for r in relations])
+        return dict(zip(relations, vectors))
+
+
+def relation_phrase(relation: str) -> str:
+    """A relation name as the words it stands for ("works_at" -> "works at"), as embedded."""
+    return relation.replace("_", " ")

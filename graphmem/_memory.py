@@ -19,12 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import _extract
-from ._conflicts import ConflictDetector
+from ._conflicts import ConflictDetector, relation_phrase
 from ._errors import InputError
 from ._match import NodeMatcher
 from ._models import (
     AddResult,
     Entity,
+    Episode,
     ExtractionInput,
     Fact,
     Message,
@@ -37,12 +38,13 @@ from ._models import (
     utcnow,
 )
 from ._resolve import UpdateResolver
-from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchResults
+from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
 from ._schema import ensure_schema
 from ._settings import Settings, load_settings
 from ._store import Store, is_constraint_violation
 from ._write import AddPlan, StoredMessage, apply_plan
 from .embed import Embedder, make_embedder
+from .embed._phrases import PhraseVectors
 from .llm import LLM, make_llm
 
 #: adds of one scope are serialised from node matching to the write (see GraphMemory._merge);
@@ -108,9 +110,12 @@ class GraphMemory:
         self.embedder = embedder
         self.single_pass = self.settings.extraction == "single_pass" if single_pass is None else single_pass
         self.matcher = NodeMatcher(store, threshold=self.settings.match_threshold)
-        self.detector = ConflictDetector(store, embedder, fact_threshold=max(self.settings.conflict_threshold, 0.85))
+        self.phrases = PhraseVectors(embedder)  # relation names and question words, one cache
+        self.detector = ConflictDetector(
+            store, embedder, fact_threshold=max(self.settings.conflict_threshold, 0.85), phrases=self.phrases
+        )
         self.resolver = UpdateResolver(llm)
-        self.retriever = Retriever(store, embedder, llm)
+        self.retriever = Retriever(store, embedder, llm, phrases=self.phrases)
         self._scope_locks = [threading.RLock() for _ in range(_SCOPE_LOCK_STRIPES)]
         if apply_schema:
             ensure_schema(store, dim=embedder.dim, model=embedder.model_name)
@@ -225,13 +230,18 @@ class GraphMemory:
         if not triplets and not messages:
             return AddResult(usage=usage)
         with self._stage(usage, "embed"):
-            # one batched call: entity names, fact sentences and the turns themselves (episodes)
+            # one batched call: entity names, fact sentences, the turns themselves (episodes) and
+            # the relation names the conflict detector has not seen yet
+            relations = self.phrases.missing([relation_phrase(t.relation) for t in triplets])
             vectors = self.embedder.embed(
                 [e.name for e in entities] + [t.sentence for t in triplets] + [m.message.content for m in messages]
+                + relations
             )
         facts_end = len(entities) + len(triplets)
+        messages_end = facts_end + len(messages)
         entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):facts_end]
-        message_vectors = vectors[facts_end:]
+        message_vectors = vectors[facts_end:messages_end]
+        self.phrases.put(relations, vectors[messages_end:])
         # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
         # process would otherwise each miss the other's uncommitted facts and store a restatement
         # twice, or two values of a single-valued relation. Other scopes are not held up.
@@ -309,6 +319,22 @@ class GraphMemory:
             include_invalidated=include_invalidated, entity_types=entity_types, relations=relations,
             use_llm_entities=use_llm_entities, usage=usage,
         )
+
+    def sources(
+        self,
+        fact: Fact | SearchHit,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Episode]:
+        """The stored turns a fact was said in, oldest first; with a scope, only that scope's."""
+        item = fact.fact if isinstance(fact, SearchHit) else fact
+        scoped = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+        if not any(scoped.values()):
+            scoped = {"user_id": item.user_id, "agent_id": item.agent_id, "run_id": item.run_id}
+        rows = self.store.run("get_episodes", {**scoped, "as_of": None, "ids": item.message_ids})
+        return [episode_from_record(r["episode"]) for r in rows]
 
     # -- read & manage ----------------------------------------------------------------
     def get_all(
@@ -435,6 +461,9 @@ class AsyncGraphMemory:
 
     async def delete_all(self, **kwargs: Any) -> int:
         return await self._call(self.sync.delete_all, **kwargs)
+
+    async def sources(self, fact: Fact | SearchHit, **kwargs: Any) -> list[Episode]:
+        return await self._call(self.sync.sources, fact, **kwargs)
 
     async def history(self, id_or_name: str, **kwargs: Any) -> list[Fact]:
         return await self._call(self.sync.history, id_or_name, **kwargs)

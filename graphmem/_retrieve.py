@@ -23,12 +23,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Literal, get_args
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from . import _spread
@@ -46,8 +46,10 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
+from ._conflicts import relation_phrase
 from ._store import Store, fact_from_record
 from ._terms import query_stems, query_words, stem, stem_text
+from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
 from .llm.base import LLM
 
@@ -59,6 +61,8 @@ DEFAULT_MODE: Mode = "associative"
 DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 tokens
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
 _EPISODE_MODES = ("associative", "hybrid", "episode")
+RELATION_LOW, RELATION_HIGH = 0.35, 0.6
+HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity  # cosine of an aspect word to a relation name -> match 0..1
 
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
 
@@ -152,6 +156,7 @@ class Retriever:
         graph_fanout: int = 12,
         graph_frontier: int = 24,
         spread: _spread.SpreadConfig = _spread.SpreadConfig(),
+        phrases: PhraseVectors | None = None,
     ):
         self.store = store
         self.embedder = embedder
@@ -168,8 +173,8 @@ class Retriever:
         self.spread = spread
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        self._word_vectors: OrderedDict[str, list[float]] = OrderedDict()  # aspect words, LRU
-        self._word_lock = threading.Lock()
+        # question words and relation names repeat: embedded once, cached
+        self.phrases = phrases or PhraseVectors(embedder)
 
     def search(
         self,
@@ -338,71 +343,108 @@ class Retriever:
         usage: Usage,
     ) -> list[SearchHit]:
         """Seeds from the lists found so far, one statement for the subgraph, then the walk."""
-        seeds: dict[str, float] = {}
-
-        def seed(node: str | None, weight: float) -> None:
-            if node:
-                seeds[node] = max(weight, seeds.get(node, 0.0))
-
-        for fact, score, _ in lists.get("triplet", [])[:5]:
-            seed(fact.source_id, 0.6 * max(score, 0.0))
-            seed(fact.target_id, 0.6 * max(score, 0.0))
-        for rank, (fact, _, _) in enumerate(lists.get("keyword", [])[:5]):
-            seed(fact.source_id, 0.3 / (1 + rank))
-            seed(fact.target_id, 0.3 / (1 + rank))
-        for rank, hit in enumerate(episodes[:3]):
-            for node in hit.episode.entity_ids:
-                seed(node, 0.3 / (1 + rank))
-        aspects = words
+        seeds = hit_seeds(lists, episodes)
         rows = self.store.run(
             "search_graph",
             {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "types": None,
-             "relations": None, "embedding": embedding, "aspects": self._vectors_of(aspects),
+             "relations": None, "embedding": embedding, "aspects": self.phrases.get(words),
              "hit_seeds": [{"id": node, "weight": w} for node, w in seeds.items()], "hops": hops,
              "fanout": self.graph_fanout, "frontier": self.graph_frontier},
             usage=usage,
         )
-        named = rows[0]["named"] if rows else []
-        for item in named:
-            seeds[item["id"]] = max(float(item["weight"]), seeds.get(item["id"], 0.0))
-        # words of the names the query gives are where the walk starts, not what it looks for
-        name_words = {w for item in named if float(item["weight"]) > 0 for w in item["name"].split()}
-        keep = [i for i, w in enumerate(aspects) if w not in name_words]
-        stems = [stem(aspects[i]) for i in keep]
-        facts: dict[str, Fact] = {}
-        edges: list[_spread.Edge] = []
-        degree: dict[str, int] = {}
-        for row in rows[0]["edges"] if rows else []:
-            fact = _fact(row["fact"])
-            facts[fact.id] = fact
-            degree[fact.source_id or ""] = int(row["source_degree"])
-            degree[fact.target_id or ""] = int(row["target_degree"])
-            said = _fact_stems(fact)
-            # vector.similarity.cosine answers (1 + cosine) / 2; the walk wants the cosine
-            cosines = [2.0 * x - 1.0 for x in row["aspect_sims"] or []]
-            edges.append(_spread.Edge(
-                fact_id=fact.id, source_id=fact.source_id or "", target_id=fact.target_id or "",
-                similarity=float(row["similarity"] or 0.0),
-                aspects=tuple(_spread.aspect_match(s in said, float(cosines[i])) for s, i in zip(stems, keep)),
-            ))
-        reached = _spread.spread(seeds, edges, degree, dataclasses.replace(self.spread, max_hops=hops))
-        return blend(facts, reached, lists, params)
+        graph = rows[0] if rows else None
+        # relation names are a small vocabulary: their embeddings are cached like the words'
+        phrases = sorted({relation_phrase(row["fact"]["predicate"]) for row in graph["edges"]} if graph else set())
+        vectors = dict(zip(words + phrases, self.phrases.get(words + phrases)))
+        config = dataclasses.replace(self.spread, max_hops=hops)
+        return associative_ranking(words, graph, seeds, lists, params, config, vectors)
 
-    def _vectors_of(self, words: list[str]) -> list[list[float]]:
-        """Embeddings of the aspect words, cached: question words repeat ("work", "live")."""
-        with self._word_lock:
-            missing = [w for w in words if w not in self._word_vectors]
-        if missing:
-            vectors = self.embedder.embed(missing)
-            with self._word_lock:
-                for word, vector in zip(missing, vectors):
-                    self._word_vectors[word] = vector
-                while len(self._word_vectors) > 20_000:
-                    self._word_vectors.popitem(last=False)
-        with self._word_lock:
-            for word in words:
-                self._word_vectors.move_to_end(word)
-            return [self._word_vectors[w] for w in words]
+def hit_seeds(lists: dict[str, Ranked], episodes: list[EpisodeHit]) -> dict[str, float]:
+    """Where the walk starts besides the named entities: the ends of the best fact hits and the
+    entities the best turns mention, weighted below a named entity (1.0)."""
+    seeds: dict[str, float] = {}
+
+    def seed(node: str | None, weight: float) -> None:
+        if node:
+            seeds[node] = max(weight, seeds.get(node, 0.0))
+
+    for fact, score, _ in lists.get("triplet", [])[:5]:
+        seed(fact.source_id, 0.6 * max(score, 0.0))
+        seed(fact.target_id, 0.6 * max(score, 0.0))
+    for rank, (fact, _, _) in enumerate(lists.get("keyword", [])[:5]):
+        seed(fact.source_id, 0.3 / (1 + rank))
+        seed(fact.target_id, 0.3 / (1 + rank))
+    for rank, hit in enumerate(episodes[:3]):
+        for node in hit.episode.entity_ids:
+            seed(node, 0.3 / (1 + rank))
+    return seeds
+
+
+def associative_ranking(
+    words: list[str],
+    graph: dict[str, Any] | None,
+    seeds: dict[str, float],
+    lists: dict[str, Ranked],
+    params: dict[str, Any],
+    config: _spread.SpreadConfig,
+    vectors: dict[str, list[float]],
+) -> list[SearchHit]:
+    """The walk over the subgraph of cypher/search_graph.cypher (`graph`: its one row), blended
+    with the other lists. The query's words that name a seed are where the walk starts; the
+    others are the aspects a chain must answer. A fact matches an aspect by the best of: it
+    says the word (stemmed); its sentence's embedding is near the word's; its relation name's
+    embedding is near the word's (`vectors` holds both; names in a sentence blur its
+    embedding, a relation name does not)."""
+    named = graph["named"] if graph else []
+    # when the query names an entity outright, the walk starts there first; the ends of the
+    # best hits are often other people's look-alike facts
+    scale = HIT_SEEDS_WHEN_NAMED if any(float(item["weight"]) >= 1.0 for item in named) else 1.0
+    seeds = {node: weight * scale for node, weight in seeds.items()}
+    for item in named:
+        seeds[item["id"]] = max(float(item["weight"]), seeds.get(item["id"], 0.0))
+    name_words = {w for item in named if float(item["weight"]) > 0 for w in item["name"].split()}
+    keep = [i for i, w in enumerate(words) if w not in name_words]
+    stems = [stem(words[i]) for i in keep]
+    relation_match = _relation_matches([words[i] for i in keep], vectors)
+    facts: dict[str, Fact] = {}
+    edges: list[_spread.Edge] = []
+    degree: dict[str, int] = {}
+    for row in graph["edges"] if graph else []:
+        fact = _fact(row["fact"])
+        facts[fact.id] = fact
+        degree[fact.source_id or ""] = int(row["source_degree"])
+        degree[fact.target_id or ""] = int(row["target_degree"])
+        said = _fact_stems(fact)
+        # vector.similarity.cosine answers (1 + cosine) / 2; the walk wants the cosine
+        cosines = [2.0 * x - 1.0 for x in row["aspect_sims"] or []]
+        edges.append(_spread.Edge(
+            fact_id=fact.id, source_id=fact.source_id or "", target_id=fact.target_id or "",
+            similarity=float(row["similarity"] or 0.0),
+            aspects=tuple(
+                max(_spread.aspect_match(s in said, cosines[i]), relation_match(fact.relation, j))
+                for j, (s, i) in enumerate(zip(stems, keep))
+            ),
+        ))
+    reached = _spread.spread(seeds, edges, degree, config)
+    return blend(facts, reached, lists, params)
+
+
+def _relation_matches(aspects: list[str], vectors: dict[str, list[float]]) -> Callable[[str, int], float]:
+    """match(relation, j): how near relation's name is to aspect j, from the cached embeddings
+    (MiniLM puts a word ~0.5-0.8 from a relation name that means it, ~0.2-0.35 otherwise)."""
+    if not aspects:
+        return lambda relation, j: 0.0
+    words = np.array([vectors[a] for a in aspects], dtype=np.float32)
+    known: dict[str, np.ndarray] = {}
+
+    def match(relation: str, j: int) -> float:
+        if relation not in known:
+            vector = vectors.get(relation_phrase(relation))
+            cosines = words @ np.array(vector, dtype=np.float32) if vector is not None else np.zeros(len(aspects))
+            known[relation] = np.clip((cosines - RELATION_LOW) / (RELATION_HIGH - RELATION_LOW), 0.0, 1.0)
+        return float(known[relation][j])
+
+    return match
 
 
 def _fact_stems(fact: Fact) -> set[str]:
@@ -489,13 +531,14 @@ def fuse_episodes(rows: list[dict[str, Any]]) -> list[EpisodeHit]:
             episode = row["episode"]
             hit = hits.get(episode["id"])
             if hit is None:
-                hit = hits[episode["id"]] = EpisodeHit(episode=_episode(episode), score=0.0)
+                hit = hits[episode["id"]] = EpisodeHit(episode=episode_from_record(episode), score=0.0)
             hit.score += 1.0 / (RRF_K + rank)
             hit.signals[signal] = Signal(rank=rank, score=float(row[signal]))
     return sorted(hits.values(), key=lambda h: h.score, reverse=True)
 
 
-def _episode(data: dict[str, Any]) -> Episode:
+def episode_from_record(data: dict[str, Any]) -> Episode:
+    """An Episode from fragments/episode_projection (times as UTC ISO strings)."""
     episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
     episode.timestamp = episode.timestamp.astimezone(timezone.utc)
     return episode

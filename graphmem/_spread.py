@@ -6,18 +6,18 @@ fact and turn hits) along facts, up to `max_hops` facts away. A path carries whi
 the question it has answered so far: the query's *aspects* are its content words other than
 the seeds' names ("brother", "work"), and each fact matches each aspect in [0, 1] (its
 relation, sentence or entity types say the word, or its sentence embedding is near the
-word's). A path scores
+word's). Each fact on a path answers the aspects still open that it matches best (`claim`);
+a fact that answers none only carries the chain along and damps it (`drift`). A path scores
 
-    seed weight x hub damping x decay^(facts - 1) x answers x (coverage + relevance x similarity)
+    seed weight x hub damping x drift^(facts answering nothing) x decay^(facts - 1)
+      x (coverage + relevance x similarity of the last fact to the query)
 
-where coverage is the mean, over aspects, of the best match along the path, similarity is the
-last fact's to the query, answers grows with the last fact's own best aspect match (a path
-whose last fact asks nothing of the question drifts), and a fact scores the best path that
-ends with it. So "Lena -brother-> Jonas -works_at-> Bosch" covers
-{brother, work} and beats Lena's own job, which covers {work} only; for "where does Lena
-work?" the longer path covers nothing more and loses by its decay. Personalized PageRank, the
-usual choice, ranks a seed's direct neighbours first whatever the question asks, which is
-the answer to a 1-hop question only. Hub damping keeps a node with very many facts (the
+where coverage is the mean, over aspects, of the match of the fact that answered it, and a
+fact scores the best path that ends with it. So "Lena -brother-> Jonas -works_at-> Bosch"
+answers {brother, work} and beats Lena's own job, which answers {work} only; for "where does
+Lena work?" the longer path answers nothing more and loses. Personalized PageRank, the usual
+choice, ranks a seed's direct neighbours first whatever the question asks, which is the
+answer to a 1-hop question only. Hub damping keeps a node with very many facts (the
 speaker's own node) from passing its activation everywhere.
 """
 
@@ -56,9 +56,11 @@ class Reach:
 @dataclass(frozen=True)
 class SpreadConfig:
     max_hops: int = 3
-    decay: float = 0.8  # per extra fact on a path: a longer chain must answer more to win
-    relevance: float = 0.3  # weight of the last fact's own similarity to the query
-    drift: float = 0.3  # share of a path's score left when its last fact matches no aspect
+    decay: float = 0.88  # per extra fact on a path: a longer chain must answer more to win
+    relevance: float = 0.4  # weight of the last fact's own similarity to the query
+    drift: float = 0.3  # share of a path's weight left after a fact that answers no open aspect
+    carry: float = 0.3  # the same, for the facts after it on the chain
+    claim: float = 0.25  # least aspect match with which a fact answers that aspect
     hub_degree: int = 20  # an inner node with more facts than this passes on less
     beam: int = 400  # partial paths kept per depth
 
@@ -103,25 +105,41 @@ def spread(
                 other = edge.target_id if edge.source_id == path.node else edge.source_id
                 if other in path.nodes and other != path.node:
                     continue  # no cycles: a chain that comes back adds nothing
-                covered = tuple(max(a, b) for a, b in zip(path.covered, edge.aspects))
+                covered, claimed = claim(path.covered, edge.aspects, config.claim)
+                # a fact that answers no part of the question left open only carries the chain
+                # along (Nora -lives_in-> Oslo <-based_in- Lea answers "based" twice): damped
+                weight_after = weight if claimed or not width else weight * config.drift
                 coverage = sum(covered) / width if width else 0.0
-                # the last fact is the answer: it must itself say something the question asks,
-                # or a chain that answered one part early would pass its credit to any fact after
-                answers = config.drift + (1.0 - config.drift) * max(edge.aspects) if width else 1.0
-                score = (weight * config.decay ** (depth - 1) * answers
-                         * (coverage + config.relevance * edge.similarity))
+                # a chain goes on from here only if this fact answered something: an inner fact
+                # that answers nothing (Nora -lives_in-> Oslo, then Oslo's other residents) is
+                # how a walk wanders off to other people
+                carried = weight if claimed or not width else weight * config.carry
+                value = weight_after * (coverage + config.relevance * edge.similarity)
+                score = value * config.decay ** (depth - 1)
                 known = best.get(edge.fact_id)
                 if known is None or score > known.score:
                     best[edge.fact_id] = Reach(score=score, via=path.facts, seed=path.seed)
-                grown.append((weight * (coverage + config.relevance * edge.similarity), _Path(
-                    node=other, seed=path.seed, weight=weight, covered=covered, facts=path.facts + (edge.fact_id,),
-                    nodes=path.nodes | {other},
+                grown.append((value, _Path(
+                    node=other, seed=path.seed, weight=carried, covered=covered,
+                    facts=path.facts + (edge.fact_id,), nodes=path.nodes | {other},
                 )))
         grown.sort(key=lambda item: item[0], reverse=True)
         frontier = [path for _, path in grown[: config.beam]]
         if not frontier:
             break
     return best
+
+
+def claim(covered: tuple[float, ...], matches: tuple[float, ...], least: float) -> tuple[tuple[float, ...], bool]:
+    """The aspects a new fact answers on a path: those still open where it matches at least
+    `least` and at least half its best open match ("pet" and "own" both, for an `owns` fact).
+    An aspect already answered by an earlier fact stays with it, so each fact of a chain must
+    answer a part of its own. Returns the coverage after, and whether the fact answered any."""
+    open_matches = [m if c == 0.0 else 0.0 for c, m in zip(covered, matches)]
+    best = max(open_matches, default=0.0)
+    if best < least:
+        return covered, False
+    return tuple(m if m >= best / 2 else c for c, m in zip(covered, open_matches)), True
 
 
 def hub_damping(degree: int, hub_degree: int) -> float:

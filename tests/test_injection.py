@@ -25,7 +25,7 @@ from graphmem.llm import OfflineLLM
 pytestmark = pytest.mark.neo4j
 
 RUN = f"inj-{uuid.uuid4().hex[:8]}"
-MODES = ["hybrid", "entity", "triplet", "keyword"]
+from graphmem._retrieve import MODES
 _example = count()
 
 CYPHER = [
@@ -165,8 +165,9 @@ def test_hostile_triplets_are_stored_as_data(
             assert "Entity" in row["l"] and all(LABEL_PATTERN.match(label) for label in row["l"])
 
         for mode in MODES:  # hostile queries as well; results only from this scope
-            for hit in mem.search(query, user_id=user, mode=mode):
-                assert hit.fact.user_id == user
+            results = mem.search(query, user_id=user, mode=mode)
+            assert all(hit.fact.user_id == user for hit in results)
+            assert all(turn.episode.user_id == user for turn in results.episodes)
         assert mem.delete_all(user_id=user) == 2
         assert mem.get_all(user_id=user, include_invalidated=True) == []
     finally:
@@ -228,6 +229,7 @@ def test_lucene_syntax_in_queries_never_raises(mem: GraphMemory, bystander: str,
     for mode in MODES:
         hits = mem.search(query, user_id=bystander, mode=mode, limit=5)
         assert all(h.fact.user_id == bystander for h in hits)
+        assert all(turn.episode.user_id == bystander for turn in hits.episodes)
 
 
 def test_queries_find_hostile_names_by_their_words(mem: GraphMemory, store: Store, unchanged) -> None:

@@ -34,7 +34,7 @@ KEYS = ("user_id", "agent_id", "run_id")
 PERSONS = ["Alice", "Bob", "Carol"]
 THINGS = ["Paris", "London", "Acme", "Globex", "Jazz"]
 RELATIONS = ["lives_in", "works_at", "knows", "likes"]
-MODES = ["hybrid", "entity", "triplet", "keyword"]
+from graphmem._retrieve import MODES
 _example = count()
 
 HYPOTHESIS = settings(
@@ -141,6 +141,8 @@ def _check_world(mem: GraphMemory, store: Store, prefix: str, data, probe) -> No
     for scope, (_, adds) in zip(scopes, data):
         for add in adds:
             mem.add_triplets([{"source": s, "relation": r, "target": t} for s, r, t in add], **scope)
+        # a turn the offline extractor makes no fact of: only episodic recall can find it
+        mem.add(f"We talked about jazz and Acme with {PERSONS[len(adds) % len(PERSONS)]}", **scope)
 
     everything = {}
     for scope in scopes:
@@ -179,9 +181,15 @@ def _check_world(mem: GraphMemory, store: Store, prefix: str, data, probe) -> No
 
         # search, every mode
         for mode in MODES:
-            for hit in mem.search(query, **flt, mode=mode, limit=50, hops=2, include_invalidated=True):
+            results = mem.search(query, **flt, mode=mode, limit=50, episodes=50, hops=2, include_invalidated=True)
+            for hit in results:
                 assert _visible(_scope_of(hit.fact), flt), (mode, query, flt, _scope_of(hit.fact))
                 assert hit.fact.id in mine
+            # episodes: only turns of the tenants the filter covers, and (episode mode) all of them
+            for turn in results.episodes:
+                assert _visible(_scope_of(turn.episode), flt), (mode, query, flt, _scope_of(turn.episode))
+            if mode == "episode":
+                assert len(results.episodes) == sum(_visible(scope, flt) for scope in scopes), flt
 
     # delete_all of one tenant: what its filter covers goes, every other byte stays
     victim = scopes[probe.draw(st.integers(0, len(scopes) - 1), label="victim")]

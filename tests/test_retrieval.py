@@ -18,7 +18,9 @@ import pytest
 
 from bench import fixtures as fx
 from graphmem import GraphMemory, Scope
-from graphmem._retrieve import RRF_K, MODES, Retriever
+from graphmem._retrieve import MODES, RRF_K, Retriever
+
+FACT_MODES = tuple(m for m in MODES if m != "episode")  # episode mode returns turns only
 from graphmem.llm import OfflineLLM
 
 pytestmark = pytest.mark.neo4j
@@ -133,7 +135,7 @@ def test_keyword_mode_finds_a_rare_proper_noun(memory, user):
 def test_hybrid_finds_all_three_and_shows_which_lists_did(memory, user):
     for kind, key in (("two_hop", fx.TWO_HOP), ("paraphrase", fx.PARAPHRASE), ("rare_noun", fx.RARE_NOUN)):
         q = query(kind)
-        hits = memory.search(q.text, user_id=user, hops=q.hops)
+        hits = memory.search(q.text, user_id=user, mode="hybrid", hops=q.hops)
         found = rank(hits, key)
         assert found is not None and found <= 10, (kind, keys(hits))
         hit = hits[found - 1]
@@ -151,7 +153,7 @@ def test_hybrid_finds_all_three_and_shows_which_lists_did(memory, user):
 def test_hybrid_signal_ranks_are_the_ranks_of_each_mode(memory, user):
     text = "Where does Carol work?"
     # at limit 10 hybrid fuses lists 30 deep, the very lists each mode returns the top 10 of
-    hybrid = memory.search(text, user_id=user, limit=10)
+    hybrid = memory.search(text, user_id=user, mode="hybrid", limit=10)
     by_mode = {m: memory.search(text, user_id=user, mode=m, limit=10) for m in ("triplet", "keyword", "entity")}
     top = hybrid[0]
     assert fx.key(top.fact) == ("Carol", "works_at", "Globex")
@@ -175,7 +177,7 @@ def test_a_move_replaces_the_old_city_and_as_of_travels_back(memory, user):
     now = memory.search("where does alice live", user_id=user)
     assert keys(now)[0] == fx.ALICE_IN_LONDON
     assert fx.ALICE_IN_PARIS not in keys(now)
-    for mode in MODES:  # no mode returns a closed fact unless asked
+    for mode in FACT_MODES:  # no mode returns a closed fact unless asked
         hits = memory.search("where does alice live", user_id=user, mode=mode)
         assert hits and all(h.fact.valid_to is None for h in hits), mode
 
@@ -192,7 +194,7 @@ def test_a_move_replaces_the_old_city_and_as_of_travels_back(memory, user):
     assert paris.valid_to == fx.MOVED_TO_LONDON and paris.invalidated_by == london.id
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", FACT_MODES)
 def test_entity_type_and_relation_filters(memory, user, mode):
     foods = memory.search("What food does Frank like?", user_id=user, mode=mode, entity_types=["food"])
     assert ("Frank", "likes", "sushi") in keys(foods)
@@ -216,13 +218,13 @@ def test_no_result_crosses_scopes(world, path):
     retriever = memory.retriever if path == "scan" else Retriever(memory.store, memory.embedder, scan_max=0)
     queries = [q for q in fx.QUERIES if q.kind != "plain"] + fx.QUERIES[3:8]
     for user in users[:2]:
-        for mode in MODES:
+        for mode in FACT_MODES:
             for q in queries:
                 hits = retriever.search(q.text, Scope(user_id=user), mode=mode, hops=q.hops)
                 assert hits or (mode, q.kind) == ("keyword", "paraphrase"), (path, mode, q.text)
                 assert {h.fact.user_id for h in hits} <= {user}, (path, mode, q.text)
     # ids below the user: an agent or a run sees its own facts only, the user sees all of them
-    for mode in MODES:
+    for mode in FACT_MODES:
         text = "Where does Olaf live?"
         agent = retriever.search(text, Scope(user_id=users[0], agent_id=AGENT), mode=mode)
         assert [(fx.key(h.fact), h.fact.agent_id, h.fact.run_id) for h in agent] == [(OLAF, AGENT, None)], mode
@@ -248,7 +250,7 @@ def test_shared_index_path_finds_the_same_key_facts(memory, user):
 
 def test_hits_carry_the_same_facts_as_get(memory, user):
     """Search sends times as strings (fast to decode); the facts must still be exactly the stored ones."""
-    for mode in MODES:
+    for mode in FACT_MODES:
         hits = memory.search("where does alice live", user_id=user, mode=mode, include_invalidated=True)
         assert hits
         for hit in hits:
@@ -258,7 +260,7 @@ def test_hits_carry_the_same_facts_as_get(memory, user):
 
 
 def test_to_context_is_dated_best_first_and_within_budget(memory, user):
-    hits = memory.search("Tell me about Alice", user_id=user, limit=20, include_invalidated=True)
+    hits = memory.search("Tell me about Alice", user_id=user, limit=20, episodes=0, include_invalidated=True)
     full = hits.to_context(max_tokens=10_000).splitlines()
     assert len(full) == len(hits) >= 5
     assert full == ["- " + h.line() for h in hits]  # best first, one line per hit

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .._errors import InputError
-from .._retrieve import MODES
+from .._retrieve import DEFAULT_MODE, MODES
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
 eval_app = typer.Typer(
@@ -37,7 +37,8 @@ def locomo(
                                  "whose evidence lies in them)."),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Memories retrieved per speaker scope.")] = 30,
-    mode: Annotated[str, typer.Option(help=f"Search mode: {', '.join(MODES)}.")] = "hybrid",
+    episodes: Annotated[int, typer.Option(min=0, help="Stored turns retrieved per speaker scope, beside the facts.")] = 10,
+    mode: Annotated[str, typer.Option(help=f"Search mode: {', '.join(MODES)}.")] = DEFAULT_MODE,
     batch: Annotated[int, typer.Option(min=1, help="Turns per add while ingesting.")] = 2,
     context: Annotated[int, typer.Option(min=0, help="Earlier turns shown to the extractor.")] = 10,
     retrieval_only: Annotated[
@@ -75,7 +76,7 @@ def locomo(
             answerer, judge = openai_answerer(client, answer_model), openai_judge(client, judge_model)
         config = LocomoConfig(
             path=path, out=out_dir, conversations=conversations, questions=questions, sessions=sessions, top_k=top_k,
-            mode=mode, batch=batch, context=context, retrieval_only=retrieval_only or offline,
+            episodes=episodes, mode=mode, batch=batch, context=context, retrieval_only=retrieval_only or offline,
             answer_model=answer_model, judge_model=judge_model, scope_prefix=scope_prefix,
             hit_threshold=hit_threshold, cleanup=cleanup, fresh=fresh,
         )
@@ -113,7 +114,7 @@ def _print_summary(summary: dict, out_dir: Path, seconds: float) -> None:
     from ..eval._report import columns
 
     cols = columns(summary)
-    short = {"answer_recall": "ans-rec@k", "answer_hit": "ans-hit@k", "evidence_recall": "evid-rec@k"}
+    short = {"answer_recall": "ans-rec@k", "answer_hit": "ans-hit@k", "evidence_recall": "evid-rec@k", "evidence_share": "evid-turns"}
     table = Table("cat", "LOCOMO", "Mem0 paper", "n", *[short.get(key, title) for key, title in cols],
                   title=f"LOCOMO: {summary['score_label']}")
     for block in summary["scores"]["categories"].values():
@@ -126,7 +127,8 @@ def _print_summary(summary: dict, out_dir: Path, seconds: float) -> None:
     tokens, ingest = summary["context_tokens"], summary["ingestion"]
     out.print(
         f"search latency p50 {_fmt_ms(search['p50'])}, p95 {_fmt_ms(search['p95'])} | total p50 {_fmt_ms(total['p50'])}"
-        f", p95 {_fmt_ms(total['p95'])} | context tokens mean {_fmt(tokens['mean'], 0)} ({tokens['tokenizer']})\n"
+        f", p95 {_fmt_ms(total['p95'])} | context tokens mean {_fmt(tokens['mean'], 0)}"
+        f" (facts {_fmt(tokens.get('facts_mean'), 0)}, {tokens['tokenizer']})\n"
         f"ingestion: {ingest['messages']} message(s), {ingest['llm_calls']} LLM call(s), "
         f"{ingest['prompt_tokens']}+{ingest['completion_tokens']} tokens | {seconds:.1f} s this run",
         highlight=False, markup=False,

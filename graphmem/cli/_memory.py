@@ -16,7 +16,7 @@ from .._errors import InputError
 from .._export import to_networkx, write_graph
 from .._ingest import IngestStats, ingest_messages
 from .._models import Fact, Scope
-from .._retrieve import MODES
+from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES
 from .._schema import apply_schema
 from .._transcripts import FORMATS, read_transcript
 from ._common import clean_errors, console, open_memory, out, print_json, settings
@@ -95,7 +95,7 @@ def demo(
         stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)
         _summary(stats)
         out.print(_facts_table(memory.get_all(user_id=user, include_invalidated=True), f"memory of {user}"))
-        hits = memory.search(query, user_id=user, limit=5, hops=2)
+        hits = memory.search(query, user_id=user, limit=5)
         out.print(f"\n[bold]Q:[/] {query}")
         if memory.llm.is_fallback:
             out.print("[bold]A[/] (offline: the most relevant memories, no LLM to phrase an answer):")
@@ -134,31 +134,43 @@ def search(
     user: UserOpt = None,
     agent: AgentOpt = None,
     run: RunOpt = None,
-    mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = "hybrid",
-    limit: Annotated[int, typer.Option(min=1)] = 10,
-    hops: Annotated[int, typer.Option(min=0, help="Entity expansion depth.")] = 1,
-    as_of: Annotated[Optional[datetime], typer.Option(help="Only facts valid at this time (ISO 8601).")] = None,
+    mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = DEFAULT_MODE,
+    limit: Annotated[int, typer.Option(min=1, help="Facts to return.")] = 10,
+    episodes: Annotated[int, typer.Option(min=0, help="Stored turns to return beside the facts (0: none).")] = DEFAULT_EPISODES,
+    hops: Annotated[Optional[int], typer.Option(min=0, help="Chain length (associative, 3) or expansion depth (entity, 1).")] = None,
+    as_of: Annotated[Optional[datetime], typer.Option(help="Only facts valid, and turns said, by this time (ISO 8601).")] = None,
     history: Annotated[bool, typer.Option("--include-invalidated", help="Include invalidated facts.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search a scope's memory."""
+    """Search a scope's memory: facts, then the stored turns that match."""
     with clean_errors():
         s = _scope(user, agent, run)
         memory = open_memory(settings(), announce=False)
-        hits = memory.search(query, **s.params(), mode=mode, limit=limit, hops=hops, as_of=as_of,
-                             include_invalidated=history)
-        memory.close()
+        try:
+            results = memory.search(query, **s.params(), mode=mode, limit=limit, episodes=episodes, hops=hops,
+                                    as_of=as_of, include_invalidated=history)
+        finally:
+            memory.close()
         if as_json:
-            print_json([h.model_dump(mode="json") for h in hits])
+            print_json({"facts": [h.model_dump(mode="json") for h in results],
+                        "episodes": [e.model_dump(mode="json") for e in results.episodes]})
             return
-        table = Table("score", "signals", "valid from", "fact", "triplet", title=f"{mode} search: {query}")
-        for h in hits:
-            signals = " ".join(f"{k}#{v.rank}" for k, v in h.signals.items())
-            table.add_row(
-                f"{h.score:.3f}", signals, h.fact.valid_from.date().isoformat(), escape(h.fact.fact),
-                escape(h.fact.triplet()),
-            )
-        out.print(table)
+        if mode != "episode":
+            table = Table("score", "signals", "valid from", "fact", "triplet", title=f"{mode} search: {query}")
+            for h in results:
+                signals = " ".join(f"{k}#{v.rank}" for k, v in h.signals.items())
+                table.add_row(
+                    f"{h.score:.3f}", signals, h.fact.valid_from.date().isoformat(), escape(h.fact.fact),
+                    escape(h.fact.triplet()),
+                )
+            out.print(table)
+        if results.episodes:
+            turns = Table("score", "signals", "when", "speaker", "turn", title="conversation turns")
+            for e in results.episodes:
+                signals = " ".join(f"{k}#{v.rank}" for k, v in e.signals.items())
+                turns.add_row(f"{e.score:.3f}", signals, e.episode.timestamp.date().isoformat(),
+                              escape(e.episode.speaker or e.episode.role), escape(e.episode.content))
+            out.print(turns)
 
 
 def facts(

@@ -35,7 +35,7 @@ from .._errors import InputError
 from .._ingest import IngestStats, ingest_messages
 from .._memory import GraphMemory, _message_node_id
 from .._models import Message, Scope
-from .._retrieve import SearchResults
+from .._retrieve import DEFAULT_MODE, SearchResults
 from .._transcripts import read_locomo
 from . import _metrics
 from ._answer import Answerer, Judge, as_reply, as_verdict
@@ -77,7 +77,8 @@ class LocomoConfig(BaseModel):
     questions: int | None = Field(default=None, ge=1)
     sessions: int | None = Field(default=None, ge=1)
     top_k: int = Field(default=30, ge=1)
-    mode: str = "hybrid"
+    episodes: int = Field(default=10, ge=0)  # stored turns retrieved per speaker scope, beside the facts
+    mode: str = DEFAULT_MODE
     batch: int = Field(default=2, ge=1)
     context: int = Field(default=10, ge=0)
     retrieval_only: bool = False
@@ -174,15 +175,16 @@ def message_node_id(user_id: str, external_id: str) -> str:
 
 
 def recall_text(found: Iterable[SearchResults]) -> str:
-    """What answer-recall reads: each retrieved fact's sentence and its triplet's words.
+    """What answer-recall reads: each retrieved fact's sentence and its triplet's words, and
+    each retrieved turn's text.
 
     The dates of the memories are left out on purpose: a date matches gold answers of
     unrelated questions of the same month ("June 2023") and would inflate the score.
     """
-    parts = [
-        f"{h.fact.fact} {h.fact.source} {h.fact.relation.replace('_', ' ')} {h.fact.target}"
-        for results in found for h in results
-    ]
+    parts = []
+    for results in found:
+        parts += [f"{h.fact.fact} {h.fact.source} {h.fact.relation.replace('_', ' ')} {h.fact.target}" for h in results]
+        parts += [e.episode.content for e in results.episodes]
     return "\n".join(parts)
 
 
@@ -218,7 +220,7 @@ def read_records(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-_QUESTION_KEYS = ("top_k", "mode", "retrieval_only", "sessions", "answer_model", "judge_model", "hit_threshold",
+_QUESTION_KEYS = ("top_k", "episodes", "mode", "retrieval_only", "sessions", "answer_model", "judge_model", "hit_threshold",
                   "dataset_sha256")
 _INGEST_KEYS = ("extractor", "batch", "context", "scope_prefix")
 
@@ -364,7 +366,8 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
     for speaker in sample.speakers:
         started = time.perf_counter()
         hits[speaker] = memory.search(question.question, user_id=scope_id(config.scope_prefix, sample, speaker),
-                                      mode=config.mode, limit=config.top_k)  # type: ignore[arg-type]
+                                      mode=config.mode, limit=config.top_k,  # type: ignore[arg-type]
+                                      episodes=config.episodes)
         search_seconds[speaker] = time.perf_counter() - started
     memories = {speaker: _render(found) for speaker, found in hits.items()}
     context = "\n".join(memories.values())
@@ -378,16 +381,22 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
         wanted = {message_node_id(user_id, f"{sample.sample_id}:{dia}"): dia for dia in question.evidence}
         for hit in found:
             cited.update(wanted[m] for m in hit.fact.message_ids if m in wanted)
+        # a retrieved turn that is an evidence turn counts as well (its id is '<sample_id>:<dia_id>')
+        said = {f"{sample.sample_id}:{dia}": dia for dia in question.evidence}
+        cited.update(said[e.episode.external_id] for e in found.episodes if e.episode.external_id in said)
     record: dict[str, Any] = {
         "key": _key(sample, question), "sample_id": sample.sample_id, "qa_index": question.index,
         "category": question.category, "question": question.question, "answer": question.answer,
         "evidence": question.evidence, "mode": "retrieval-only" if config.retrieval_only else "llm",
         "hits": {speaker: len(found) for speaker, found in hits.items()},
+        "episode_hits": {speaker: len(found.episodes) for speaker, found in hits.items()},
         "search_seconds": search_seconds, "search_latency": search_latency,
         "context_tokens": count_tokens(context),
+        "context_fact_tokens": count_tokens("\n".join(SearchResults(found).to_context(10**9) for found in hits.values())),
         "answer_recall": recall,
         "answer_hit": None if recall is None else recall >= config.hit_threshold - 1e-9,
         "evidence_cited": sorted(cited), "evidence_hit": bool(cited) if question.evidence else None,
+        "evidence_share": len(cited) / len(set(question.evidence)) if question.evidence else None,
         "context": memories,
     }
     if config.retrieval_only:
@@ -467,7 +476,7 @@ def summarize(memory: GraphMemory, samples: list[LocomoSample], config: LocomoCo
     summary: dict[str, Any] = {
         "benchmark": "LOCOMO (locomo10)",
         "protocol": "Mem0 paper (arXiv 2504.19413): one user scope per speaker, both searched per question, "
-                    f"top-{config.top_k} each, category 5 excluded",
+                    f"top-{config.top_k} facts and {config.episodes} turns each, category 5 excluded",
         "mode": "retrieval-only" if retrieval_only else "llm",
         "score_label": RETRIEVAL_ONLY_LABEL if retrieval_only else LLM_LABEL,
         "extractor": memory.llm.name,
@@ -488,6 +497,8 @@ def summarize(memory: GraphMemory, samples: list[LocomoSample], config: LocomoCo
         "context_tokens": {
             "tokenizer": tokenizer,
             "mean": sum(tokens) / len(tokens) if tokens else None,
+            "facts_mean": _metrics.mean(r.get("context_fact_tokens") for r in records),
+            "episodes_per_scope": config.episodes,
             "p50": _metrics.percentile(tokens, 50),
             "p95": _metrics.percentile(tokens, 95),
         },

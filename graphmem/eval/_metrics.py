@@ -156,6 +156,7 @@ SCORES: dict[str, tuple[str, float]] = {
     "answer_recall": ("answer_recall", 100.0),
     "answer_hit": ("answer_hit", 100.0),
     "evidence_recall": ("evidence_hit", 100.0),
+    "evidence_share": ("evidence_share", 100.0),
 }
 
 

@@ -10,6 +10,7 @@ from ._metrics import LOCOMO_NAMES, MEM0_NAMES, MEM0_TABLE_ORDER
 _LLM_COLUMNS = [("j", "J"), ("f1", "F1"), ("bleu1", "B1")]
 _RETRIEVAL_COLUMNS = [
     ("answer_recall", "answer-recall@k"), ("answer_hit", "answer-hit@k"), ("evidence_recall", "evidence-recall@k"),
+    ("evidence_share", "evidence turns found"),
 ]
 
 
