@@ -212,3 +212,15 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_setti
     found = CliRunner().invoke(app, ["search", "climbing bouldering", "--user", user, "--mode", "episode", "--json"],
                                catch_exceptions=False)
     assert json.loads(found.output)["episodes"], found.output
+
+
+def test_associative_search_costs_four_round_trips_and_no_llm_call(memory: GraphMemory, family: str) -> None:
+    from graphmem import Usage
+
+    for question in ("Where does the wife of Lena Fischer's brother work?", "violin"):
+        usage = Usage()
+        memory.search(question, user_id=family, usage=usage)
+        assert usage.neo4j_round_trips == 4 and usage.llm_calls == 0, (question, usage)
+    usage = Usage()
+    memory.search("violin", user_id=family, episodes=0, usage=usage)
+    assert usage.neo4j_round_trips == 3

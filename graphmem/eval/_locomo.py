@@ -355,8 +355,16 @@ def _ingest(memory: GraphMemory, samples: list[LocomoSample], config: LocomoConf
     return {k: v for k, v in saved.items() if k in selected}
 
 
-def _render(results: SearchResults) -> str:
-    return results.to_context(max_tokens=10**9)
+def _render(hits: dict[str, SearchResults]) -> dict[str, str]:
+    """Each speaker's facts and turns as dated lines. Both speaker scopes hold every turn of the
+    conversation, so a turn both searches found is shown once, under the first speaker."""
+    shown: set[str] = set()
+    rendered = {}
+    for speaker, found in hits.items():
+        turns = [e for e in found.episodes if (e.episode.external_id or e.episode.id) not in shown]
+        shown.update(e.episode.external_id or e.episode.id for e in turns)
+        rendered[speaker] = SearchResults(found, turns).to_context(max_tokens=10**9)
+    return rendered
 
 
 def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, config: LocomoConfig,
@@ -369,7 +377,7 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
                                       mode=config.mode, limit=config.top_k,  # type: ignore[arg-type]
                                       episodes=config.episodes)
         search_seconds[speaker] = time.perf_counter() - started
-    memories = {speaker: _render(found) for speaker, found in hits.items()}
+    memories = _render(hits)
     context = "\n".join(memories.values())
     search_latency = sum(search_seconds.values())
 
