@@ -2,19 +2,25 @@
 
     .venv/bin/python -m bench.search_bench --sizes 1000 10000 100000
 
-For each size N it grows synthetic memories to N facts spread over --users users (bulk
-UNWIND loads, see bench/synth.py), next to the hand-written retrieval fixture of
-tests/test_retrieval.py (bench/fixtures.py, written through GraphMemory into a few users).
-Then it times ~--queries searches per mode (hybrid, entity, triplet, keyword):
+For each size N it grows synthetic memories to N facts plus N conversation turns (one
+:Message per fact, telling it) spread over --users users (bulk UNWIND loads, see
+bench/synth.py), next to the hand-written retrieval fixture of tests/test_retrieval.py
+(bench/fixtures.py, written through GraphMemory into a few users). Then it times ~--queries
+searches per mode, every mode of graphmem._retrieve.MODES, each called as the default call
+makes it (associative and hybrid also return the best turns, `episodes=5`):
 
 * engine: the query embedding is computed beforehand and passed in (`embedding=`), so the
-  time is graphmem + Neo4j only;
+  time is graphmem + Neo4j only. associative also embeds the query's words, through the
+  phrase cache: the warm-up fills it, and `model_texts` counts what the model embedded
+  during the timed searches (0 expected) and during the warm-up (the cold-cache cost);
 * with embedding: the search embeds the query itself (MiniLM on this machine's CPU).
 
 It prints p50/p95 per mode, the Neo4j round trips per search, a `RETURN 1` round trip as
-the floor of this machine, and Recall@10 on the hand-written queries and on templated
-questions about random synthetic users. Results go to bench/results/search.json. All data
-is written under user ids starting with "bench-search-" and deleted at the end.
+the floor of this machine, Recall@10 on the hand-written queries and on templated
+questions about random synthetic users, and for the modes that return turns, the share of
+templated questions whose answering turn is among them. Results go to
+bench/results/search.json. All data is written under user ids starting with
+"bench-search-" and deleted at the end.
 
 --paths also runs the searches with the retriever forced onto the indexes shared by all
 scopes (`index`: k scaled by the scope's share; `index-k300`: a fixed top-300, which is what
@@ -29,11 +35,14 @@ import sys
 import time
 from typing import Any
 
+from graphmem.embed.base import Embedder
+
 from . import fixtures as fx
 from .common import add_server_args, connect, delete_bench_data, environment, log, ms, percentile, write_json
 
 PREFIX = "bench-search-"
-MODES = ("hybrid", "entity", "triplet", "keyword")
+#: modes whose lists run at once on the default path, hence also timed with --paths serial
+SEVERAL_LISTS = ("associative", "hybrid")
 PATHS = ("auto", "serial", "index", "index-k300")
 FIXTURE_USERS = 3
 
@@ -46,41 +55,60 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=50, help="timed queries per mode (20 are hand-written)")
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=["auto", "serial", "index", "index-k300"],
-                        help="retriever configurations to time: auto (the default Retriever), serial (hybrid's "
-                             "lists one after the other), index (shared indexes, k scaled by the scope's share), "
-                             "index-k300 (shared indexes, fixed top-300 as before)")
+                        help="retriever configurations to time: auto (the default Retriever), serial (the lists "
+                             "of associative and hybrid one after the other), index (shared indexes, k scaled by "
+                             "the scope's share), index-k300 (shared indexes, fixed top-300 as before)")
     parser.add_argument("--keep", action="store_true", help="do not delete the benchmark data at the end")
     add_server_args(parser)
     return parser.parse_args(argv)
 
 
+class CountingEmbedder(Embedder):
+    """The model, counting the texts it embeds: shows whether a timed search called it."""
+
+    def __init__(self, inner: Embedder):
+        self.inner = inner
+        self.dim = inner.dim
+        self.model_name = inner.model_name
+        self.texts = 0
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
 def make_retriever(memory: Any, embedder: Any, path: str) -> Any:
+    """A retriever for `path`; every one shares the memory's phrase cache, as graphmem's own does."""
     from graphmem._retrieve import Retriever
 
-    if path == "auto":
-        return Retriever(memory.store, embedder)
-    if path == "serial":
-        return Retriever(memory.store, embedder, parallel=False)
-    if path == "index":
-        return Retriever(memory.store, embedder, scan_max=0)
-    return Retriever(memory.store, embedder, scan_max=0, k_min=300, k_max=300)
+    options: dict[str, Any] = {
+        "auto": {}, "serial": {"parallel": False}, "index": {"scan_max": 0},
+        "index-k300": {"scan_max": 0, "k_min": 300, "k_max": 300},
+    }[path]
+    return Retriever(memory.store, embedder, phrases=memory.phrases, **options)
 
 
-def time_searches(retriever: Any, queries: list[dict], mode: str, limit: int, *, pass_embedding: bool) -> dict:
+def time_searches(retriever: Any, model: CountingEmbedder, queries: list[dict], mode: str, limit: int, *,
+                  pass_embedding: bool) -> dict:
     from graphmem import Scope, Usage
+    from graphmem._retrieve import DEFAULT_MODE
 
     seconds, trips, results = [], [], []
+    texts_before = model.texts
     for q in queries:
         usage = Usage()
+        # the default mode is timed as the default call runs it (hops=None: its full walk); the
+        # query's hops set how far entity and hybrid expand, as in tests/test_retrieval.py
+        hops = None if mode == DEFAULT_MODE else q["hops"]
         started = time.perf_counter()
         hits = retriever.search(
-            q["text"], Scope(user_id=q["user"]), mode=mode, limit=limit, hops=q["hops"],
+            q["text"], Scope(user_id=q["user"]), mode=mode, limit=limit, hops=hops,
             embedding=q["embedding"] if pass_embedding else None, usage=usage,
         )
         seconds.append(time.perf_counter() - started)
         trips.append(usage.neo4j_round_trips)
         results.append(hits)
-    return {"seconds": seconds, "round_trips": trips, "results": results}
+    return {"seconds": seconds, "round_trips": trips, "results": results, "model_texts": model.texts - texts_before}
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
@@ -88,14 +116,22 @@ def summary(seconds: list[float]) -> dict[str, float]:
             "mean_ms": ms(sum(seconds) / len(seconds)), "min_ms": ms(min(seconds))}
 
 
-def recall(queries: list[dict], results: list[Any]) -> dict[str, Any]:
-    found, misses = 0, []
-    for q, hits in zip(queries, results):
-        if any(q["match"](h.fact) for h in hits):
-            found += 1
-        else:
-            misses.append(q["text"])
-    return {"recall_at_10": round(found / len(queries), 3) if queries else None, "n": len(queries), "misses": misses}
+def recall(searches: list[tuple[dict, Any]]) -> dict[str, Any]:
+    """Share of (query, results) with an answering fact among the hits."""
+    found = [any(q["match"](h.fact) for h in hits) for q, hits in searches]
+    return {"recall_at_10": _share(found), "n": len(searches),
+            "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok]}
+
+
+def turn_recall(searches: list[tuple[dict, Any]]) -> dict[str, Any]:
+    """Share of (query, results) with an answering turn among `results.episodes` (k at most)."""
+    found = [any(e.episode.content in q["turns"] for e in hits.episodes) for q, hits in searches]
+    return {"recall_at_k": _share(found), "k": max((len(hits.episodes) for _, hits in searches), default=0),
+            "n": len(searches), "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok]}
+
+
+def _share(found: list[bool]) -> float | None:
+    return round(sum(found) / len(found), 3) if found else None
 
 
 def floor_rtt(store: Any, n: int = 30) -> dict[str, float]:
@@ -110,6 +146,7 @@ def floor_rtt(store: Any, n: int = 30) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from graphmem import GraphMemory
+    from graphmem._retrieve import MODES
     from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
     from graphmem.llm import OfflineLLM
 
@@ -117,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings, store = connect(args)
     log(f"Neo4j at {store.uri}; loading MiniLM")
-    embedder = SentenceTransformerEmbedder()
+    embedder = CountingEmbedder(SentenceTransformerEmbedder())
     cached = fx.CachedEmbedder(embedder)
     memory = GraphMemory(store, llm=OfflineLLM(), embedder=cached, settings=settings)
     leftovers = delete_bench_data(store, PREFIX)
@@ -128,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         "config": {k: v for k, v in vars(args).items() if k != "password"},
         "notes": [
             "engine = search with the query embedding passed in; with_embedding = the search embeds the query",
+            "model_texts = texts the embedding model embedded during the timed engine searches (0 expected: "
+            "associative's phrases come from the warmed phrase cache), during the warm-up pass (the cold "
+            "phrase cache's cost) and during the with_embedding searches",
+            "every synthetic fact comes with one turn (:Message) telling it, same vector; the default mode "
+            "runs with hops=None, the others with the query's hops (2 for the fixture's two-hop question)",
             "synthetic facts reuse a pool of --pool MiniLM-embedded sentences, each vector perturbed "
             "(Gaussian, sigma 0.01 per dimension, cosine ~0.98) and re-normalised",
         ],
@@ -147,33 +189,26 @@ def main(argv: list[str] | None = None) -> int:
             counts = store.run("count_data")[0]
             queries = build_queries(synth, args.queries, cached)
             row: dict[str, Any] = {"size": size, "facts_in_database": counts["facts"],
+                                   "messages_in_database": counts["messages"],
                                    "facts_per_synthetic_user": synth.loaded, "load": load,
                                    "round_trip_floor": floor_rtt(store), "paths": {}}
             for path in args.paths:
                 engine_retriever = make_retriever(memory, cached, path)
                 full_retriever = make_retriever(memory, embedder, path)
                 row["paths"][path] = per_mode = {}
-                modes = ("hybrid",) if path == "serial" else MODES  # only hybrid runs lists in parallel
-                for mode in modes:  # warm-up: plans and pages of every statement, for every query
-                    time_searches(engine_retriever, queries, mode, args.limit, pass_embedding=True)
+                modes = [m for m in MODES if path != "serial" or m in SEVERAL_LISTS]
+                # warm-up: plans and pages of every statement, and the phrase cache, for every query
+                warmup = {mode: time_searches(engine_retriever, embedder, queries, mode, args.limit,
+                                              pass_embedding=True)["model_texts"] for mode in modes}
                 for mode in modes:
-                    engine = time_searches(engine_retriever, queries, mode, args.limit, pass_embedding=True)
+                    engine = time_searches(engine_retriever, embedder, queries, mode, args.limit, pass_embedding=True)
                     # the embedding costs the same on every path: timed on the default one only
-                    full = (time_searches(full_retriever, queries, mode, args.limit, pass_embedding=False)
+                    full = (time_searches(full_retriever, embedder, queries, mode, args.limit, pass_embedding=False)
                             if path == "auto" else None)
-                    hand = [i for i, q in enumerate(queries) if q["kind"] == "fixture"]
-                    synthetic = [i for i, q in enumerate(queries) if q["kind"] == "synthetic"]
-                    per_mode[mode] = {
-                        "engine": summary(engine["seconds"]),
-                        "with_embedding": summary(full["seconds"]) if full else None,
-                        "round_trips": {"min": min(engine["round_trips"]), "max": max(engine["round_trips"]),
-                                        "mean": round(sum(engine["round_trips"]) / len(queries), 2)},
-                        "recall_fixture": recall([queries[i] for i in hand], [engine["results"][i] for i in hand]),
-                        "recall_synthetic": recall([queries[i] for i in synthetic],
-                                                   [engine["results"][i] for i in synthetic]),
-                    }
-                    log(f"size {size} {path:10s} {mode:8s} engine p50 {per_mode[mode]['engine']['p50_ms']} ms "
-                        f"p95 {per_mode[mode]['engine']['p95_ms']} ms")
+                    per_mode[mode] = m = mode_report(mode, queries, engine, full, warmup[mode])
+                    log(f"size {size} {path:10s} {mode:11s} engine p50 {m['engine']['p50_ms']} ms "
+                        f"p95 {m['engine']['p95_ms']} ms, round trips {m['round_trips']['min']}-"
+                        f"{m['round_trips']['max']}, model texts {m['model_texts']}")
             report["sizes"].append(row)
             write_json("search.json", report)
         print_table(report)
@@ -188,6 +223,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def mode_report(mode: str, queries: list[dict], engine: dict, full: dict | None, warmup_texts: int) -> dict:
+    """Latency, round trips, model calls and recall of one mode's timed searches."""
+    trips = engine["round_trips"]
+    hand = [(q, hits) for q, hits in zip(queries, engine["results"]) if q["kind"] == "fixture"]
+    synthetic = [(q, hits) for q, hits in zip(queries, engine["results"]) if q["kind"] == "synthetic"]
+    returns_facts = mode != "episode"  # the episode mode returns turns only
+    # a mode that never returns turns has no turn score (as in bench/quality.py)
+    returns_turns = any(hits.episodes for hits in engine["results"])
+    return {
+        "engine": summary(engine["seconds"]),
+        "with_embedding": summary(full["seconds"]) if full else None,
+        "round_trips": {"min": min(trips), "max": max(trips), "mean": round(sum(trips) / len(trips), 2)},
+        "model_texts": {"engine": engine["model_texts"], "warmup": warmup_texts,
+                        "with_embedding": full["model_texts"] if full else None},
+        "recall_fixture": recall(hand) if returns_facts else None,
+        "recall_synthetic": recall(synthetic) if returns_facts else None,
+        "turn_recall_synthetic": turn_recall(synthetic) if returns_turns else None,
+    }
+
+
 def build_queries(synth: Any, count: int, embedder: Any) -> list[dict]:
     """The hand-written queries on fixture user 0, then templated ones on synthetic users."""
     queries = []
@@ -195,8 +250,8 @@ def build_queries(synth: Any, count: int, embedder: Any) -> list[dict]:
     for q in fx.QUERIES:
         queries.append({"kind": "fixture", "user": user, "text": q.text, "hops": q.hops,
                         "match": lambda f, q=q: fx.key(f) in q.expected})
-    for user, text, (source, relation) in synth.queries(max(count - len(queries), 0)):
-        queries.append({"kind": "synthetic", "user": user, "text": text, "hops": 1,
+    for user, text, (source, relation), turns in synth.queries(max(count - len(queries), 0)):
+        queries.append({"kind": "synthetic", "user": user, "text": text, "hops": 1, "turns": turns,
                         "match": lambda f, s=source, r=relation: (f.source, f.relation) == (s, r)})
     random.Random(5).shuffle(queries)
     vectors = embedder.embed([q["text"] for q in queries])
@@ -206,21 +261,28 @@ def build_queries(synth: Any, count: int, embedder: Any) -> list[dict]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    head = (f"{'facts':>7} {'path':<10} {'mode':<8} {'engine p50':>10} {'p95':>7} {'+embed p50':>10} {'p95':>7} "
-            f"{'trips':>5} {'R@10 hand':>9} {'R@10 synth':>10}")
+    head = (f"{'facts':>7} {'path':<10} {'mode':<11} {'engine p50':>10} {'p95':>7} {'+embed p50':>10} {'p95':>7} "
+            f"{'trips':>5} {'max':>3} {'R@10 hand':>9} {'R@10 synth':>10} {'turn R@k':>8}")
     print(head)
     print("-" * len(head))
     for row in report["sizes"]:
         floor = row["round_trip_floor"]
-        print(f"{row['size']:>7} {'RETURN 1':<10} {'':<8} {floor['p50_ms']:>10} {floor['p95_ms']:>7}")
+        print(f"{row['size']:>7} {'RETURN 1':<10} {'':<11} {floor['p50_ms']:>10} {floor['p95_ms']:>7}")
         for path, modes in row["paths"].items():
             for mode, m in modes.items():
                 full = m["with_embedding"] or {"p50_ms": "-", "p95_ms": "-"}
-                print(f"{row['size']:>7} {path:<10} {mode:<8} {m['engine']['p50_ms']:>10} {m['engine']['p95_ms']:>7} "
+                hand, synth = (_cell(m[k], "recall_at_10") for k in ("recall_fixture", "recall_synthetic"))
+                turns = _cell(m["turn_recall_synthetic"], "recall_at_k")
+                print(f"{row['size']:>7} {path:<10} {mode:<11} {m['engine']['p50_ms']:>10} {m['engine']['p95_ms']:>7} "
                       f"{full['p50_ms']:>10} {full['p95_ms']:>7} "
-                      f"{m['round_trips']['mean']:>5} {m['recall_fixture']['recall_at_10']:>9} "
-                      f"{m['recall_synthetic']['recall_at_10']:>10}")
-    print("times in ms; engine = query embedding passed in; trips = Neo4j round trips per search (mean)")
+                      f"{m['round_trips']['mean']:>5} {m['round_trips']['max']:>3} {hand:>9} {synth:>10} {turns:>8}")
+    print("times in ms; facts = synthetic facts, each with one turn; engine = query embedding passed in; "
+          "trips = Neo4j round trips per search (mean, max); turn R@k = templated questions whose turn is "
+          "among the k returned (k = 5 beside facts, 10 for episode)")
+
+
+def _cell(recall_: dict[str, Any] | None, key: str) -> Any:
+    return "-" if recall_ is None else recall_[key]
 
 
 if __name__ == "__main__":

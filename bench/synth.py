@@ -2,20 +2,25 @@
 
 The data model is the one cypher/write_add.cypher writes: (:Entity {id, name, normalized,
 type, embedding, user_id, agent_id, run_id, scope_key, ...})-[:FACT {id, predicate, fact,
-embedding, valid_from, valid_to, ...}]->(:Entity), ids derived as graphmem derives them.
+embedding, valid_from, valid_to, message_ids, ...}]->(:Entity), ids derived as graphmem derives
+them. Every fact also comes with the conversation turn that told it, as graphmem stores turns:
+(:Message {content: the fact sentence, embedding, stems, ...})-[:MENTIONS]->(both ends), the
+turn's id in the fact's message_ids; so N facts come with N turns (cypher/bench_load_messages.cypher).
 
 Embedding every one of 100k sentences with MiniLM takes long on a small machine, so a pool
 of distinct fact sentences (and of entity names) is embedded once with the real model and
 cached on disk; each fact takes the text of a pool sentence and that sentence's vector plus
-a small Gaussian perturbation (cosine ~0.98 to the original), re-normalised. Users share
-sentences ("Maya lives in Lisbon" is in many memories), as real users share facts; about
-10% of facts are closed (valid_to set), as history.
+a small Gaussian perturbation (cosine ~0.98 to the original), re-normalised; its turn takes
+the same vector, as a one-sentence turn embeds like its sentence. Users share sentences
+("Maya lives in Lisbon" is in many memories), as real users share facts; about 10% of facts
+are closed (valid_to set), as history.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -26,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from graphmem._match import entity_id
-from graphmem._models import Scope, normalize_name
+from graphmem._memory import _message_node_id
+from graphmem._models import Message, Scope, normalize_name
 from graphmem._settings import default_home
 from graphmem._store import Store
+from graphmem._terms import stem_text
 from graphmem._write import fact_id
 from graphmem.embed.base import Embedder
 
@@ -75,6 +82,7 @@ RELATIONS: dict[str, tuple[list[str], str, str, str]] = {
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SIGMA = 0.01  # per-dimension noise on unit vectors of 384 dims: cosine ~0.98 to the pool vector
+MESSAGE_METADATA = json.dumps({"bench": "search"})  # stored as a JSON string, as graphmem stores it
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ class SyntheticMemories:
         self.names = entity_names(self.pool)
         self.name_vectors = cached_embeddings(self.embedder, [n for n, _ in self.names], "names")
         self.name_index = {n: i for i, (n, _) in enumerate(self.names)}
+        self.stems = [stem_text(f.sentence) for f in self.pool]  # per pool sentence, not per turn
         self.orders = {
             self.user(u): random.Random(f"{self.seed}-{u}").sample(range(len(self.pool)), len(self.pool))
             for u in range(self.users)
@@ -165,15 +174,18 @@ class SyntheticMemories:
         return self.loaded * self.users
 
     def grow_to(self, total_facts: int) -> dict[str, float]:
-        """Load facts until the memories hold `total_facts` in all; returns load timings."""
+        """Load facts, and one turn per fact, until the memories hold `total_facts` facts in
+        all; returns counts and load timings."""
         per_user = total_facts // self.users
         if per_user > self.pool_size:
             raise ValueError(f"{per_user} facts per user need --pool >= {per_user}")
         if per_user <= self.loaded:
-            return {"facts": 0, "entities": 0, "seconds": 0.0}
+            return {"facts": 0, "entities": 0, "messages": 0, "seconds": 0.0}
         started = time.perf_counter()
         entity_rows: list[dict] = []
         fact_rows: list[dict] = []
+        # bench_load_messages takes the scope as statement parameters: turns are grouped by user
+        message_rows: dict[str, list[dict]] = {}
         rng = np.random.default_rng([self.seed, per_user])
         for u in range(self.users):
             user = self.user(u)
@@ -196,11 +208,21 @@ class SyntheticMemories:
                 h = int(hashlib.blake2b(f"{user}{index}".encode(), digest_size=4).hexdigest(), 16)
                 valid_from = NOW - timedelta(days=h % 730, seconds=h % 86400)
                 closed = h % 10 == 0
+                fact_key = fact_id(scope, ids[0], f.relation, ids[1], valid_from)
                 fact_rows.append({
-                    "id": fact_id(scope, ids[0], f.relation, ids[1], valid_from), "source_id": ids[0],
-                    "target_id": ids[1], "predicate": f.relation, "fact": f.sentence, "embedding": vector,
+                    "id": fact_key, "source_id": ids[0], "target_id": ids[1], "predicate": f.relation,
+                    "fact": f.sentence, "embedding": vector,
                     "valid_from": valid_from, "valid_to": valid_from + timedelta(days=30) if closed else None,
                     "invalidated_by": None, "mentions": 1 + h % 3, "user_id": user, "scope_key": scope.key,
+                })
+                # the turn that told the fact, sent when the fact became valid; its external id
+                # (the pool index) is unique within the user, so its node id is graphmem's own
+                external_id = f"synth-{index}"
+                message_rows.setdefault(user, []).append({
+                    "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
+                    "external_id": external_id, "role": "user", "speaker": "user", "content": f.sentence,
+                    "timestamp": valid_from, "embedding": vector, "stems": self.stems[index],
+                    "metadata": MESSAGE_METADATA, "fact_id": fact_key, "source_id": ids[0], "target_id": ids[1],
                 })
                 if not closed:
                     self.valid.setdefault(user, []).append(f)
@@ -209,25 +231,43 @@ class SyntheticMemories:
             noisy = perturbed(np.stack([r["embedding"] for r in entity_rows]), rng)
             for row, vector in zip(entity_rows, noisy):
                 row["embedding"] = vector
-        for rows, name, key in ((entity_rows, "bench_load_entities", "entities"), (fact_rows, "bench_load_facts", "facts")):
-            for chunk in _chunks(rows, self.batch):
-                for row in chunk:
-                    row["embedding"] = row["embedding"].tolist()
-                self.store.run(name, {key: chunk}, write=True)
+        prepare_seconds = time.perf_counter() - started
+        # entities before the facts between them, facts before the turns that carry them
+        entity_seconds = self._load("bench_load_entities", "entities", entity_rows)
+        fact_seconds = self._load("bench_load_facts", "facts", fact_rows)
+        message_seconds = 0.0
+        for user, rows in message_rows.items():
+            scope = Scope(user_id=user)
+            message_seconds += self._load("bench_load_messages", "messages", rows,
+                                          {**scope.params(), "scope_key": scope.key})
         self.loaded = per_user
         seconds = time.perf_counter() - started
-        return {"facts": len(fact_rows), "entities": len(entity_rows), "seconds": round(seconds, 1),
-                "facts_per_second": round(len(fact_rows) / seconds, 1)}
+        return {"facts": len(fact_rows), "entities": len(entity_rows),
+                "messages": sum(len(rows) for rows in message_rows.values()), "seconds": round(seconds, 1),
+                "facts_per_second": round(len(fact_rows) / seconds, 1),
+                "prepare_seconds": round(prepare_seconds, 1), "entity_seconds": round(entity_seconds, 1),
+                "fact_seconds": round(fact_seconds, 1), "message_seconds": round(message_seconds, 1)}
 
-    def queries(self, count: int, seed: int = 3) -> list[tuple[str, str, tuple[str, str]]]:
-        """`count` templated questions about random users' valid facts: (user, text, (source, relation))."""
+    def _load(self, statement: str, key: str, rows: list[dict], params: dict | None = None) -> float:
+        """UNWIND `rows` in batches; returns the seconds. Vectors become lists only per batch (a
+        fact and its turn share one numpy vector; 100k Python lists of 384 floats take ~1 GB)."""
+        started = time.perf_counter()
+        for chunk in _chunks(rows, self.batch):
+            chunk = [{**row, "embedding": row["embedding"].tolist()} for row in chunk]
+            self.store.run(statement, {key: chunk, **(params or {})}, write=True)
+        return time.perf_counter() - started
+
+    def queries(self, count: int, seed: int = 3) -> list[tuple[str, str, tuple[str, str], set[str]]]:
+        """`count` templated questions about random users' valid facts: (user, text, (source,
+        relation), the sentences of the user's valid facts that answer it, i.e. the turns that do)."""
         rng = random.Random(seed)
         users = sorted(self.valid)
         out = []
         for _ in range(count):
             user = rng.choice(users)
             f = rng.choice(self.valid[user])
-            out.append((user, RELATIONS[f.relation][3].format(s=f.source), (f.source, f.relation)))
+            answers = {g.sentence for g in self.valid[user] if (g.source, g.relation) == (f.source, f.relation)}
+            out.append((user, RELATIONS[f.relation][3].format(s=f.source), (f.source, f.relation), answers))
         return out
 
 
