@@ -37,7 +37,7 @@ def locomo(
                                  "whose evidence lies in them)."),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Memories retrieved per speaker scope.")] = 30,
-    episodes: Annotated[int, typer.Option(min=0, help="Stored turns retrieved per speaker scope, beside the facts.")] = 10,
+    episodes: Annotated[int, typer.Option(min=0, help="Stored turns retrieved per speaker scope, beside the facts.")] = 20,
     mode: Annotated[str, typer.Option(help=f"Search mode: {', '.join(MODES)}.")] = DEFAULT_MODE,
     batch: Annotated[int, typer.Option(min=1, help="Turns per add while ingesting.")] = 2,
     context: Annotated[int, typer.Option(min=0, help="Earlier turns shown to the extractor.")] = 10,

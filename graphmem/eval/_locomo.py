@@ -77,7 +77,7 @@ class LocomoConfig(BaseModel):
     questions: int | None = Field(default=None, ge=1)
     sessions: int | None = Field(default=None, ge=1)
     top_k: int = Field(default=30, ge=1)
-    episodes: int = Field(default=10, ge=0)  # stored turns retrieved per speaker scope, beside the facts
+    episodes: int = Field(default=20, ge=0)  # stored turns retrieved per speaker scope, beside the facts
     mode: str = DEFAULT_MODE
     batch: int = Field(default=2, ge=1)
     context: int = Field(default=10, ge=0)
