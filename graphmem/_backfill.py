@@ -27,11 +27,8 @@ def backfill_episodes(
         if not rows:
             return done
         vectors = embedder.embed([r["content"] for r in rows])
-        store.run(
-            "episodes_backfill",
-            {"rows": [{"id": r["id"], "embedding": v, "stems": stem_text(r["content"])} for r, v in zip(rows, vectors)]},
-            write=True,
-        )
+        filled = [{"id": r["id"], "embedding": v, "stems": stem_text(r["content"])} for r, v in zip(rows, vectors)]
+        store.run("episodes_backfill", {"rows": filled}, write=True)
         done += len(rows)
         after = rows[-1]["id"]
         if progress is not None:

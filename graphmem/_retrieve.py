@@ -23,9 +23,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -59,10 +60,11 @@ Mode = Literal["associative", "hybrid", "entity", "triplet", "keyword", "episode
 MODES: tuple[str, ...] = get_args(Mode)
 DEFAULT_MODE: Mode = "associative"
 DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 tokens
+MAX_CHAIN = 3  # facts on an associative chain (cypher/search_graph.cypher expands 3 hops at most)
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
 _EPISODE_MODES = ("associative", "hybrid", "episode")
-RELATION_LOW, RELATION_HIGH = 0.35, 0.6
-HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity  # cosine of an aspect word to a relation name -> match 0..1
+RELATION_LOW, RELATION_HIGH = 0.35, 0.6  # cosine of an aspect word to a relation name -> match 0..1
+HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity
 
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
 
@@ -101,9 +103,9 @@ class EpisodeHit(BaseModel):
 class SearchResults(list[SearchHit]):
     """Fact hits, best first, plus `episodes` (the best stored turns), and a renderer for prompts."""
 
-    def __init__(self, hits: list[SearchHit] = (), episodes: list[EpisodeHit] | None = None):  # type: ignore[assignment]
+    def __init__(self, hits: Iterable[SearchHit] = (), episodes: Iterable[EpisodeHit] = ()):
         super().__init__(hits)
-        self.episodes: list[EpisodeHit] = list(episodes or [])
+        self.episodes: list[EpisodeHit] = list(episodes)
 
     def to_context(self, max_tokens: int = 2000) -> str:
         """Dated facts, most relevant first, then the relevant turns (dated, with speaker), cut
@@ -228,9 +230,8 @@ class Retriever:
         lists = self._run(jobs, usage)
         episode_hits = lists.pop("episode", [])[:want_episodes]
         if mode == "associative":
-            hits = self._associative(
-                query, embedding, words, params, lists, episode_hits, min(max(hops if hops is not None else 3, 1), 3), usage
-            )
+            chain = min(max(hops if hops is not None else MAX_CHAIN, 1), MAX_CHAIN)
+            hits = self._associative(query, embedding, words, params, lists, episode_hits, chain, usage)
         elif mode == "hybrid":
             hits = fuse(lists)
         elif mode == "episode":
@@ -409,21 +410,29 @@ def associative_ranking(
     facts: dict[str, Fact] = {}
     edges: list[_spread.Edge] = []
     degree: dict[str, int] = {}
+    # where a relation's name says an aspect's word, another relation only near it in meaning
+    # counts half: MiniLM puts "sister" near brother_of, and the question said sister
+    named_by_relation = {
+        j for j, s in enumerate(stems)
+        if any(s in _relation_stems(row["fact"]["predicate"]) for row in (graph["edges"] if graph else []))
+    }
     for row in graph["edges"] if graph else []:
         fact = _fact(row["fact"])
         facts[fact.id] = fact
         degree[fact.source_id or ""] = int(row["source_degree"])
         degree[fact.target_id or ""] = int(row["target_degree"])
-        said = _fact_stems(fact)
+        said, own = _fact_stems(fact), _relation_stems(fact.relation)
         # vector.similarity.cosine answers (1 + cosine) / 2; the walk wants the cosine
         cosines = [2.0 * x - 1.0 for x in row["aspect_sims"] or []]
+        matches = []
+        for j, (s, i) in enumerate(zip(stems, keep)):
+            by_name = relation_match(fact.relation, j)
+            if j in named_by_relation and s not in own:
+                by_name /= 2
+            matches.append(max(_spread.aspect_match(s in said, cosines[i]), by_name))
         edges.append(_spread.Edge(
             fact_id=fact.id, source_id=fact.source_id or "", target_id=fact.target_id or "",
-            similarity=float(row["similarity"] or 0.0),
-            aspects=tuple(
-                max(_spread.aspect_match(s in said, cosines[i]), relation_match(fact.relation, j))
-                for j, (s, i) in enumerate(zip(stems, keep))
-            ),
+            similarity=float(row["similarity"] or 0.0), aspects=tuple(matches),
         ))
     reached = _spread.spread(seeds, edges, degree, config)
     return blend(facts, reached, lists, params)
@@ -445,6 +454,11 @@ def _relation_matches(aspects: list[str], vectors: dict[str, list[float]]) -> Ca
         return float(known[relation][j])
 
     return match
+
+
+@lru_cache(maxsize=4096)
+def _relation_stems(relation: str) -> frozenset[str]:
+    return frozenset(stem_text(relation_phrase(relation)).split())
 
 
 def _fact_stems(fact: Fact) -> set[str]:

@@ -5,6 +5,7 @@ graph of the previous schema gains what it lacks through `graphmem init`."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -224,3 +225,15 @@ def test_associative_search_costs_four_round_trips_and_no_llm_call(memory: Graph
     usage = Usage()
     memory.search("violin", user_id=family, episodes=0, usage=usage)
     assert usage.neo4j_round_trips == 3
+
+
+def test_the_demo_answers_its_two_part_question_in_the_top_three(cli_settings_env, scope_ids) -> None:
+    user = f"test-demo-{uuid.uuid4().hex[:8]}"
+    scope_ids.append(user)
+    result = CliRunner().invoke(app, ["demo", "--user", user], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    answer = result.output.split("Q:")[1]
+    facts = [line for line in answer.splitlines() if line.startswith("- [")][:5]
+    assert any("Anna works at Siemens" in line for line in facts[:3]), answer  # the issue's target
+    assert any("Maya lives in London" in line for line in facts), answer
+    assert "Relevant conversation turns:" in answer
