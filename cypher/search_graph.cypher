@@ -1,12 +1,12 @@
 // Associative recall, one round trip: the subgraph around the query's seeds that
 // graphmem/_spread.py walks. Seeds are the entities the query names (fragments/seed_entities)
 // plus $hit_seeds (the ends of the best fact and turn hits, found by the other lists first).
-// Up to three hops out, each node gives at most $fanout facts (the most relevant to the query
-// and its aspect words, fragments/graph_hop) and each hop's frontier keeps at most $frontier
-// new nodes, those reached from the heaviest seeds by the most relevant facts first, so the
-// cost is bounded whatever the graph's size. Returns one row: the named
-// seeds and the distinct facts reached, each with its similarity to the query, to each aspect
-// word, and the fact counts of its two ends (hub damping).
+// Up to three hops out, each node gives at most $fanout facts (those nearest to the query,
+// fragments/graph_hop) and each hop's frontier keeps at most $frontier new nodes, those
+// reached from the heaviest seeds by the most relevant facts first, so the cost is bounded
+// whatever the graph's size. Returns one row: the named seeds and the distinct facts reached,
+// each with its similarity to the query, to each aspect word, and the fact counts of its two
+// ends (hub damping).
 // $types / $relations are not applied here: a chain may pass through any fact.
 CALL () {
 // @include fragments/seed_entities
