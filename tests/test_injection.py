@@ -18,14 +18,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphmem import GraphMemory, InputError
-from graphmem._models import LABEL_PATTERN, RELATION_PATTERN, normalize_label, normalize_name, normalize_relation
+from graphmem._models import (
+    LABEL_PATTERN,
+    MAX_NAME_CHARS,
+    RELATION_PATTERN,
+    normalize_label,
+    normalize_name,
+    normalize_relation,
+)
+from graphmem._retrieve import MODES
 from graphmem._store import Store
 from graphmem.llm import OfflineLLM
 
 pytestmark = pytest.mark.neo4j
 
 RUN = f"inj-{uuid.uuid4().hex[:8]}"
-from graphmem._retrieve import MODES
 _example = count()
 
 CYPHER = [
@@ -140,7 +147,8 @@ def test_hostile_triplets_are_stored_as_data(
     mem: GraphMemory, store: Store, unchanged, source, target, source_type, target_type, relation, fact, user_suffix, query
 ) -> None:
     if normalize_name(source) == normalize_name(target):
-        source, target = source + " one", target + " two"  # one node otherwise: a self-loop, dropped
+        # one node otherwise (a self-loop, dropped); cut first so a longest name stays allowed
+        source, target = source[: MAX_NAME_CHARS - 4] + " one", target[: MAX_NAME_CHARS - 4] + " two"
     user = f"{RUN}-{next(_example)}-{user_suffix}"
     try:
         result = mem.add_triplets(

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from graphmem import GraphMemory
 from graphmem._models import normalize_name
+from graphmem._retrieve import MODES
 from graphmem._store import Store
 from graphmem.llm import OfflineLLM
 
@@ -34,7 +35,6 @@ KEYS = ("user_id", "agent_id", "run_id")
 PERSONS = ["Alice", "Bob", "Carol"]
 THINGS = ["Paris", "London", "Acme", "Globex", "Jazz"]
 RELATIONS = ["lives_in", "works_at", "knows", "likes"]
-from graphmem._retrieve import MODES
 _example = count()
 
 HYPOTHESIS = settings(
