@@ -209,11 +209,15 @@ class _Builder:
     def link(self, a: Person, relation: str, b: Person, sentence: str) -> None:
         self.links[frozenset((a.name, b.name))] = self.fact(a, relation, b, "Person", sentence)
 
+    def _mutual(self, a: Person, b: Person, kin: str) -> tuple[Person, Person]:
+        """Records a and b as each other's `kin` (a Person list field) and returns them in a
+        random order: the fact that says so reads from either side."""
+        getattr(a, kin).append(b.name)
+        getattr(b, kin).append(a.name)
+        return (b, a) if self.rng.random() < 0.5 else (a, b)
+
     def married(self, a: Person, b: Person) -> None:
-        a.spouses.append(b.name)
-        b.spouses.append(a.name)
-        if self.rng.random() < 0.5:
-            a, b = b, a
+        a, b = self._mutual(a, b, "spouses")
         role = "husband" if a.gender == "m" else "wife"
         sentence = self.rng.choice(("{s} is married to {o}.", "{s} is {o}'s " + role + "."))
         self.link(a, "married_to", b, sentence.format(s=a.name, o=b.name))
@@ -226,10 +230,7 @@ class _Builder:
         self.link(p, "parent_of", child, sentence.format(s=p.name, o=child.name, r=role))
 
     def siblings(self, a: Person, b: Person) -> None:
-        a.siblings.append(b.name)
-        b.siblings.append(a.name)
-        if self.rng.random() < 0.5:
-            a, b = b, a
+        a, b = self._mutual(a, b, "siblings")
         role = "brother" if a.gender == "m" else "sister"
         sentence = self.rng.choice(("{s} is the {r} of {o}.", "{s} is {o}'s {r}."))
         self.link(a, f"{role}_of", b, sentence.format(s=a.name, o=b.name, r=role))

@@ -10,6 +10,7 @@ new fact's sentence.
 from __future__ import annotations
 
 import math
+
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
 from ._store import Store, fact_from_record
 from .embed._phrases import PhraseVectors

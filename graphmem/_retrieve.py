@@ -65,6 +65,7 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top
 _EPISODE_MODES = ("associative", "hybrid", "episode")
 RELATION_LOW, RELATION_HIGH = 0.35, 0.6  # cosine of an aspect word to a relation name -> match 0..1
 HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity
+TURNS_TITLE = "Relevant conversation turns:"  # to_context: the turns' heading, after the facts
 
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
 
@@ -109,27 +110,19 @@ class SearchResults(list[SearchHit]):
 
     def to_context(self, max_tokens: int = 2000) -> str:
         """Dated facts, most relevant first, then the relevant turns (dated, with speaker), cut
-        at about `max_tokens` (4 characters a token)."""
-        lines, used = [], 0
-        sections = [("", [h.line() for h in self]), ("Relevant conversation turns:", [e.line() for e in self.episodes])]
-        for title, items in sections:
-            if not items:
-                continue
-            if title:
-                cost = math.ceil(len(title) / 4) + 1
-                if used + cost > max_tokens:
-                    break
-                lines.append(title)
-                used += cost
-            for item in items:
-                line = "- " + item
-                cost = math.ceil(len(line) / 4) + 1
-                if used + cost > max_tokens:
-                    return "\n".join(lines)
-                lines.append(line)
-                used += cost
-        if lines and lines[-1] == sections[1][0]:
-            lines.pop()
+        at about `max_tokens` (4 characters a token) before the first line that does not fit."""
+        facts = [["- " + hit.line()] for hit in self]
+        turns = [["- " + turn.line()] for turn in self.episodes]
+        if turns:
+            turns[0].insert(0, TURNS_TITLE)  # the title goes only with a turn under it
+        lines: list[str] = []
+        used = 0
+        for group in facts + turns:
+            cost = sum(math.ceil(len(line) / 4) + 1 for line in group)
+            if used + cost > max_tokens:
+                break
+            lines += group
+            used += cost
         return "\n".join(lines)
 
 
@@ -211,6 +204,7 @@ class Retriever:
             "relations": [normalize_relation(r) for r in relations] if relations else None,
         }
         words = query_words(query)
+        stems = query_stems(query)
         if mode != "keyword" and embedding is None:
             embedding = self.embedder.embed_one(query)
         depth = max(limit * 3, 30)
@@ -219,14 +213,14 @@ class Retriever:
         if mode in ("triplet", "hybrid", "associative"):
             jobs["triplet"] = lambda u: self._triplets(embedding, params, depth, u)
         if mode in ("keyword", "hybrid", "associative") and words:
-            jobs["keyword"] = lambda u: self._keyword(query, words, params, depth, u)
+            jobs["keyword"] = lambda u: self._keyword(words, stems, params, depth, u)
         if mode in ("entity", "hybrid"):
             jobs["entity"] = lambda u: self._entities(
                 query, embedding, words, params, depth, hops or 1, fanout, use_llm_entities, u
             )
         if want_episodes:
             # associative also seeds its walk with the entities the best turns mention
-            jobs["episode"] = lambda u: self._episodes(query, embedding, params, max(want_episodes, 5), u)
+            jobs["episode"] = lambda u: self._episodes(words, stems, embedding, params, max(want_episodes, 5), u)
         lists = self._run(jobs, usage)
         episode_hits = lists.pop("episode", [])[:want_episodes]
         if mode == "associative":
@@ -269,22 +263,21 @@ class Retriever:
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _keyword(self, query, words, params, depth, usage) -> Ranked:
+    def _keyword(self, words, stems, params, depth, usage) -> Ranked:
         # an exactly scanned scope matches stems as word prefixes; the full-text indexes stem
         # the words themselves (english analyzer)
         rows = self.store.run(
             "search_keyword",
-            {**params, **self._shared(depth * 3), "words": query_stems(query), "lucene": " OR ".join(words),
+            {**params, **self._shared(depth * 3), "words": stems, "lucene": " OR ".join(words),
              "limit": depth},
             usage=usage,
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _episodes(self, query, embedding, params, count, usage) -> list[EpisodeHit]:
-        words = query_words(query)
+    def _episodes(self, words, stems, embedding, params, count, usage) -> list[EpisodeHit]:
         rows = self.store.run(
             "search_episodes",
-            {**params, **self._shared(count * 3), "embedding": embedding, "stems": query_stems(query),
+            {**params, **self._shared(count * 3), "embedding": embedding, "stems": stems,
              "lucene": " OR ".join(words) if words else None, "limit": count},
             usage=usage,
         )
@@ -345,10 +338,11 @@ class Retriever:
     ) -> list[SearchHit]:
         """Seeds from the lists found so far, one statement for the subgraph, then the walk."""
         seeds = hit_seeds(lists, episodes)
+        word_vectors = self.phrases.get(words)
         rows = self.store.run(
             "search_graph",
             {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "types": None,
-             "relations": None, "embedding": embedding, "aspects": self.phrases.get(words),
+             "relations": None, "embedding": embedding, "aspects": word_vectors,
              "hit_seeds": [{"id": node, "weight": w} for node, w in seeds.items()], "hops": hops,
              "fanout": self.graph_fanout, "frontier": self.graph_frontier},
             usage=usage,
@@ -356,7 +350,7 @@ class Retriever:
         graph = rows[0] if rows else None
         # relation names are a small vocabulary: their embeddings are cached like the words'
         phrases = sorted({relation_phrase(row["fact"]["predicate"]) for row in graph["edges"]} if graph else set())
-        vectors = dict(zip(words + phrases, self.phrases.get(words + phrases)))
+        vectors = dict(zip(words, word_vectors)) | dict(zip(phrases, self.phrases.get(phrases)))
         config = dataclasses.replace(self.spread, max_hops=hops)
         return associative_ranking(words, graph, seeds, lists, params, config, vectors)
 
@@ -463,7 +457,7 @@ def _relation_stems(relation: str) -> frozenset[str]:
 
 def _fact_stems(fact: Fact) -> set[str]:
     """What a fact says, as stems: its sentence, relation name and end types."""
-    text = f"{fact.fact} {fact.relation.replace('_', ' ')} {fact.source_type} {fact.target_type}"
+    text = f"{fact.fact} {relation_phrase(fact.relation)} {fact.source_type} {fact.target_type}"
     return set(stem_text(text).split())
 
 

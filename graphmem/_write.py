@@ -46,7 +46,7 @@ class AddPlan(BaseModel):
     fact_embeddings: list[list[float]]
     decisions: list[ResolutionDecision]
     metadata: dict | None = None
-    message_embeddings: list[list[float]] = []  # one per message, in order
+    message_embeddings: list[list[float]]  # one per message, in order
 
 
 def _checked_label(label: str) -> str:
@@ -140,13 +140,12 @@ def apply_plan(
          "embedding": plan.entity_embeddings[m.normalized], "message_ids": message_ids}
         for m in used_nodes.values()
     ]
-    message_vectors = plan.message_embeddings or [None] * len(plan.messages)
     messages = [
         {"id": m.id, "external_id": m.external_id, "role": m.message.role, "speaker": m.message.speaker,
          "content": m.message.content, "timestamp": m.message.timestamp or plan.valid_from,
          "metadata": json.dumps(plan.metadata) if plan.metadata else None,
          "embedding": vector, "stems": stem_text(m.message.content)}
-        for m, vector in zip(plan.messages, message_vectors, strict=True)
+        for m, vector in zip(plan.messages, plan.message_embeddings, strict=True)
     ]
     params = {
         **plan.scope.params(), "scope_key": plan.scope.key, "now": plan.now, "messages": messages,

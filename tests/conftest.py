@@ -98,6 +98,25 @@ def delete_tenants(store: Store):
 
 
 @pytest.fixture
+def cli_env(neo4j_settings: Settings, monkeypatch) -> dict[str, str]:
+    """The CLI pointed at the test server, offline, whatever the developer's shell holds; the
+    same environment as a dict, for subprocesses."""
+    for key in list(os.environ):
+        if key.startswith(("GRAPHMEM_", "OPENAI_", "NEO4J_")):
+            monkeypatch.delenv(key)
+    env = {
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_USER": neo4j_settings.neo4j_user,
+        "NEO4J_PASSWORD": neo4j_settings.password(),
+        "GRAPHMEM_LLM_PROVIDER": "offline",
+        "HF_HUB_OFFLINE": "1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return {**os.environ, **env}
+
+
+@pytest.fixture
 def scope_ids(store: Store) -> Iterator[list[str]]:
     """Fresh user ids for a test; everything written under them is deleted afterwards."""
     ids: list[str] = []

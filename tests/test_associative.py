@@ -18,15 +18,6 @@ from graphmem.cli import app
 pytestmark = pytest.mark.neo4j
 
 
-@pytest.fixture
-def cli_settings_env(neo4j_settings, monkeypatch) -> None:
-    """The CLI run in-process against the test server."""
-    for key, value in {"NEO4J_URI": neo4j_settings.bolt_uri, "NEO4J_USER": neo4j_settings.neo4j_user,
-                       "NEO4J_PASSWORD": neo4j_settings.password(), "GRAPHMEM_LLM_PROVIDER": "offline",
-                       "HF_HUB_OFFLINE": "1"}.items():
-        monkeypatch.setenv(key, value)
-
-
 def _t(source, relation, target, fact, source_type="Person", target_type="Person"):
     return {"source": source, "source_type": source_type, "relation": relation, "target": target,
             "target_type": target_type, "fact": fact}
@@ -167,7 +158,7 @@ def test_keyword_search_stems(memory: GraphMemory, new_user, path: str) -> None:
     assert any("worked late" in t.episode.content and "keyword" in t.signals for t in turns), path
 
 
-def test_search_json_and_tables_carry_both(memory: GraphMemory, new_user, cli_settings_env) -> None:
+def test_search_json_and_tables_carry_both(memory: GraphMemory, new_user, cli_env) -> None:
     user = new_user("cli")
     memory.add({"role": "user", "name": "Maya", "content": "I live in Paris."}, user_id=user)
     memory.add({"role": "user", "name": "Maya", "content": "My favourite band is Radiohead."}, user_id=user)
@@ -187,7 +178,7 @@ def test_every_mode_is_accepted(memory: GraphMemory, family: str) -> None:
         assert mode == "episode" or results, mode
 
 
-def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_settings_env) -> None:
+def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) -> None:
     """Schema 1: turns without embeddings, full-text indexes on the standard analyzer. `graphmem
     init` stems the indexes and embeds the turns with a progress bar; a second run has
     nothing left to do."""
@@ -227,7 +218,7 @@ def test_associative_search_costs_four_round_trips_and_no_llm_call(memory: Graph
     assert usage.neo4j_round_trips == 3
 
 
-def test_the_demo_answers_its_two_part_question_in_the_top_three(cli_settings_env, scope_ids) -> None:
+def test_the_demo_answers_its_two_part_question_in_the_top_three(cli_env, scope_ids) -> None:
     user = f"test-demo-{uuid.uuid4().hex[:8]}"
     scope_ids.append(user)
     result = CliRunner().invoke(app, ["demo", "--user", user], catch_exceptions=False)

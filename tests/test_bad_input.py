@@ -27,18 +27,6 @@ pytestmark = pytest.mark.neo4j
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-@pytest.fixture
-def cli_env(neo4j_settings, monkeypatch) -> None:
-    for key in list(__import__("os").environ):
-        if key.startswith(("GRAPHMEM_", "OPENAI_", "NEO4J_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.bolt_uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.neo4j_user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password())
-    monkeypatch.setenv("GRAPHMEM_LLM_PROVIDER", "offline")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 def invoke(*args: str, input: str | None = None):
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
 

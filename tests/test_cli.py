@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,20 +18,6 @@ from graphmem.cli import app
 
 pytestmark = pytest.mark.neo4j
 GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
-
-
-@pytest.fixture
-def cli_env(neo4j_settings, monkeypatch) -> dict[str, str]:
-    env = {
-        "NEO4J_URI": neo4j_settings.bolt_uri,
-        "NEO4J_USER": neo4j_settings.neo4j_user,
-        "NEO4J_PASSWORD": neo4j_settings.password(),
-        "GRAPHMEM_LLM_PROVIDER": "offline",
-        "HF_HUB_OFFLINE": "1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return {**os.environ, **env}
 
 
 def invoke(*args: str):
