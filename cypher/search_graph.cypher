@@ -1,62 +1,42 @@
-// Associative recall, one round trip: the subgraph around the query's seeds that
-// graphmem/_spread.py walks. Seeds are the entities the query names (fragments/seed_entities)
-// plus $hit_seeds (the ends of the best fact and turn hits, found by the other lists first).
-// Up to three hops out, each node gives at most $fanout facts (those nearest to the query,
-// fragments/graph_hop) and each hop's frontier keeps at most $frontier new nodes, those
-// reached from the heaviest seeds by the most relevant facts first, so the cost is bounded
-// whatever the graph's size. Returns one row: the named seeds and the distinct facts reached,
-// each with its similarity to the query, to each aspect word, and the fact counts of its two
-// ends (hub damping).
+// One hop of associative recall: the facts around the nodes the walk asks for next
+// (graphmem/_associative.py chooses them, graphmem/_spread.py walks them). For each entity
+// of $nodes in the scope, the $fanout facts around it nearest to the query (a hub's among the
+// facts the other lists found); each with its similarity to the query, to each aspect word in
+// $aspects (for the kept facts only), and the fact counts of its two ends (hub damping). A fact between two asked nodes comes twice.
+// Rows are light (what the walk reads); cypher/search_graph_facts.cypher fetches the few
+// facts that end up in the results.
 // $types / $relations are not applied here: a chain may pass through any fact.
-CALL () {
-// @include fragments/seed_entities
-  RETURN collect({id: node.id, name: node.normalized, weight: weight}) AS named
-}
-CALL (named) {
-  UNWIND named + $hit_seeds AS seed
-  MATCH (e:Entity {id: seed.id})
-  WHERE
+UNWIND $nodes AS id
+MATCH (e:Entity {id: id})
+WHERE
 // @include fragments/entity_scope
-  WITH e, max(seed.weight) AS weight
-  RETURN collect({node: e, weight: weight}) AS hop0
+CALL (e) {
+  // a node of at most $hub_scan facts: its facts nearest to the query, by scanning them
+  WITH e WHERE COUNT { (e)-[:FACT]-() } <= $hub_scan
+  MATCH (e)-[f:FACT]-(:Entity)
+  WITH f, startNode(f) AS s, endNode(f) AS t
+  WHERE
+// @include fragments/fact_filter
+  // the embedding read once: reading it is most of a hop's cost
+  WITH f, s, t, f.embedding AS v
+  WITH f, s, t, v, vector.similarity.cosine(v, $embedding) AS similarity
+  ORDER BY similarity DESC
+  LIMIT $fanout
+  RETURN f, s, t, similarity, [a IN $aspects | vector.similarity.cosine(v, a)] AS aspect_sims
+  UNION
+  // a hub (the speaker, with thousands of facts): only its facts the other lists found ($listed,
+  // the scope's facts nearest to the query anyway), by id, so its cost does not grow with it
+  WITH e WHERE COUNT { (e)-[:FACT]-() } > $hub_scan
+  UNWIND $listed AS listed
+  MATCH (s:Entity)-[f:FACT {id: listed}]->(t:Entity)
+  WHERE (s = e OR t = e) AND
+// @include fragments/fact_filter
+  WITH f, s, t, f.embedding AS v
+  WITH f, s, t, v, vector.similarity.cosine(v, $embedding) AS similarity
+  ORDER BY similarity DESC
+  LIMIT $fanout
+  RETURN f, s, t, similarity, [a IN $aspects | vector.similarity.cosine(v, a)] AS aspect_sims
 }
-CALL (hop0) {
-  UNWIND hop0 AS item
-  WITH item.node AS n, item.weight AS w
-// @include fragments/graph_hop
-  RETURN collect(edge) AS edges1
-}
-CALL (hop0, edges1) {
-  WITH edges1 AS edges, [x IN hop0 | x.node] AS seen
-// @include fragments/graph_frontier
-}
-WITH named, hop0, edges1, frontier AS hop1
-CALL (hop1) {
-  UNWIND CASE WHEN $hops >= 2 THEN hop1 ELSE [] END AS item
-  WITH item.node AS n, item.weight AS w
-// @include fragments/graph_hop
-  RETURN collect(edge) AS edges2
-}
-CALL (hop0, hop1, edges2) {
-  WITH edges2 AS edges, [x IN hop0 + hop1 | x.node] AS seen
-// @include fragments/graph_frontier
-}
-WITH named, edges1, edges2, frontier AS hop2
-CALL (hop2) {
-  UNWIND CASE WHEN $hops >= 3 THEN hop2 ELSE [] END AS item
-  WITH item.node AS n, item.weight AS w
-// @include fragments/graph_hop
-  RETURN collect(edge) AS edges3
-}
-CALL (edges1, edges2, edges3) {
-  UNWIND edges1 + edges2 + edges3 AS edge
-  WITH edge.f AS f, head(collect(edge)) AS edge
-  WITH f, edge.s AS s, edge.t AS t, edge
-  RETURN collect({
-    fact:
-// @include fragments/fact_projection
-    , similarity: edge.sim, aspect_sims: edge.aspect_sims,
-    source_degree: COUNT { (s)-[:FACT]-() }, target_degree: COUNT { (t)-[:FACT]-() }
-  }) AS edges
-}
-RETURN named, edges
+RETURN f.id AS id, s.id AS source_id, t.id AS target_id, f.predicate AS relation, f.fact AS text,
+  s.type AS source_type, t.type AS target_type, similarity, aspect_sims,
+  COUNT { (s)-[:FACT]-() } AS source_degree, COUNT { (t)-[:FACT]-() } AS target_degree

@@ -1,3 +1,4 @@
-// The entities a query is about (see fragments/seed_entities), for inspection and tests.
+// The entities a query is about (see fragments/seed_entities): where the associative walk
+// starts. `normalized` is the name as matched against the query's words.
 // @include fragments/seed_entities
-RETURN node.id AS id, node.name AS name, weight AS score
+RETURN node.id AS id, node.name AS name, node.normalized AS normalized, weight AS score

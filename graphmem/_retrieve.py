@@ -9,10 +9,12 @@ the stored turns. No LLM call unless asked for.
   with how surely the query is about the seed it was reached from and how far it is.
 * hybrid: triplet, keyword and entity, run at once, fused by reciprocal rank; each hit keeps
   the rank and score every list gave it (`signals`).
-* associative (default): triplet, keyword and episode lists at once, then one statement
-  fetches the bounded subgraph around the seeds (the entities the query names and the ends of
-  the best hits) and `_spread` walks it: a fact reached by a chain that answers the question's
-  parts ("Lena's brother" then "work") outranks a fact that answers only one of them.
+* associative (default): triplet, keyword, episode lists and the named entities at once, then
+  `_spread.Walk` walks from the seeds (the entities the query names and the ends of the best
+  hits), fetching the graph one hop at a time around the nodes its best paths reach
+  (cypher/search_graph.cypher; decisions in `_associative`): a fact reached by a chain that
+  answers the question's parts ("Lena's brother" then "work") outranks a fact that answers
+  only one of them.
 * episode: the stored turns only (`results.episodes`), by embedding and stemmed keywords.
 
 associative and hybrid also return the best turns in `results.episodes` (`episodes=`).
@@ -26,10 +28,8 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Literal, get_args
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from . import _spread
@@ -47,9 +47,9 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._conflicts import relation_phrase
+from ._associative import GraphReader, hit_seeds, walk_seeds
 from ._store import Store, fact_from_record
-from ._terms import query_stems, query_words, stem, stem_text
+from ._terms import query_stems, query_words
 from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
 from .llm.base import LLM
@@ -60,11 +60,9 @@ Mode = Literal["associative", "hybrid", "entity", "triplet", "keyword", "episode
 MODES: tuple[str, ...] = get_args(Mode)
 DEFAULT_MODE: Mode = "associative"
 DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 tokens
-MAX_CHAIN = 3  # facts on an associative chain (cypher/search_graph.cypher expands 3 hops at most)
+MAX_CHAIN = 3  # facts on an associative chain: one cypher/search_graph.cypher round trip each
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
 _EPISODE_MODES = ("associative", "hybrid", "episode")
-RELATION_LOW, RELATION_HIGH = 0.35, 0.6  # cosine of an aspect word to a relation name -> match 0..1
-HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity
 TURNS_TITLE = "Relevant conversation turns:"  # to_context: the turns' heading, after the facts
 
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
@@ -148,8 +146,9 @@ class Retriever:
         vector_seeds: int = 3,
         min_vector_score: float = 0.5,
         parallel: bool = True,
-        graph_fanout: int = 12,
-        graph_frontier: int = 24,
+        graph_fanout: int = 10,
+        graph_frontier: int = 16,
+        graph_hub_scan: int = 200,
         spread: _spread.SpreadConfig = _spread.SpreadConfig(),
         phrases: PhraseVectors | None = None,
     ):
@@ -165,6 +164,7 @@ class Retriever:
         self.parallel = parallel  # the lists' statements run at once, each on its own connection
         self.graph_fanout = graph_fanout
         self.graph_frontier = graph_frontier
+        self.graph_hub_scan = graph_hub_scan  # a node with more facts is a hub: not scanned, see search_graph
         self.spread = spread
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -221,11 +221,14 @@ class Retriever:
         if want_episodes:
             # associative also seeds its walk with the entities the best turns mention
             jobs["episode"] = lambda u: self._episodes(words, stems, embedding, params, max(want_episodes, 5), u)
+        if mode == "associative":
+            jobs["named"] = lambda u: self._named(words, embedding, params, u)
         lists = self._run(jobs, usage)
         episode_hits = lists.pop("episode", [])[:want_episodes]
+        named = lists.pop("named", [])
         if mode == "associative":
             chain = min(max(hops if hops is not None else MAX_CHAIN, 1), MAX_CHAIN)
-            hits = self._associative(query, embedding, words, params, lists, episode_hits, chain, usage)
+            hits = self._associative(embedding, words, params, lists, named, episode_hits, chain, limit, usage)
         elif mode == "hybrid":
             hits = fuse(lists)
         elif mode == "episode":
@@ -325,174 +328,108 @@ class Retriever:
                 "vector_seeds": self.vector_seeds, "seeds": self.seeds}
 
     # -- associative ------------------------------------------------------------------
+    def _named(self, words: list[str], embedding: list[float] | None, params: dict[str, Any], usage: Usage):
+        return self.store.run(
+            "search_seed_entities",
+            {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "embedding": embedding},
+            usage=usage,
+        )
+
     def _associative(
         self,
-        query: str,
         embedding: list[float] | None,
         words: list[str],
         params: dict[str, Any],
         lists: dict[str, Ranked],
+        named: list[dict[str, Any]],
         episodes: list[EpisodeHit],
         hops: int,
+        limit: int,
         usage: Usage,
     ) -> list[SearchHit]:
-        """Seeds from the lists found so far, one statement for the subgraph, then the walk."""
-        seeds = hit_seeds(lists, episodes)
-        word_vectors = self.phrases.get(words)
-        rows = self.store.run(
-            "search_graph",
-            {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "types": None,
-             "relations": None, "embedding": embedding, "aspects": word_vectors,
-             "hit_seeds": [{"id": node, "weight": w} for node, w in seeds.items()], "hops": hops,
-             "fanout": self.graph_fanout, "frontier": self.graph_frontier},
-            usage=usage,
-        )
-        graph = rows[0] if rows else None
-        # relation names are a small vocabulary: their embeddings are cached like the words'
-        phrases = sorted({relation_phrase(row["fact"]["predicate"]) for row in graph["edges"]} if graph else set())
-        vectors = dict(zip(words, word_vectors)) | dict(zip(phrases, self.phrases.get(phrases)))
-        config = dataclasses.replace(self.spread, max_hops=hops)
-        return associative_ranking(words, graph, seeds, lists, params, config, vectors)
+        """The walk, fetching the graph one hop at a time around the nodes it asks for (one
+        statement per hop), blended with the other lists."""
+        reader = GraphReader(words, named)
+        aspect_vectors = self.phrases.get(reader.aspects)
+        walk = _spread.Walk(walk_seeds(named, hit_seeds(lists, episodes), words), len(reader.aspects),
+                            dataclasses.replace(self.spread, max_hops=hops))
+        fetched: set[str] = set()
+        listed = sorted({fact.id for items in lists.values() for fact, _, _ in items})
+        for depth in range(hops):
+            # every seed first; then the best open paths' ends, a bounded number per hop
+            nodes = walk.wanted(None if depth == 0 else self.graph_frontier, fetched)
+            if nodes:
+                fetched.update(nodes)
+                rows = self.store.run(
+                    "search_graph",
+                    {**params, "types": None, "relations": None, "nodes": nodes, "embedding": embedding,
+                     "aspects": aspect_vectors, "fanout": self.graph_fanout, "hub_scan": self.graph_hub_scan,
+                     "listed": listed},
+                    usage=usage,
+                )
+                # relation names are a small vocabulary: their embeddings are cached like the words'
+                phrases = reader.relation_phrases(rows)
+                vectors = dict(zip(reader.aspects, aspect_vectors)) | dict(zip(phrases, self.phrases.get(phrases)))
+                walk.add(*reader.read(rows, vectors))
+            walk.step()
 
-def hit_seeds(lists: dict[str, Ranked], episodes: list[EpisodeHit]) -> dict[str, float]:
-    """Where the walk starts besides the named entities: the ends of the best fact hits and the
-    entities the best turns mention, weighted below a named entity (1.0)."""
-    seeds: dict[str, float] = {}
+        def fetch(ids: list[str]) -> dict[str, Fact]:
+            rows = self.store.run("search_graph_facts", {**params, "types": None, "relations": None, "ids": ids},
+                                  usage=usage)
+            return {fact.id: fact for fact in (_fact(row["fact"]) for row in rows)}
 
-    def seed(node: str | None, weight: float) -> None:
-        if node:
-            seeds[node] = max(weight, seeds.get(node, 0.0))
-
-    for fact, score, _ in lists.get("triplet", [])[:5]:
-        seed(fact.source_id, 0.6 * max(score, 0.0))
-        seed(fact.target_id, 0.6 * max(score, 0.0))
-    for rank, (fact, _, _) in enumerate(lists.get("keyword", [])[:5]):
-        seed(fact.source_id, 0.3 / (1 + rank))
-        seed(fact.target_id, 0.3 / (1 + rank))
-    for rank, hit in enumerate(episodes[:3]):
-        for node in hit.episode.entity_ids:
-            seed(node, 0.3 / (1 + rank))
-    return seeds
-
-
-def associative_ranking(
-    words: list[str],
-    graph: dict[str, Any] | None,
-    seeds: dict[str, float],
-    lists: dict[str, Ranked],
-    params: dict[str, Any],
-    config: _spread.SpreadConfig,
-    vectors: dict[str, list[float]],
-) -> list[SearchHit]:
-    """The walk over the subgraph of cypher/search_graph.cypher (`graph`: its one row), blended
-    with the other lists. The query's words that name a seed are where the walk starts; the
-    others are the aspects a chain must answer. A fact matches an aspect by the best of: it
-    says the word (stemmed); its sentence's embedding is near the word's; its relation name's
-    embedding is near the word's (`vectors` holds both; names in a sentence blur its
-    embedding, a relation name does not)."""
-    named = graph["named"] if graph else []
-    # when the query names an entity outright, the walk starts there first; the ends of the
-    # best hits are often other people's look-alike facts
-    scale = HIT_SEEDS_WHEN_NAMED if any(float(item["weight"]) >= 1.0 for item in named) else 1.0
-    seeds = {node: weight * scale for node, weight in seeds.items()}
-    for item in named:
-        seeds[item["id"]] = max(float(item["weight"]), seeds.get(item["id"], 0.0))
-    name_words = {w for item in named if float(item["weight"]) > 0 for w in item["name"].split()}
-    keep = [i for i, w in enumerate(words) if w not in name_words]
-    stems = [stem(words[i]) for i in keep]
-    relation_match = _relation_matches([words[i] for i in keep], vectors)
-    facts: dict[str, Fact] = {}
-    edges: list[_spread.Edge] = []
-    degree: dict[str, int] = {}
-    # where a relation's name says an aspect's word, another relation only near it in meaning
-    # counts half: MiniLM puts "sister" near brother_of, and the question said sister
-    named_by_relation = {
-        j for j, s in enumerate(stems)
-        if any(s in _relation_stems(row["fact"]["predicate"]) for row in (graph["edges"] if graph else []))
-    }
-    for row in graph["edges"] if graph else []:
-        fact = _fact(row["fact"])
-        facts[fact.id] = fact
-        degree[fact.source_id or ""] = int(row["source_degree"])
-        degree[fact.target_id or ""] = int(row["target_degree"])
-        said, own = _fact_stems(fact), _relation_stems(fact.relation)
-        # vector.similarity.cosine answers (1 + cosine) / 2; the walk wants the cosine
-        cosines = [2.0 * x - 1.0 for x in row["aspect_sims"] or []]
-        matches = []
-        for j, (s, i) in enumerate(zip(stems, keep)):
-            by_name = relation_match(fact.relation, j)
-            if j in named_by_relation and s not in own:
-                by_name /= 2
-            matches.append(max(_spread.aspect_match(s in said, cosines[i]), by_name))
-        edges.append(_spread.Edge(
-            fact_id=fact.id, source_id=fact.source_id or "", target_id=fact.target_id or "",
-            similarity=float(row["similarity"] or 0.0), aspects=tuple(matches),
-        ))
-    reached = _spread.spread(seeds, edges, degree, config)
-    return blend(facts, reached, lists, params)
-
-
-def _relation_matches(aspects: list[str], vectors: dict[str, list[float]]) -> Callable[[str, int], float]:
-    """match(relation, j): how near relation's name is to aspect j, from the cached embeddings
-    (MiniLM puts a word ~0.5-0.8 from a relation name that means it, ~0.2-0.35 otherwise)."""
-    if not aspects:
-        return lambda relation, j: 0.0
-    words = np.array([vectors[a] for a in aspects], dtype=np.float32)
-    known: dict[str, np.ndarray] = {}
-
-    def match(relation: str, j: int) -> float:
-        if relation not in known:
-            vector = vectors.get(relation_phrase(relation))
-            cosines = words @ np.array(vector, dtype=np.float32) if vector is not None else np.zeros(len(aspects))
-            known[relation] = np.clip((cosines - RELATION_LOW) / (RELATION_HIGH - RELATION_LOW), 0.0, 1.0)
-        return float(known[relation][j])
-
-    return match
-
-
-@lru_cache(maxsize=4096)
-def _relation_stems(relation: str) -> frozenset[str]:
-    return frozenset(stem_text(relation_phrase(relation)).split())
-
-
-def _fact_stems(fact: Fact) -> set[str]:
-    """What a fact says, as stems: its sentence, relation name and end types."""
-    text = f"{fact.fact} {relation_phrase(fact.relation)} {fact.source_type} {fact.target_type}"
-    return set(stem_text(text).split())
+        return blend(walk.best, reader.links, lists, params, limit, fetch)
 
 
 def blend(
-    facts: dict[str, Fact], reached: dict[str, _spread.Reach], lists: dict[str, Ranked], params: dict[str, Any]
+    reached: dict[str, _spread.Reach],
+    links: dict[str, dict[str, Any]],
+    lists: dict[str, Ranked],
+    params: dict[str, Any],
+    limit: int,
+    fetch: Callable[[list[str]], dict[str, Fact]],
 ) -> list[SearchHit]:
     """The walk's ranking, with the triplet and keyword lists' reciprocal ranks as a tie-breaker
     and as the only score of facts the walk did not reach; the types / relations filters
-    apply to the results, not to the chains that led to them."""
-    hits: dict[str, SearchHit] = {}
-    for fact_id, reach in reached.items():
-        hits[fact_id] = SearchHit(
-            fact=facts[fact_id], score=reach.score, hops=reach.hops, via=list(reach.via),
-            signals={"graph": Signal(rank=0, score=reach.score)},
-        )
+    apply to the results, not to the chains that led to them. The walk read light rows
+    (`links`): the top `limit` facts no list returned whole come from `fetch`."""
+    known: dict[str, Fact] = {}
+    scores: dict[str, float] = {fact_id: reach.score for fact_id, reach in reached.items()}
+    signals: dict[str, dict[str, Signal]] = {fact_id: {} for fact_id in scores}
     for signal, items in lists.items():
         for rank, (fact, score, _) in enumerate(items, start=1):
-            hit = hits.setdefault(fact.id, SearchHit(fact=fact, score=0.0))
-            hit.score += 1.0 / (RRF_K + rank)
-            hit.signals[signal] = Signal(rank=rank, score=score)
-    ranked = [h for h in hits.values() if _passes(h.fact, params)]
-    ranked.sort(key=lambda h: h.score, reverse=True)
-    graph_rank = 0
-    for hit in ranked:
-        if "graph" in hit.signals:
+            known[fact.id] = fact
+            scores[fact.id] = scores.get(fact.id, 0.0) + 1.0 / (RRF_K + rank)
+            signals.setdefault(fact.id, {})[signal] = Signal(rank=rank, score=score)
+
+    def passes(fact_id: str) -> bool:
+        fact = known.get(fact_id)
+        if fact is not None:
+            return _passes(fact.relation, fact.source_type, fact.target_type, params)
+        link = links[fact_id]
+        return _passes(link["relation"], link["source_type"], link["target_type"], params)
+
+    ranked = sorted((i for i in scores if passes(i)), key=lambda i: scores[i], reverse=True)[:limit]
+    missing = [i for i in ranked if i not in known]
+    if missing:
+        known.update(fetch(missing))
+    hits, graph_rank = [], 0
+    for fact_id in (i for i in ranked if i in known):
+        reach = reached.get(fact_id)
+        hit = SearchHit(fact=known[fact_id], score=scores[fact_id], signals=signals[fact_id])
+        if reach is not None:
             graph_rank += 1
-            hit.signals["graph"].rank = graph_rank
-    return ranked
+            hit.hops, hit.via = reach.hops, list(reach.via)
+            hit.signals = {"graph": Signal(rank=graph_rank, score=reach.score), **signals[fact_id]}
+        hits.append(hit)
+    return hits
 
 
-def _passes(fact: Fact, params: dict[str, Any]) -> bool:
+def _passes(relation: str, source_type: str | None, target_type: str | None, params: dict[str, Any]) -> bool:
     types, relations = params.get("types"), params.get("relations")
-    if types and fact.source_type not in types and fact.target_type not in types:
+    if types and source_type not in types and target_type not in types:
         return False
-    return not relations or fact.relation in relations
+    return not relations or relation in relations
 
 
 def _fact(data: dict[str, Any]) -> Fact:

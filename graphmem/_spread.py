@@ -38,6 +38,7 @@ class Edge:
     target_id: str
     similarity: float
     aspects: tuple[float, ...] = ()
+    relation: str = ""
 
 
 @dataclass
@@ -73,39 +74,71 @@ class _Path:
     covered: tuple[float, ...]
     facts: tuple[str, ...]
     nodes: frozenset[str] = field(default_factory=frozenset)
+    arrival: tuple[str, bool] = ("", False)  # the last fact's relation, and whether `node` was its source
 
 
-def spread(
-    seeds: dict[str, float],
-    edges: list[Edge],
-    degree: dict[str, int],
-    config: SpreadConfig = SpreadConfig(),
-) -> dict[str, Reach]:
-    """For each fact reachable from the seeds, the best path that ends with it."""
-    around: dict[str, list[Edge]] = defaultdict(list)
-    for edge in edges:
-        around[edge.source_id].append(edge)
-        if edge.target_id != edge.source_id:
-            around[edge.target_id].append(edge)
-    width = len(edges[0].aspects) if edges else 0
-    best: dict[str, Reach] = {}
-    frontier = [
-        _Path(node=node, seed=node, weight=weight, covered=(0.0,) * width, facts=(), nodes=frozenset([node]))
-        for node, weight in seeds.items() if weight > 0 and node in around
-    ]
-    for depth in range(1, config.max_hops + 1):
+class Walk:
+    """The walk one fact further at a time, for a caller that fetches the graph as it goes:
+    `add` the facts around the nodes it fetched, `step` once per hop, and ask `wanted` which
+    nodes to fetch next (those the best open paths end at, hubs last), so the fetched graph
+    follows the question instead of a fixed fan-out."""
+
+    def __init__(self, seeds: dict[str, float], width: int, config: SpreadConfig = SpreadConfig()):
+        self.config = config
+        self.width = width  # aspects per edge
+        self.depth = 0
+        self.best: dict[str, Reach] = {}
+        self.degree: dict[str, int] = {}
+        self._around: dict[str, list[Edge]] = defaultdict(list)
+        self._known: set[str] = set()
+        self._frontier: list[tuple[float, _Path]] = [
+            (weight, _Path(node=node, seed=node, weight=weight, covered=(0.0,) * width, facts=(),
+                           nodes=frozenset([node])))
+            for node, weight in sorted(seeds.items(), key=lambda kv: kv[1], reverse=True) if weight > 0
+        ]
+
+    def add(self, edges: list[Edge], degree: dict[str, int]) -> None:
+        """Facts around fetched nodes (each fact once, whichever end asked for it)."""
+        self.degree.update(degree)
+        for edge in edges:
+            if edge.fact_id in self._known:
+                continue
+            self._known.add(edge.fact_id)
+            self._around[edge.source_id].append(edge)
+            if edge.target_id != edge.source_id:
+                self._around[edge.target_id].append(edge)
+
+    def wanted(self, limit: int | None, fetched: set[str]) -> list[str]:
+        """The nodes to fetch before the next step: where the open paths end, not yet fetched,
+        best first by the path's value, hub-damped; at most `limit` (None: all)."""
+        best: dict[str, float] = {}
+        for value, path in self._frontier:
+            if path.node in fetched:
+                continue
+            damping = hub_damping(self.degree.get(path.node, 1), self.config.hub_degree) if path.facts else 1.0
+            best[path.node] = max(value * damping, best.get(path.node, 0.0))
+        return sorted(best, key=lambda node: best[node], reverse=True)[:limit]
+
+    def step(self) -> None:
+        """Every open path one fact further, over the facts added so far."""
+        self.depth += 1
+        config, width, depth = self.config, self.width, self.depth
         grown: list[tuple[float, _Path]] = []
-        for path in frontier:
+        for _, path in self._frontier:
             # the seed's own fan-out is not damped (the query is about it); inner nodes are
-            damping = 1.0 if depth == 1 else hub_damping(degree.get(path.node, 1), config.hub_degree)
+            damping = 1.0 if depth == 1 else hub_damping(self.degree.get(path.node, 1), config.hub_degree)
             weight = path.weight * damping
-            for edge in around[path.node]:
+            for edge in self._around.get(path.node, ()):
                 if edge.fact_id in path.facts:
                     continue
                 other = edge.target_id if edge.source_id == path.node else edge.source_id
                 if other in path.nodes and other != path.node:
                     continue  # no cycles: a chain that comes back adds nothing
-                covered, claimed = claim(path.covered, edge.aspects, config.claim)
+                leaves_source = edge.source_id == path.node
+                if lateral(path.arrival, edge.relation, leaves_source):
+                    covered, claimed = path.covered, False
+                else:
+                    covered, claimed = claim(path.covered, edge.aspects, config.claim)
                 # a fact that answers no part of the question left open only carries the chain
                 # along (Nora -lives_in-> Oslo <-based_in- Lea answers "based" twice): damped
                 weight_after = weight if claimed or not width else weight * config.drift
@@ -116,18 +149,40 @@ def spread(
                 carried = weight if claimed or not width else weight * config.carry
                 value = weight_after * (coverage + config.relevance * edge.similarity)
                 score = value * config.decay ** (depth - 1)
-                known = best.get(edge.fact_id)
+                known = self.best.get(edge.fact_id)
                 if known is None or score > known.score:
-                    best[edge.fact_id] = Reach(score=score, via=path.facts, seed=path.seed)
+                    self.best[edge.fact_id] = Reach(score=score, via=path.facts, seed=path.seed)
                 grown.append((value, _Path(
                     node=other, seed=path.seed, weight=carried, covered=covered,
                     facts=path.facts + (edge.fact_id,), nodes=path.nodes | {other},
+                    arrival=(edge.relation, not leaves_source),
                 )))
         grown.sort(key=lambda item: item[0], reverse=True)
-        frontier = [path for _, path in grown[: config.beam]]
-        if not frontier:
-            break
-    return best
+        self._frontier = grown[: config.beam]
+
+
+def spread(
+    seeds: dict[str, float],
+    edges: list[Edge],
+    degree: dict[str, int],
+    config: SpreadConfig = SpreadConfig(),
+) -> dict[str, Reach]:
+    """For each fact reachable from the seeds within `config.max_hops`, the best path that
+    ends with it, over a graph known in full."""
+    walk = Walk(seeds, len(edges[0].aspects) if edges else 0, config)
+    walk.add(edges, degree)
+    for _ in range(config.max_hops):
+        walk.step()
+    return walk.best
+
+
+def lateral(arrival: tuple[str, bool], relation: str, leaves_source: bool) -> bool:
+    """Whether a step only moves sideways: the next fact has the last one's relation, with the
+    node between them on the same side of both (Noah -enjoys-> chess <-enjoys- Renate says
+    that Renate enjoys chess too, nothing more about Noah), so it answers no part of the
+    question; only a named relation counts."""
+    last, arrived_at_source = arrival
+    return bool(relation) and relation == last and arrived_at_source == leaves_source
 
 
 def claim(covered: tuple[float, ...], matches: tuple[float, ...], least: float) -> tuple[tuple[float, ...], bool]:

@@ -3,7 +3,7 @@ no Neo4j. The graph tests on real data are in tests/test_associative.py."""
 
 from __future__ import annotations
 
-from graphmem._spread import Edge, SpreadConfig, aspect_match, hub_damping, spread
+from graphmem._spread import Edge, SpreadConfig, Walk, aspect_match, hub_damping, lateral, spread
 from graphmem._terms import query_stems, query_words, stem_text
 
 # aspects: ("brother", "work")
@@ -85,3 +85,43 @@ def test_terms_stem_both_sides_alike():
     for word in ("working", "works", "study", "bosch"):
         assert f" {query_stems(word)[0]} " in text, word
     assert " lena " in stem_text("Lena's brother")
+
+
+def test_a_sideways_step_answers_nothing():
+    # "which pastime does Noah enjoy?": Noah -enjoys-> chess <-enjoys- Renate says only that
+    # Renate enjoys chess too; without the rule it answered "pastime" and outranked Noah's fact
+    graph = [Edge("noah", "noah", "chess", 0.6, (0.4, 1.0), relation="enjoys"),
+             Edge("renate", "renate", "chess", 0.6, (1.0, 1.0), relation="enjoys")]
+    reached = spread({"noah": 1.0}, graph, {})
+    assert ranked(reached)[0] == "noah", reached
+    assert lateral(("enjoys", False), "enjoys", False)  # both end at chess
+    assert lateral(("parent_of", True), "parent_of", True)  # both start at the parent
+    assert not lateral(("brother_of", False), "works_at", True)  # a chain goes on
+    assert not lateral(("brother_of", False), "brother_of", True)  # on along the same relation
+    assert not lateral(("", False), "", False)  # unnamed relations: no rule
+
+
+def test_the_walk_fetched_hop_by_hop_finds_what_the_whole_graph_gives():
+    walk = Walk({"lena": 1.0}, width=2)
+    fetched: set[str] = set()
+    around = {node: [e for e in GRAPH if node in (e.source_id, e.target_id)] for node in DEGREE}
+    for depth in range(3):
+        nodes = walk.wanted(None if depth == 0 else 8, fetched)
+        fetched.update(nodes)
+        walk.add([e for node in nodes for e in around[node]], DEGREE)
+        walk.step()
+    assert fetched >= {"lena", "jonas"}
+    whole = spread({"lena": 1.0}, GRAPH, DEGREE)
+    assert {k: round(v.score, 9) for k, v in walk.best.items()} == {k: round(v.score, 9) for k, v in whole.items()}
+
+
+def test_the_walk_asks_for_the_best_paths_ends_and_hubs_last():
+    graph = [Edge("to-hub", "s", "hub", 0.9, (1.0,)), Edge("to-person", "s", "person", 0.5, (1.0,)),
+             Edge("hub-more", "hub", "x", 0.5, (0.0,))]
+    walk = Walk({"s": 1.0}, width=1)
+    assert walk.wanted(None, set()) == ["s"]
+    walk.add(graph[:2], {"s": 2, "hub": 400, "person": 3})
+    walk.step()
+    assert walk.wanted(None, {"s"}) == ["person", "hub"]  # the hub's better path is damped
+    assert walk.wanted(1, {"s"}) == ["person"]
+    assert walk.wanted(None, {"s", "person", "hub"}) == []
