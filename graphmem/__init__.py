@@ -1,5 +1,7 @@
 """graphmem: long-term graph memory for AI agents on Neo4j (Mem0g, done right)."""
 
+from importlib import metadata as _metadata
+
 from ._errors import (
     ConfigError,
     GraphmemError,
@@ -14,7 +16,10 @@ from ._models import AddResult, Entity, Episode, Fact, Message, Scope, Triplet, 
 from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
 
-__version__ = "0.1.0"
+try:  # one source: pyproject.toml's version, as installed
+    __version__ = _metadata.version("graphmem")
+except _metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AddResult",

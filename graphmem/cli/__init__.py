@@ -13,6 +13,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"graphmem {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Long-term graph memory for AI agents on Neo4j."""
+
+
 app.add_typer(_neo4j.neo4j_app, name="neo4j")
 app.add_typer(_eval.eval_app, name="eval")
 app.command()(_neo4j.init)
