@@ -27,13 +27,20 @@ PREFIX = "bench-"
 
 def add_server_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Neo4j (default: the managed test server the pytest fixture uses, Bolt 7688)")
-    group.add_argument("--env", action="store_true",
-                       help="use the settings from the environment / graphmem.toml, like the graphmem commands")
+    group.add_argument(
+        "--env",
+        action="store_true",
+        help="use the settings from the environment / graphmem.toml, like the graphmem commands",
+    )
     group.add_argument("--neo4j-uri", help="a running server, e.g. bolt://127.0.0.1:7687")
     group.add_argument("--user", default=None, help="Neo4j user (with --neo4j-uri)")
     group.add_argument("--password", default=None, help="Neo4j password (with --neo4j-uri)")
-    group.add_argument("--home", type=Path, default=None,
-                       help="home of a managed server to start or reuse (default ~/.cache/graphmem/test-server)")
+    group.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="home of a managed server to start or reuse (default ~/.cache/graphmem/test-server)",
+    )
     group.add_argument("--bolt-port", type=int, default=7688)
     group.add_argument("--http-port", type=int, default=7475)
 
@@ -81,9 +88,13 @@ def environment(store: Store) -> dict[str, Any]:
     except Exception as exc:  # informative only
         server = {"error": str(exc)}
     return {
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "neo4j": server, "uri": store.uri, "argv": sys.argv,
+        "neo4j": server,
+        "uri": store.uri,
+        "argv": sys.argv,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 

@@ -17,21 +17,27 @@ Facts are identified by (source, relation, target), which is stable across users
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from graphmem.embed.base import Embedder
 
-BASE_TIME = datetime(2024, 6, 1, tzinfo=timezone.utc)  # valid_from of every triplet fact
-LIVED_IN_PARIS = datetime(2025, 1, 1, tzinfo=timezone.utc)
-MOVED_TO_LONDON = datetime(2025, 3, 1, tzinfo=timezone.utc)
+BASE_TIME = datetime(2024, 6, 1, tzinfo=UTC)  # valid_from of every triplet fact
+LIVED_IN_PARIS = datetime(2025, 1, 1, tzinfo=UTC)
+MOVED_TO_LONDON = datetime(2025, 3, 1, tzinfo=UTC)
 
 Key = tuple[str, str, str]  # (source, relation, target)
 
 
 def _t(source: str, source_type: str, relation: str, target: str, target_type: str, fact: str) -> dict[str, Any]:
-    return {"source": source, "source_type": source_type, "relation": relation, "target": target,
-            "target_type": target_type, "fact": fact}
+    return {
+        "source": source,
+        "source_type": source_type,
+        "relation": relation,
+        "target": target,
+        "target_type": target_type,
+        "fact": fact,
+    }
 
 
 # fmt: off
@@ -166,8 +172,15 @@ def build(memory: Any, user_id: str) -> None:
         memory.add(message, user_id=user_id, timestamp=at)
 
 
-def recall_at(memory: Any, user_id: str, *, mode: str, k: int = 10, queries: list[Query] = QUERIES,
-              embeddings: dict[str, list[float]] | None = None) -> dict[str, Any]:
+def recall_at(
+    memory: Any,
+    user_id: str,
+    *,
+    mode: str,
+    k: int = 10,
+    queries: list[Query] = QUERIES,
+    embeddings: dict[str, list[float]] | None = None,
+) -> dict[str, Any]:
     """Share of queries whose expected fact is among the top k of `mode`, and the misses."""
     found, misses = 0, []
     for q in queries:

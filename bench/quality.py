@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ USER_PREFIX = f"{PREFIX}quality-"
 LIMIT = 10  # hits asked per search; MRR is over these
 HOPS = (1, 2, 3)
 WARMUP = 10  # searches per mode before timing: query plans and page cache
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)  # the first turn; one turn every 10 minutes
+START = datetime(2025, 1, 1, tzinfo=UTC)  # the first turn; one turn every 10 minutes
 
 
 class TimedEmbedder(Embedder):
@@ -77,8 +77,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the worlds and the questions")
     parser.add_argument("--modes", nargs="+", default=list(MODES), help=f"search modes (default: {' '.join(MODES)})")
     parser.add_argument("--batch", type=int, default=1000, help="rows per bulk-load statement")
-    parser.add_argument("--torch-threads", type=int, default=1,
-                        help="torch.set_num_threads: one thread keeps MiniLM from fighting Neo4j on a small machine")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads: one thread keeps MiniLM from fighting Neo4j on a small machine",
+    )
     parser.add_argument("--keep", action="store_true", help="do not delete the loaded worlds at the end")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON results file")
     add_server_args(parser)
@@ -105,9 +109,17 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
         mentions[f.source] += 1
         mentions[f.target] += 1
     entities = [
-        {"id": ids[name], "name": name, "normalized": normalize_name(name), "type": types[name],
-         "embedding": vector.tolist(), "created_at": START, "mentions": mentions[name],
-         "user_id": user, "scope_key": scope.key}
+        {
+            "id": ids[name],
+            "name": name,
+            "normalized": normalize_name(name),
+            "type": types[name],
+            "embedding": vector.tolist(),
+            "created_at": START,
+            "mentions": mentions[name],
+            "user_id": user,
+            "scope_key": scope.key,
+        }
         for name, vector in zip(names, name_vectors)
     ]
     # The conversation tells the facts in a seeded random order, one turn each.
@@ -117,29 +129,64 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
         f, vector = world.facts[index], sentence_vectors[index].tolist()
         at = START + timedelta(minutes=10 * turn)
         key = fact_id(scope, ids[f.source], f.relation, ids[f.target], at)
-        facts.append({"id": key, "source_id": ids[f.source], "target_id": ids[f.target], "predicate": f.relation,
-                      "fact": f.sentence, "embedding": vector, "valid_from": at, "valid_to": None,
-                      "invalidated_by": None, "mentions": 1, "user_id": user, "scope_key": scope.key})
+        facts.append(
+            {
+                "id": key,
+                "source_id": ids[f.source],
+                "target_id": ids[f.target],
+                "predicate": f.relation,
+                "fact": f.sentence,
+                "embedding": vector,
+                "valid_from": at,
+                "valid_to": None,
+                "invalidated_by": None,
+                "mentions": 1,
+                "user_id": user,
+                "scope_key": scope.key,
+            }
+        )
         external_id = f"quality-turn-{turn}"
-        messages.append({"id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
-                         "external_id": external_id, "role": "user", "speaker": "user", "content": f.sentence,
-                         "timestamp": at, "embedding": vector, "stems": stem_text(f.sentence),
-                         "metadata": json.dumps({"bench": "quality", "world_seed": world.seed}),
-                         "fact_id": key, "source_id": ids[f.source], "target_id": ids[f.target]})
+        messages.append(
+            {
+                "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
+                "external_id": external_id,
+                "role": "user",
+                "speaker": "user",
+                "content": f.sentence,
+                "timestamp": at,
+                "embedding": vector,
+                "stems": stem_text(f.sentence),
+                "metadata": json.dumps({"bench": "quality", "world_seed": world.seed}),
+                "fact_id": key,
+                "source_id": ids[f.source],
+                "target_id": ids[f.target],
+            }
+        )
     # entities before the facts between them, facts before the turns that carry them
-    for statement, param, rows in (("bench_load_entities", "entities", entities), ("bench_load_facts", "facts", facts),
-                                   ("bench_load_messages", "messages", messages)):
+    for statement, param, rows in (
+        ("bench_load_entities", "entities", entities),
+        ("bench_load_facts", "facts", facts),
+        ("bench_load_messages", "messages", messages),
+    ):
         for i in range(0, len(rows), batch):
-            store.run(statement, {param: rows[i:i + batch], **scope.params(), "scope_key": scope.key}, write=True)
+            store.run(statement, {param: rows[i : i + batch], **scope.params(), "scope_key": scope.key}, write=True)
     seconds = time.perf_counter() - started
-    return {"entities": len(entities), "facts": len(facts), "messages": len(messages),
-            "embed_seconds": round(embedded, 1), "seconds": round(seconds, 1)}
+    return {
+        "entities": len(entities),
+        "facts": len(facts),
+        "messages": len(messages),
+        "embed_seconds": round(embedded, 1),
+        "seconds": round(seconds, 1),
+    }
 
 
 def _same_fact(fact: Any, target: tuple[str, str, str]) -> bool:
     source, relation, obj = target
-    return (fact.relation == relation and normalize_name(fact.source) == normalize_name(source)
-            and normalize_name(fact.target) == normalize_name(obj))
+    return (
+        fact.relation == relation
+        and normalize_name(fact.source) == normalize_name(source)
+        and normalize_name(fact.target) == normalize_name(obj)
+    )
 
 
 def _rank(items: list[Any], found: Any) -> int | None:
@@ -160,7 +207,8 @@ def ask(memory: Any, timer: TimedEmbedder, world: World, user: str, mode: str, q
         "fact_rank": _rank(list(results), lambda h: _same_fact(h.fact, q.target)),
         "episode_rank": _rank(episodes, lambda e: " ".join(_content(e).split()) == sentence),
         "has_episodes": bool(episodes),
-        "wall": wall, "embed": timer.seconds,
+        "wall": wall,
+        "embed": timer.seconds,
     }
 
 
@@ -182,8 +230,9 @@ def latency(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": ms(percentile(seconds, 50)), "p95_ms": ms(percentile(seconds, 95))}
 
 
-def run_mode(memory: Any, timer: TimedEmbedder, world: World, user: str, mode: str,
-             questions: list[Question]) -> dict[str, Any]:
+def run_mode(
+    memory: Any, timer: TimedEmbedder, world: World, user: str, mode: str, questions: list[Question]
+) -> dict[str, Any]:
     for q in questions[:WARMUP]:
         ask(memory, timer, world, user, mode, q)
     answers = [ask(memory, timer, world, user, mode, q) for q in questions]
@@ -199,8 +248,11 @@ def run_mode(memory: Any, timer: TimedEmbedder, world: World, user: str, mode: s
             by_hop[str(hop)]["episode_hit_at_5"] = score([a["episode_rank"] for a in picked])["hit_at_5"]
     return {
         "hops": by_hop,
-        "latency": {"wall": latency([a["wall"] for a in answers]), "embedding": latency([a["embed"] for a in answers]),
-                    "engine": latency([a["wall"] - a["embed"] for a in answers])},
+        "latency": {
+            "wall": latency([a["wall"] for a in answers]),
+            "embedding": latency([a["embed"] for a in answers]),
+            "engine": latency([a["wall"] - a["embed"] for a in answers]),
+        },
         "ranks": [a[primary] for a in answers],
         "episode_ranks": [a["episode_rank"] for a in answers] if with_episodes else None,
     }
@@ -213,8 +265,10 @@ def git_commit() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD") or None,
-            "engine_modified": bool(git("status", "--porcelain", "--", "graphmem", "cypher"))}
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        "engine_modified": bool(git("status", "--porcelain", "--", "graphmem", "cypher")),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,10 +291,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"deleted {leftovers} nodes left by an earlier run")
     modes = [*args.modes, "default"]
     report: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": git_commit(),
-        "seed": args.seed, "sizes": args.sizes, "questions_per_hop": args.questions, "modes": modes,
-        "limit": LIMIT, "load_average_before": load_before,
+        "seed": args.seed,
+        "sizes": args.sizes,
+        "questions_per_hop": args.questions,
+        "modes": modes,
+        "limit": LIMIT,
+        "load_average_before": load_before,
         "environment": environment(store),
         "config": {k: v for k, v in vars(args).items() if k != "password"},
         "notes": [
@@ -260,9 +318,11 @@ def main(argv: list[str] | None = None) -> int:
             load = load_world(store, embedder, world, user, args.batch)
             log(f"loaded {load}")
             row: dict[str, Any] = {
-                "size": size, "user": user, "people": len(world.people), "load": load,
-                "questions": [{"text": q.text, "hops": q.hops, "path": q.path, "target": q.target}
-                              for q in questions],
+                "size": size,
+                "user": user,
+                "people": len(world.people),
+                "load": load,
+                "questions": [{"text": q.text, "hops": q.hops, "path": q.path, "target": q.target} for q in questions],
                 "modes": {},
             }
             report["results"].append(row)
@@ -274,9 +334,14 @@ def main(argv: list[str] | None = None) -> int:
                         row["modes"][mode] = {"error": f"{type(exc).__name__}: {exc}"}
                         log(f"size {size} {mode}: failed: {row['modes'][mode]['error']}")
                         continue
-                    log(f"size {size} {mode:<11} " + "  ".join(
-                        f"{h}-hop H@1 {m['hit_at_1']:.2f} H@5 {m['hit_at_5']:.2f}" for h, m in result["hops"].items())
-                        + f"  p50 {result['latency']['wall']['p50_ms']} ms")
+                    log(
+                        f"size {size} {mode:<11} "
+                        + "  ".join(
+                            f"{h}-hop H@1 {m['hit_at_1']:.2f} H@5 {m['hit_at_5']:.2f}"
+                            for h, m in result["hops"].items()
+                        )
+                        + f"  p50 {result['latency']['wall']['p50_ms']} ms"
+                    )
             finally:
                 if not args.keep:
                     store.run("delete_scope", Scope(user_id=user).params(), write=True)
@@ -305,10 +370,17 @@ def print_tables(report: dict[str, Any]) -> None:
                 print(f"| {row['load']['facts']:,} | {mode} | failed: {result['error'][:80]} |")
                 continue
             hops = result["hops"]
-            cells = [f"{hops[str(h)]['hit_at_1']:.2f} / {hops[str(h)]['hit_at_5']:.2f} / {hops[str(h)]['mrr']:.2f}"
-                     if str(h) in hops else "-" for h in HOPS]
-            episodes = ("/".join(f"{hops[str(h)]['episode_hit_at_5']:.2f}" for h in HOPS)
-                        if all("episode_hit_at_5" in hops.get(str(h), {}) for h in HOPS) else "-")
+            cells = [
+                f"{hops[str(h)]['hit_at_1']:.2f} / {hops[str(h)]['hit_at_5']:.2f} / {hops[str(h)]['mrr']:.2f}"
+                if str(h) in hops
+                else "-"
+                for h in HOPS
+            ]
+            episodes = (
+                "/".join(f"{hops[str(h)]['episode_hit_at_5']:.2f}" for h in HOPS)
+                if all("episode_hit_at_5" in hops.get(str(h), {}) for h in HOPS)
+                else "-"
+            )
             print(f"| {row['load']['facts']:,} | {mode} | {' | '.join(cells)} | {episodes} |")
     print("\n| facts | mode | p50 ms | p95 ms | query embedding p50 | engine p50 | engine p95 |")
     print("|---:|---|---:|---:|---:|---:|---:|")
@@ -317,12 +389,16 @@ def print_tables(report: dict[str, Any]) -> None:
             if "error" in result:
                 continue
             lat = result["latency"]
-            print(f"| {row['load']['facts']:,} | {mode} | {lat['wall']['p50_ms']} | {lat['wall']['p95_ms']} | "
-                  f"{lat['embedding']['p50_ms']} | {lat['engine']['p50_ms']} | {lat['engine']['p95_ms']} |")
+            print(
+                f"| {row['load']['facts']:,} | {mode} | {lat['wall']['p50_ms']} | {lat['wall']['p95_ms']} | "
+                f"{lat['embedding']['p50_ms']} | {lat['engine']['p50_ms']} | {lat['engine']['p95_ms']} |"
+            )
     n = report["questions_per_hop"]
-    print(f"\nup to {n} questions per hop count; hit = target fact in the top k (mode episode: the turn "
-          f"carrying it); times = the search call, query embedding included; engine = without it; "
-          f"load average {report['load_average_before']} before, {report.get('load_average_after')} after")
+    print(
+        f"\nup to {n} questions per hop count; hit = target fact in the top k (mode episode: the turn "
+        f"carrying it); times = the search call, query embedding included; engine = without it; "
+        f"load average {report['load_average_before']} before, {report.get('load_average_after')} after"
+    )
 
 
 if __name__ == "__main__":

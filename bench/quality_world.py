@@ -46,16 +46,46 @@ Ute Petra Sabine Monika Ursula Renate Silke Anke Maren Ines Vera Nina Eva Rosa A
 Tilda Selma Hedda Liv Smilla Martha Mathilda Irma""".split()
 # Surnames in look-alike pairs one letter apart (an edit, an insertion or a deletion).
 SURNAME_PAIRS = [
-    ("Fischer", "Fisher"), ("Weber", "Webber"), ("Meyer", "Meier"), ("Schmidt", "Schmitt"),
-    ("Hoffmann", "Hofmann"), ("Wagner", "Wegner"), ("Becker", "Bekker"), ("Schulz", "Schultz"),
-    ("Neumann", "Naumann"), ("Larsen", "Larson"), ("Petersen", "Peterson"), ("Hansen", "Hanson"),
-    ("Jensen", "Jenson"), ("Nilsen", "Nielsen"), ("Carter", "Carver"), ("Miller", "Millar"),
-    ("Brandt", "Brand"), ("Lange", "Lang"), ("Krause", "Kraus"), ("Franke", "Frank"),
-    ("Berger", "Burger"), ("Huber", "Hubner"), ("Keller", "Kellner"), ("Richter", "Reichter"),
-    ("Wolff", "Wolf"), ("Schreiber", "Schreier"), ("Vogel", "Vogl"), ("Sommer", "Sommers"),
-    ("Lindgren", "Lindgreen"), ("Berg", "Borg"), ("Holm", "Holt"), ("Moller", "Muller"),
-    ("Engel", "Engels"), ("Arnold", "Arnolds"), ("Roth", "Rath"), ("Haas", "Hass"),
-    ("Busch", "Bosch"), ("Kuhn", "Kuhne"), ("Pohl", "Pohle"), ("Martens", "Mertens"),
+    ("Fischer", "Fisher"),
+    ("Weber", "Webber"),
+    ("Meyer", "Meier"),
+    ("Schmidt", "Schmitt"),
+    ("Hoffmann", "Hofmann"),
+    ("Wagner", "Wegner"),
+    ("Becker", "Bekker"),
+    ("Schulz", "Schultz"),
+    ("Neumann", "Naumann"),
+    ("Larsen", "Larson"),
+    ("Petersen", "Peterson"),
+    ("Hansen", "Hanson"),
+    ("Jensen", "Jenson"),
+    ("Nilsen", "Nielsen"),
+    ("Carter", "Carver"),
+    ("Miller", "Millar"),
+    ("Brandt", "Brand"),
+    ("Lange", "Lang"),
+    ("Krause", "Kraus"),
+    ("Franke", "Frank"),
+    ("Berger", "Burger"),
+    ("Huber", "Hubner"),
+    ("Keller", "Kellner"),
+    ("Richter", "Reichter"),
+    ("Wolff", "Wolf"),
+    ("Schreiber", "Schreier"),
+    ("Vogel", "Vogl"),
+    ("Sommer", "Sommers"),
+    ("Lindgren", "Lindgreen"),
+    ("Berg", "Borg"),
+    ("Holm", "Holt"),
+    ("Moller", "Muller"),
+    ("Engel", "Engels"),
+    ("Arnold", "Arnolds"),
+    ("Roth", "Rath"),
+    ("Haas", "Hass"),
+    ("Busch", "Bosch"),
+    ("Kuhn", "Kuhne"),
+    ("Pohl", "Pohle"),
+    ("Martens", "Mertens"),
 ]
 LOOKALIKE = {a: b for a, b in SURNAME_PAIRS} | {b: a for a, b in SURNAME_PAIRS}
 SURNAMES = sorted(LOOKALIKE)
@@ -65,46 +95,130 @@ Philips Ikea Lego Maersk Spotify Volvo Ericsson Novartis Roche Heineken Carlsber
 CITIES = """Berlin Hamburg Munich Cologne Frankfurt Stuttgart Leipzig Dresden Bremen Hanover
 Nuremberg Vienna Zurich Basel Graz Salzburg Copenhagen Oslo Stockholm Helsinki Amsterdam Rotterdam
 Utrecht Brussels Antwerp Lyon Prague Krakow Gothenburg Aarhus""".split()
-INSTRUMENTS = ["piano", "guitar", "violin", "cello", "flute", "clarinet", "trumpet", "saxophone", "drums",
-               "harp", "accordion", "viola", "oboe", "bassoon", "ukulele", "banjo", "trombone",
-               "double bass", "harmonica", "mandolin"]
-HOBBIES = ["archery", "baking", "birdwatching", "bouldering", "calligraphy", "camping", "ceramics", "chess",
-           "cycling", "dancing", "drawing", "fencing", "fishing", "gardening", "golf", "hiking", "juggling",
-           "kayaking", "knitting", "origami", "painting", "photography", "pottery", "rowing", "running",
-           "sailing", "skiing", "surfing", "swimming", "tennis", "woodworking", "yoga"]
+INSTRUMENTS = [
+    "piano",
+    "guitar",
+    "violin",
+    "cello",
+    "flute",
+    "clarinet",
+    "trumpet",
+    "saxophone",
+    "drums",
+    "harp",
+    "accordion",
+    "viola",
+    "oboe",
+    "bassoon",
+    "ukulele",
+    "banjo",
+    "trombone",
+    "double bass",
+    "harmonica",
+    "mandolin",
+]
+HOBBIES = [
+    "archery",
+    "baking",
+    "birdwatching",
+    "bouldering",
+    "calligraphy",
+    "camping",
+    "ceramics",
+    "chess",
+    "cycling",
+    "dancing",
+    "drawing",
+    "fencing",
+    "fishing",
+    "gardening",
+    "golf",
+    "hiking",
+    "juggling",
+    "kayaking",
+    "knitting",
+    "origami",
+    "painting",
+    "photography",
+    "pottery",
+    "rowing",
+    "running",
+    "sailing",
+    "skiing",
+    "surfing",
+    "swimming",
+    "tennis",
+    "woodworking",
+    "yoga",
+]
 PETS = ["dog", "cat", "parrot", "hamster", "rabbit", "turtle", "goldfish", "ferret", "guinea pig", "canary"]
 
 # attribute relation -> (values, target type, fact sentences, questions about {np})
 ATTRIBUTES: dict[str, tuple[list[str], str, tuple[str, ...], tuple[str, ...]]] = {
-    "works_at": (ORGANIZATIONS, "Organization",
-                 ("{s} works at {o}.", "{s} is employed by {o}.", "{s} has a job at {o}."),
-                 ("Where does {np} work?", "Which company employs {np}?", "Who is {np} employed by?",
-                  "Where does {np} have a job?", "What company does {np} work for?")),
-    "lives_in": (CITIES, "City",
-                 ("{s} lives in {o}.", "{s} is based in {o}.", "{s} has a flat in {o}."),
-                 ("Which city does {np} live in?", "Where does {np} live?", "Where is {np} based?",
-                  "Which city is home to {np}?", "What town does {np} call home?")),
-    "plays": (INSTRUMENTS, "Instrument",
-              ("{s} plays the {o}.", "{s} has played the {o} for years."),
-              ("What instrument does {np} play?", "Which musical instrument does {np} play?",
-               "What instrument can {np} play?")),
-    "enjoys": (HOBBIES, "Activity",
-               ("{s} enjoys {o}.", "{s} spends weekends on {o}."),
-               ("What hobby does {np} have?", "What does {np} do for fun?", "Which pastime does {np} enjoy?",
-                "What does {np} like doing in free time?")),
-    "owns": (PETS, "Animal",
-             ("{s} owns a {o}.", "{s} has a pet {o}."),
-             ("What pet does {np} own?", "What kind of pet does {np} have?",
-              "Which animal does {np} keep as a pet?")),
+    "works_at": (
+        ORGANIZATIONS,
+        "Organization",
+        ("{s} works at {o}.", "{s} is employed by {o}.", "{s} has a job at {o}."),
+        (
+            "Where does {np} work?",
+            "Which company employs {np}?",
+            "Who is {np} employed by?",
+            "Where does {np} have a job?",
+            "What company does {np} work for?",
+        ),
+    ),
+    "lives_in": (
+        CITIES,
+        "City",
+        ("{s} lives in {o}.", "{s} is based in {o}.", "{s} has a flat in {o}."),
+        (
+            "Which city does {np} live in?",
+            "Where does {np} live?",
+            "Where is {np} based?",
+            "Which city is home to {np}?",
+            "What town does {np} call home?",
+        ),
+    ),
+    "plays": (
+        INSTRUMENTS,
+        "Instrument",
+        ("{s} plays the {o}.", "{s} has played the {o} for years."),
+        (
+            "What instrument does {np} play?",
+            "Which musical instrument does {np} play?",
+            "What instrument can {np} play?",
+        ),
+    ),
+    "enjoys": (
+        HOBBIES,
+        "Activity",
+        ("{s} enjoys {o}.", "{s} spends weekends on {o}."),
+        (
+            "What hobby does {np} have?",
+            "What does {np} do for fun?",
+            "Which pastime does {np} enjoy?",
+            "What does {np} like doing in free time?",
+        ),
+    ),
+    "owns": (
+        PETS,
+        "Animal",
+        ("{s} owns a {o}.", "{s} has a pet {o}."),
+        ("What pet does {np} own?", "What kind of pet does {np} have?", "Which animal does {np} keep as a pet?"),
+    ),
 }
 KIN_RELATIONS = ("brother_of", "sister_of", "married_to", "parent_of", "friend_of")
 RELATIONS = (*ATTRIBUTES, *KIN_RELATIONS)
 # kin term used in questions -> (gender of the relative or None for either, Person field)
 KIN_TERMS: dict[str, tuple[str | None, str]] = {
-    "brother": ("m", "siblings"), "sister": ("f", "siblings"),
-    "husband": ("m", "spouses"), "wife": ("f", "spouses"),
-    "father": ("m", "parents"), "mother": ("f", "parents"),
-    "son": ("m", "children"), "daughter": ("f", "children"),
+    "brother": ("m", "siblings"),
+    "sister": ("f", "siblings"),
+    "husband": ("m", "spouses"),
+    "wife": ("f", "spouses"),
+    "father": ("m", "parents"),
+    "mother": ("f", "parents"),
+    "son": ("m", "children"),
+    "daughter": ("f", "children"),
     "friend": (None, "friends"),
 }
 
@@ -348,9 +462,14 @@ def make_questions(world: World, per_hop: int, seed: int = 0, hops: tuple[int, .
         for name, terms, walked, relation, value in rng.sample(candidates, min(per_hop, len(candidates))):
             kin = tuple(world.links[frozenset(pair)] for pair in itertools.pairwise(walked))
             template = rng.choice(ATTRIBUTES[relation][3])
-            questions.append(Question(
-                text=template.format(np=_noun_phrase(rng, name, terms)), hops=hop, person=name,
-                path=(*terms, relation), chain=(*kin, (walked[-1], relation, value)),
-                forward=tuple(fact[0] == a for fact, a in zip(kin, walked)),
-            ))
+            questions.append(
+                Question(
+                    text=template.format(np=_noun_phrase(rng, name, terms)),
+                    hops=hop,
+                    person=name,
+                    path=(*terms, relation),
+                    chain=(*kin, (walked[-1], relation, value)),
+                    forward=tuple(fact[0] == a for fact, a in zip(kin, walked)),
+                )
+            )
     return questions

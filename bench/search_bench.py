@@ -54,10 +54,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pool", type=int, default=4000, help="distinct fact sentences embedded with MiniLM")
     parser.add_argument("--queries", type=int, default=50, help="timed queries per mode (20 are hand-written)")
     parser.add_argument("--limit", type=int, default=10)
-    parser.add_argument("--paths", nargs="+", choices=PATHS, default=["auto", "serial", "index", "index-k300"],
-                        help="retriever configurations to time: auto (the default Retriever), serial (the lists "
-                             "of associative and hybrid one after the other), index (shared indexes, k scaled by "
-                             "the scope's share), index-k300 (shared indexes, fixed top-300 as before)")
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=PATHS,
+        default=["auto", "serial", "index", "index-k300"],
+        help="retriever configurations to time: auto (the default Retriever), serial (the lists "
+        "of associative and hybrid one after the other), index (shared indexes, k scaled by "
+        "the scope's share), index-k300 (shared indexes, fixed top-300 as before)",
+    )
     parser.add_argument("--keep", action="store_true", help="do not delete the benchmark data at the end")
     add_server_args(parser)
     return parser.parse_args(argv)
@@ -82,14 +87,17 @@ def make_retriever(memory: Any, embedder: Any, path: str) -> Any:
     from graphmem._retrieve import Retriever
 
     options: dict[str, Any] = {
-        "auto": {}, "serial": {"parallel": False}, "index": {"scan_max": 0},
+        "auto": {},
+        "serial": {"parallel": False},
+        "index": {"scan_max": 0},
         "index-k300": {"scan_max": 0, "k_min": 300, "k_max": 300},
     }[path]
     return Retriever(memory.store, embedder, phrases=memory.phrases, **options)
 
 
-def time_searches(retriever: Any, model: CountingEmbedder, queries: list[dict], mode: str, limit: int, *,
-                  pass_embedding: bool) -> dict:
+def time_searches(
+    retriever: Any, model: CountingEmbedder, queries: list[dict], mode: str, limit: int, *, pass_embedding: bool
+) -> dict:
     from graphmem import Scope, Usage
     from graphmem._retrieve import DEFAULT_MODE
 
@@ -102,8 +110,13 @@ def time_searches(retriever: Any, model: CountingEmbedder, queries: list[dict], 
         hops = None if mode == DEFAULT_MODE else q["hops"]
         started = time.perf_counter()
         hits = retriever.search(
-            q["text"], Scope(user_id=q["user"]), mode=mode, limit=limit, hops=hops,
-            embedding=q["embedding"] if pass_embedding else None, usage=usage,
+            q["text"],
+            Scope(user_id=q["user"]),
+            mode=mode,
+            limit=limit,
+            hops=hops,
+            embedding=q["embedding"] if pass_embedding else None,
+            usage=usage,
         )
         seconds.append(time.perf_counter() - started)
         trips.append(usage.neo4j_round_trips)
@@ -112,22 +125,33 @@ def time_searches(retriever: Any, model: CountingEmbedder, queries: list[dict], 
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
-    return {"p50_ms": ms(percentile(seconds, 50)), "p95_ms": ms(percentile(seconds, 95)),
-            "mean_ms": ms(sum(seconds) / len(seconds)), "min_ms": ms(min(seconds))}
+    return {
+        "p50_ms": ms(percentile(seconds, 50)),
+        "p95_ms": ms(percentile(seconds, 95)),
+        "mean_ms": ms(sum(seconds) / len(seconds)),
+        "min_ms": ms(min(seconds)),
+    }
 
 
 def recall(searches: list[tuple[dict, Any]]) -> dict[str, Any]:
     """Share of (query, results) with an answering fact among the hits."""
     found = [any(q["match"](h.fact) for h in hits) for q, hits in searches]
-    return {"recall_at_10": _share(found), "n": len(searches),
-            "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok]}
+    return {
+        "recall_at_10": _share(found),
+        "n": len(searches),
+        "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok],
+    }
 
 
 def turn_recall(searches: list[tuple[dict, Any]]) -> dict[str, Any]:
     """Share of (query, results) with an answering turn among `results.episodes` (k at most)."""
     found = [any(e.episode.content in q["turns"] for e in hits.episodes) for q, hits in searches]
-    return {"recall_at_k": _share(found), "k": max((len(hits.episodes) for _, hits in searches), default=0),
-            "n": len(searches), "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok]}
+    return {
+        "recall_at_k": _share(found),
+        "k": max((len(hits.episodes) for _, hits in searches), default=0),
+        "n": len(searches),
+        "misses": [q["text"] for (q, _), ok in zip(searches, found) if not ok],
+    }
 
 
 def _share(found: list[bool]) -> float | None:
@@ -188,27 +212,41 @@ def main(argv: list[str] | None = None) -> int:
             log(f"loaded {load}")
             counts = store.run("count_data")[0]
             queries = build_queries(synth, args.queries, cached)
-            row: dict[str, Any] = {"size": size, "facts_in_database": counts["facts"],
-                                   "messages_in_database": counts["messages"],
-                                   "facts_per_synthetic_user": synth.loaded, "load": load,
-                                   "round_trip_floor": floor_rtt(store), "paths": {}}
+            row: dict[str, Any] = {
+                "size": size,
+                "facts_in_database": counts["facts"],
+                "messages_in_database": counts["messages"],
+                "facts_per_synthetic_user": synth.loaded,
+                "load": load,
+                "round_trip_floor": floor_rtt(store),
+                "paths": {},
+            }
             for path in args.paths:
                 engine_retriever = make_retriever(memory, cached, path)
                 full_retriever = make_retriever(memory, embedder, path)
                 row["paths"][path] = per_mode = {}
                 modes = [m for m in MODES if path != "serial" or m in SEVERAL_LISTS]
                 # warm-up: plans and pages of every statement, and the phrase cache, for every query
-                warmup = {mode: time_searches(engine_retriever, embedder, queries, mode, args.limit,
-                                              pass_embedding=True)["model_texts"] for mode in modes}
+                warmup = {
+                    mode: time_searches(engine_retriever, embedder, queries, mode, args.limit, pass_embedding=True)[
+                        "model_texts"
+                    ]
+                    for mode in modes
+                }
                 for mode in modes:
                     engine = time_searches(engine_retriever, embedder, queries, mode, args.limit, pass_embedding=True)
                     # the embedding costs the same on every path: timed on the default one only
-                    full = (time_searches(full_retriever, embedder, queries, mode, args.limit, pass_embedding=False)
-                            if path == "auto" else None)
+                    full = (
+                        time_searches(full_retriever, embedder, queries, mode, args.limit, pass_embedding=False)
+                        if path == "auto"
+                        else None
+                    )
                     per_mode[mode] = m = mode_report(mode, queries, engine, full, warmup[mode])
-                    log(f"size {size} {path:10s} {mode:11s} engine p50 {m['engine']['p50_ms']} ms "
+                    log(
+                        f"size {size} {path:10s} {mode:11s} engine p50 {m['engine']['p50_ms']} ms "
                         f"p95 {m['engine']['p95_ms']} ms, round trips {m['round_trips']['min']}-"
-                        f"{m['round_trips']['max']}, model texts {m['model_texts']}")
+                        f"{m['round_trips']['max']}, model texts {m['model_texts']}"
+                    )
             report["sizes"].append(row)
             write_json("search.json", report)
         print_table(report)
@@ -235,8 +273,11 @@ def mode_report(mode: str, queries: list[dict], engine: dict, full: dict | None,
         "engine": summary(engine["seconds"]),
         "with_embedding": summary(full["seconds"]) if full else None,
         "round_trips": {"min": min(trips), "max": max(trips), "mean": round(sum(trips) / len(trips), 2)},
-        "model_texts": {"engine": engine["model_texts"], "warmup": warmup_texts,
-                        "with_embedding": full["model_texts"] if full else None},
+        "model_texts": {
+            "engine": engine["model_texts"],
+            "warmup": warmup_texts,
+            "with_embedding": full["model_texts"] if full else None,
+        },
         "recall_fixture": recall(hand) if returns_facts else None,
         "recall_synthetic": recall(synthetic) if returns_facts else None,
         "turn_recall_synthetic": turn_recall(synthetic) if returns_turns else None,
@@ -248,11 +289,26 @@ def build_queries(synth: Any, count: int, embedder: Any) -> list[dict]:
     queries = []
     user = f"{PREFIX}fixture-0"
     for q in fx.QUERIES:
-        queries.append({"kind": "fixture", "user": user, "text": q.text, "hops": q.hops,
-                        "match": lambda f, q=q: fx.key(f) in q.expected})
+        queries.append(
+            {
+                "kind": "fixture",
+                "user": user,
+                "text": q.text,
+                "hops": q.hops,
+                "match": lambda f, q=q: fx.key(f) in q.expected,
+            }
+        )
     for user, text, (source, relation), turns in synth.queries(max(count - len(queries), 0)):
-        queries.append({"kind": "synthetic", "user": user, "text": text, "hops": 1, "turns": turns,
-                        "match": lambda f, s=source, r=relation: (f.source, f.relation) == (s, r)})
+        queries.append(
+            {
+                "kind": "synthetic",
+                "user": user,
+                "text": text,
+                "hops": 1,
+                "turns": turns,
+                "match": lambda f, s=source, r=relation: (f.source, f.relation) == (s, r),
+            }
+        )
     random.Random(5).shuffle(queries)
     vectors = embedder.embed([q["text"] for q in queries])
     for q, vector in zip(queries, vectors):
@@ -261,8 +317,10 @@ def build_queries(synth: Any, count: int, embedder: Any) -> list[dict]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    head = (f"{'facts':>7} {'path':<10} {'mode':<11} {'engine p50':>10} {'p95':>7} {'+embed p50':>10} {'p95':>7} "
-            f"{'trips':>5} {'max':>3} {'R@10 hand':>9} {'R@10 synth':>10} {'turn R@k':>8}")
+    head = (
+        f"{'facts':>7} {'path':<10} {'mode':<11} {'engine p50':>10} {'p95':>7} {'+embed p50':>10} {'p95':>7} "
+        f"{'trips':>5} {'max':>3} {'R@10 hand':>9} {'R@10 synth':>10} {'turn R@k':>8}"
+    )
     print(head)
     print("-" * len(head))
     for row in report["sizes"]:
@@ -273,12 +331,16 @@ def print_table(report: dict[str, Any]) -> None:
                 full = m["with_embedding"] or {"p50_ms": "-", "p95_ms": "-"}
                 hand, synth = (_cell(m[k], "recall_at_10") for k in ("recall_fixture", "recall_synthetic"))
                 turns = _cell(m["turn_recall_synthetic"], "recall_at_k")
-                print(f"{row['size']:>7} {path:<10} {mode:<11} {m['engine']['p50_ms']:>10} {m['engine']['p95_ms']:>7} "
-                      f"{full['p50_ms']:>10} {full['p95_ms']:>7} "
-                      f"{m['round_trips']['mean']:>5} {m['round_trips']['max']:>3} {hand:>9} {synth:>10} {turns:>8}")
-    print("times in ms; facts = synthetic facts, each with one turn; engine = query embedding passed in; "
-          "trips = Neo4j round trips per search (mean, max); turn R@k = templated questions whose turn is "
-          "among the k returned (k = 5 beside facts, 10 for episode)")
+                print(
+                    f"{row['size']:>7} {path:<10} {mode:<11} {m['engine']['p50_ms']:>10} {m['engine']['p95_ms']:>7} "
+                    f"{full['p50_ms']:>10} {full['p95_ms']:>7} "
+                    f"{m['round_trips']['mean']:>5} {m['round_trips']['max']:>3} {hand:>9} {synth:>10} {turns:>8}"
+                )
+    print(
+        "times in ms; facts = synthetic facts, each with one turn; engine = query embedding passed in; "
+        "trips = Neo4j round trips per search (mean, max); turn R@k = templated questions whose turn is "
+        "among the k returned (k = 5 beside facts, 10 for episode)"
+    )
 
 
 def _cell(recall_: dict[str, Any] | None, key: str) -> Any:

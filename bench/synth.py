@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -56,13 +56,58 @@ Sirius-Cybernetics Weyland Yoyodyne Zorg Blue-Sun Buy-n-Large Omni-Consumer Reka
 FOODS = """sushi pizza ramen tacos curry dumplings gelato croissants paella falafel pho risotto kimchi
 burritos pancakes waffles hummus lasagna bagels pretzels tiramisu baklava churros noodles oysters
 mushrooms peanuts shellfish strawberries chocolate coffee tea cheese olives mangoes avocados""".split()
-HOBBIES = ["archery", "baking", "birdwatching", "bouldering", "calligraphy", "camping", "ceramics", "chess",
-           "cycling", "dancing", "drawing", "fencing", "fishing", "gardening", "golf", "hiking", "juggling",
-           "kayaking", "knitting", "origami", "painting", "photography", "pottery", "rowing", "running",
-           "sailing", "skiing", "surfing", "swimming", "tennis", "woodworking", "yoga"]
+HOBBIES = [
+    "archery",
+    "baking",
+    "birdwatching",
+    "bouldering",
+    "calligraphy",
+    "camping",
+    "ceramics",
+    "chess",
+    "cycling",
+    "dancing",
+    "drawing",
+    "fencing",
+    "fishing",
+    "gardening",
+    "golf",
+    "hiking",
+    "juggling",
+    "kayaking",
+    "knitting",
+    "origami",
+    "painting",
+    "photography",
+    "pottery",
+    "rowing",
+    "running",
+    "sailing",
+    "skiing",
+    "surfing",
+    "swimming",
+    "tennis",
+    "woodworking",
+    "yoga",
+]
 PETS = ["dog", "cat", "parrot", "hamster", "rabbit", "turtle", "goldfish", "iguana", "ferret", "tortoise"]
-LANGUAGES = ["French", "German", "Spanish", "Italian", "Japanese", "Korean", "Swahili", "Hindi", "Polish",
-             "Portuguese", "Mandarin", "Arabic", "Greek", "Dutch", "Turkish"]
+LANGUAGES = [
+    "French",
+    "German",
+    "Spanish",
+    "Italian",
+    "Japanese",
+    "Korean",
+    "Swahili",
+    "Hindi",
+    "Polish",
+    "Portuguese",
+    "Mandarin",
+    "Arabic",
+    "Greek",
+    "Dutch",
+    "Turkish",
+]
 
 # relation -> (object pool, object type, sentence template, query template)
 RELATIONS: dict[str, tuple[list[str], str, str, str]] = {
@@ -80,7 +125,7 @@ RELATIONS: dict[str, tuple[list[str], str, str, str]] = {
     "studied_at": (ORGS, "Organization", "{s} studied at {o} Academy.", "Where did {s} study?"),
 }
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SIGMA = 0.01  # per-dimension noise on unit vectors of 384 dims: cosine ~0.98 to the pool vector
 MESSAGE_METADATA = json.dumps({"bench": "search"})  # stored as a JSON string, as graphmem stores it
 
@@ -98,7 +143,10 @@ class PoolFact:
 def make_pool(size: int, seed: int = 11) -> list[PoolFact]:
     """`size` distinct (subject, relation, object) sentences, drawn at random from all combinations."""
     combos = [
-        (s, rel, o) for rel, (objects, _, _, _) in RELATIONS.items() for s in NAMES for o in objects
+        (s, rel, o)
+        for rel, (objects, _, _, _) in RELATIONS.items()
+        for s in NAMES
+        for o in objects
         if normalize_name(s) != normalize_name(o)
     ]
     if size > len(combos):
@@ -107,8 +155,9 @@ def make_pool(size: int, seed: int = 11) -> list[PoolFact]:
     pool = []
     for s, rel, o in chosen:
         _, target_type, template, _ = RELATIONS[rel]
-        pool.append(PoolFact(s, rel, o.replace("-", " "), "Person", target_type,
-                             template.format(s=s, o=o.replace("-", " "))))
+        pool.append(
+            PoolFact(s, rel, o.replace("-", " "), "Person", target_type, template.format(s=s, o=o.replace("-", " ")))
+        )
     return pool
 
 
@@ -125,8 +174,10 @@ def cached_embeddings(embedder: Embedder, texts: list[str], tag: str) -> np.ndar
         return np.load(path)
     started = time.perf_counter()
     vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
-    log(f"embedded {len(texts)} {tag} texts with {embedder.model_name} in {time.perf_counter() - started:.1f} s "
-        f"({len(texts) / (time.perf_counter() - started):.0f}/s); cached in {path}")
+    log(
+        f"embedded {len(texts)} {tag} texts with {embedder.model_name} in {time.perf_counter() - started:.1f} s "
+        f"({len(texts) / (time.perf_counter() - started):.0f}/s); cached in {path}"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
@@ -190,7 +241,7 @@ class SyntheticMemories:
         for u in range(self.users):
             user = self.user(u)
             scope = Scope(user_id=user)
-            picks = self.orders[user][self.loaded:per_user]
+            picks = self.orders[user][self.loaded : per_user]
             vectors = perturbed(self.fact_vectors[picks], rng)
             for index, vector in zip(picks, vectors):
                 f = self.pool[index]
@@ -200,30 +251,58 @@ class SyntheticMemories:
                     ids.append(key)
                     if key not in self.created_entities:
                         self.created_entities.add(key)
-                        entity_rows.append({
-                            "id": key, "name": name, "normalized": normalize_name(name), "type": type_,
-                            "embedding": self.name_vectors[self.name_index[name]], "created_at": NOW,
-                            "mentions": 1, "user_id": user, "scope_key": scope.key,
-                        })
+                        entity_rows.append(
+                            {
+                                "id": key,
+                                "name": name,
+                                "normalized": normalize_name(name),
+                                "type": type_,
+                                "embedding": self.name_vectors[self.name_index[name]],
+                                "created_at": NOW,
+                                "mentions": 1,
+                                "user_id": user,
+                                "scope_key": scope.key,
+                            }
+                        )
                 h = int(hashlib.blake2b(f"{user}{index}".encode(), digest_size=4).hexdigest(), 16)
                 valid_from = NOW - timedelta(days=h % 730, seconds=h % 86400)
                 closed = h % 10 == 0
                 fact_key = fact_id(scope, ids[0], f.relation, ids[1], valid_from)
-                fact_rows.append({
-                    "id": fact_key, "source_id": ids[0], "target_id": ids[1], "predicate": f.relation,
-                    "fact": f.sentence, "embedding": vector,
-                    "valid_from": valid_from, "valid_to": valid_from + timedelta(days=30) if closed else None,
-                    "invalidated_by": None, "mentions": 1 + h % 3, "user_id": user, "scope_key": scope.key,
-                })
+                fact_rows.append(
+                    {
+                        "id": fact_key,
+                        "source_id": ids[0],
+                        "target_id": ids[1],
+                        "predicate": f.relation,
+                        "fact": f.sentence,
+                        "embedding": vector,
+                        "valid_from": valid_from,
+                        "valid_to": valid_from + timedelta(days=30) if closed else None,
+                        "invalidated_by": None,
+                        "mentions": 1 + h % 3,
+                        "user_id": user,
+                        "scope_key": scope.key,
+                    }
+                )
                 # the turn that told the fact, sent when the fact became valid; its external id
                 # (the pool index) is unique within the user, so its node id is graphmem's own
                 external_id = f"synth-{index}"
-                message_rows.setdefault(user, []).append({
-                    "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
-                    "external_id": external_id, "role": "user", "speaker": "user", "content": f.sentence,
-                    "timestamp": valid_from, "embedding": vector, "stems": self.stems[index],
-                    "metadata": MESSAGE_METADATA, "fact_id": fact_key, "source_id": ids[0], "target_id": ids[1],
-                })
+                message_rows.setdefault(user, []).append(
+                    {
+                        "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
+                        "external_id": external_id,
+                        "role": "user",
+                        "speaker": "user",
+                        "content": f.sentence,
+                        "timestamp": valid_from,
+                        "embedding": vector,
+                        "stems": self.stems[index],
+                        "metadata": MESSAGE_METADATA,
+                        "fact_id": fact_key,
+                        "source_id": ids[0],
+                        "target_id": ids[1],
+                    }
+                )
                 if not closed:
                     self.valid.setdefault(user, []).append(f)
         # entity vectors get their own perturbation, so users' nodes are not exact copies
@@ -238,15 +317,22 @@ class SyntheticMemories:
         message_seconds = 0.0
         for user, rows in message_rows.items():
             scope = Scope(user_id=user)
-            message_seconds += self._load("bench_load_messages", "messages", rows,
-                                          {**scope.params(), "scope_key": scope.key})
+            message_seconds += self._load(
+                "bench_load_messages", "messages", rows, {**scope.params(), "scope_key": scope.key}
+            )
         self.loaded = per_user
         seconds = time.perf_counter() - started
-        return {"facts": len(fact_rows), "entities": len(entity_rows),
-                "messages": sum(len(rows) for rows in message_rows.values()), "seconds": round(seconds, 1),
-                "facts_per_second": round(len(fact_rows) / seconds, 1),
-                "prepare_seconds": round(prepare_seconds, 1), "entity_seconds": round(entity_seconds, 1),
-                "fact_seconds": round(fact_seconds, 1), "message_seconds": round(message_seconds, 1)}
+        return {
+            "facts": len(fact_rows),
+            "entities": len(entity_rows),
+            "messages": sum(len(rows) for rows in message_rows.values()),
+            "seconds": round(seconds, 1),
+            "facts_per_second": round(len(fact_rows) / seconds, 1),
+            "prepare_seconds": round(prepare_seconds, 1),
+            "entity_seconds": round(entity_seconds, 1),
+            "fact_seconds": round(fact_seconds, 1),
+            "message_seconds": round(message_seconds, 1),
+        }
 
     def _load(self, statement: str, key: str, rows: list[dict], params: dict | None = None) -> float:
         """UNWIND `rows` in batches; returns the seconds. Vectors become lists only per batch (a

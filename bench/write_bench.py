@@ -20,7 +20,7 @@ import argparse
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .common import add_server_args, connect, delete_bench_data, environment, log, ms, percentile, write_json
@@ -28,7 +28,7 @@ from .common import add_server_args, connect, delete_bench_data, environment, lo
 PREFIX = "bench-write-"
 SPEAKERS = ["Sam", "Maya", "Theo", "Ines", "Kofi", "Lena", "Omar", "Vera"]
 KIN = ["friend", "sister", "brother", "colleague", "cousin", "neighbour"]
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def make_messages(n: int, users: int, seed: int = 7) -> list[tuple[int, dict[str, str]]]:
@@ -72,8 +72,12 @@ def make_messages(n: int, users: int, seed: int = 7) -> list[tuple[int, dict[str
 
 
 def stats(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": ms(percentile(values, 50)), "p95_ms": ms(percentile(values, 95)),
-            "mean_ms": ms(sum(values) / len(values)), "max_ms": ms(max(values))}
+    return {
+        "p50_ms": ms(percentile(values, 50)),
+        "p95_ms": ms(percentile(values, 95)),
+        "mean_ms": ms(sum(values) / len(values)),
+        "max_ms": ms(max(values)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,12 +108,19 @@ def main(argv: list[str] | None = None) -> int:
         for i, (u, message) in enumerate(messages):
             result = memory.add(message, user_id=users[u], timestamp=T0 + timedelta(hours=i))
             usage = result.usage
-            rows.append({
-                "seconds": usage.seconds, "llm_seconds": usage.llm_seconds,
-                "engine_seconds": usage.seconds - usage.llm_seconds, "stages": dict(usage.stages),
-                "round_trips": usage.neo4j_round_trips, "llm_calls": usage.llm_calls,
-                "added": len(result.added), "invalidated": len(result.invalidated), "noop": len(result.noop),
-            })
+            rows.append(
+                {
+                    "seconds": usage.seconds,
+                    "llm_seconds": usage.llm_seconds,
+                    "engine_seconds": usage.seconds - usage.llm_seconds,
+                    "stages": dict(usage.stages),
+                    "round_trips": usage.neo4j_round_trips,
+                    "llm_calls": usage.llm_calls,
+                    "added": len(result.added),
+                    "invalidated": len(result.invalidated),
+                    "noop": len(result.noop),
+                }
+            )
             if (i + 1) % 100 == 0:
                 log(f"{i + 1} adds, engine p50 so far {ms(percentile([r['engine_seconds'] for r in rows], 50))} ms")
         wall = time.perf_counter() - started
@@ -125,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def summarize(rows: list[dict], wall: float, args: argparse.Namespace, store: Any, memory: Any,
-              users: list[str]) -> dict[str, Any]:
+def summarize(
+    rows: list[dict], wall: float, args: argparse.Namespace, store: Any, memory: Any, users: list[str]
+) -> dict[str, Any]:
     engine = [r["engine_seconds"] for r in rows]
     stages = sorted({s for r in rows for s in r["stages"]})
     trips = [r["round_trips"] for r in rows]
@@ -137,9 +149,11 @@ def summarize(rows: list[dict], wall: float, args: argparse.Namespace, store: An
     return {
         "environment": environment(store),
         "config": {k: v for k, v in vars(args).items() if k != "password"},
-        "notes": ["LLM = OfflineLLM rules inside ScriptedLLM (counted and timed as LLM time)",
-                  "engine = usage.seconds - usage.llm_seconds: embedding (MiniLM), Neo4j, graphmem",
-                  "stage 'extract' and 'resolve' contain the LLM stand-in's time"],
+        "notes": [
+            "LLM = OfflineLLM rules inside ScriptedLLM (counted and timed as LLM time)",
+            "engine = usage.seconds - usage.llm_seconds: embedding (MiniLM), Neo4j, graphmem",
+            "stage 'extract' and 'resolve' contain the LLM stand-in's time",
+        ],
         "adds": len(rows),
         "wall_seconds": round(wall, 2),
         "adds_per_second": round(len(rows) / wall, 2),
@@ -151,15 +165,18 @@ def summarize(rows: list[dict], wall: float, args: argparse.Namespace, store: An
         "round_trips_per_add": {"min": min(trips), "max": max(trips), "mean": round(sum(trips) / len(trips), 2)},
         "llm_calls_per_add": {"min": min(calls), "max": max(calls), "mean": round(sum(calls) / len(calls), 2)},
         "outcomes": {k: sum(r[k] for r in rows) for k in ("added", "invalidated", "noop")},
-        "facts_stored": facts, "facts_valid": valid,
+        "facts_stored": facts,
+        "facts_valid": valid,
     }
 
 
 def print_report(r: dict[str, Any]) -> None:
     e = r["engine_per_add"]
     print(f"adds: {r['adds']} in {r['wall_seconds']} s = {r['adds_per_second']} adds/s")
-    print(f"engine per add (excl. LLM): p50 {e['p50_ms']} ms  p95 {e['p95_ms']} ms  mean {e['mean_ms']} ms  "
-          f"max {e['max_ms']} ms")
+    print(
+        f"engine per add (excl. LLM): p50 {e['p50_ms']} ms  p95 {e['p95_ms']} ms  mean {e['mean_ms']} ms  "
+        f"max {e['max_ms']} ms"
+    )
     print(f"  first 10% p50 {r['engine_first_10pct']['p50_ms']} ms, last 10% p50 {r['engine_last_10pct']['p50_ms']} ms")
     print(f"LLM stand-in per add: p50 {r['llm_seconds_per_add']['p50_ms']} ms")
     print(f"{'stage':<10} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")

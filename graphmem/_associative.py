@@ -147,10 +147,16 @@ class GraphReader:
                 if j in named_by_relation and s not in own:
                     worded /= 2
                 matches.append(max(_spread.aspect_match(s in said, cosines[j]), worded))
-            edges.append(_spread.Edge(
-                fact_id=row["id"], source_id=row["source_id"], target_id=row["target_id"],
-                similarity=float(row["similarity"] or 0.0), aspects=tuple(matches), relation=relation,
-            ))
+            edges.append(
+                _spread.Edge(
+                    fact_id=row["id"],
+                    source_id=row["source_id"],
+                    target_id=row["target_id"],
+                    similarity=float(row["similarity"] or 0.0),
+                    aspects=tuple(matches),
+                    relation=relation,
+                )
+            )
         return edges, degree
 
 

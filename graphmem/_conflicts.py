@@ -10,6 +10,7 @@ new fact's sentence.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
 from ._store import Store, fact_from_record
@@ -60,8 +61,13 @@ class ConflictDetector:
         ]
         found = self.store.run(
             "conflict_candidates",
-            {"rows": rows, "scope_key": scope.key, "k": self.k, "per_source": self.per_source,
-             "min_score": self.fact_threshold},
+            {
+                "rows": rows,
+                "scope_key": scope.key,
+                "k": self.k,
+                "per_source": self.per_source,
+                "min_score": self.fact_threshold,
+            },
             usage=usage,
         )
         stored = {r["i"]: r["candidates"] for r in found}
@@ -69,17 +75,14 @@ class ConflictDetector:
             c["fact"]["predicate"] for cands in stored.values() for c in cands
         }
         vectors = self._relation_embeddings(sorted(relations))
-        return [
-            self._classify(i, triplet, ends[i], stored.get(i, []), vectors)
-            for i, triplet in enumerate(triplets)
-        ]
+        return [self._classify(i, triplet, ends[i], stored.get(i, []), vectors) for i, triplet in enumerate(triplets)]
 
     def _classify(
         self,
         index: int,
         triplet: Triplet,
         ends: tuple[str, str],
-        stored: list[dict],
+        stored: list[dict[str, Any]],
         vectors: dict[str, list[float]],
     ) -> ConflictSet:
         source_id, target_id = ends

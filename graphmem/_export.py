@@ -19,9 +19,16 @@ def to_networkx(facts: list[Fact]) -> nx.MultiDiGraph:
         graph.add_node(f.source_id, name=f.source, type=f.source_type)
         graph.add_node(f.target_id, name=f.target, type=f.target_type)
         graph.add_edge(
-            f.source_id, f.target_id, key=f.id, id=f.id, relation=f.relation, fact=f.fact,
-            valid_from=f.valid_from.isoformat(), valid_to=f.valid_to.isoformat() if f.valid_to else "",
-            mentions=f.mentions, confidence=f.confidence,
+            f.source_id,
+            f.target_id,
+            key=f.id,
+            id=f.id,
+            relation=f.relation,
+            fact=f.fact,
+            valid_from=f.valid_from.isoformat(),
+            valid_to=f.valid_to.isoformat() if f.valid_to else "",
+            mentions=f.mentions,
+            confidence=f.confidence,
         )
     return graph
 

@@ -3,6 +3,8 @@ or both in a single pass. Output is cleaned the same way whichever backend made 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ._models import Entity, ExtractionInput, GraphExtraction, Triplet, Usage, normalize_name
 from .llm.base import LLM
 
@@ -68,7 +70,7 @@ def _typed(own: str, listed: str | None) -> str:
     return listed or own
 
 
-def _dedupe_entities(entities) -> list[Entity]:
+def _dedupe_entities(entities: Iterable[Entity]) -> list[Entity]:
     """One entity per normalised name; a specific type wins over the generic 'Entity'."""
     seen: dict[str, Entity] = {}
     for e in entities:

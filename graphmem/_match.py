@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
 from ._store import Store
@@ -70,15 +71,27 @@ class NodeMatcher:
         """Map each entity's normalised name to its NodeMatch."""
         if not entities:
             return {}
-        rows = [
-            {"i": i, "normalized": normalize_name(e.name), "id": entity_id(scope, normalize_name(e.name)),
-             "embedding": vec}
+        rows: list[dict[str, Any]] = [
+            {
+                "i": i,
+                "normalized": normalize_name(e.name),
+                "id": entity_id(scope, normalize_name(e.name)),
+                "embedding": vec,
+            }
             for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
         ]
         found = self.store.run(
             "match_entities",
-            {**scope.params(), "rows": rows, "scope_key": scope.key, "keep": 5, "scan_max": self.scan_max,
-             "want": self.k, "k_min": self.k, "k_max": self.k_max},
+            {
+                **scope.params(),
+                "rows": rows,
+                "scope_key": scope.key,
+                "keep": 5,
+                "scan_max": self.scan_max,
+                "want": self.k,
+                "k_min": self.k,
+                "k_max": self.k_max,
+            },
             usage=usage,
         )
         by_index = {r["i"]: r for r in found}
@@ -88,24 +101,40 @@ class NodeMatcher:
             matches[row["normalized"]] = self._decide(scope, entity, row["normalized"], hit)
         return matches
 
-    def _decide(self, scope: Scope, entity: Entity, normalized: str, hit: dict) -> NodeMatch:
+    def _decide(self, scope: Scope, entity: Entity, normalized: str, hit: dict[str, Any]) -> NodeMatch:
         exact = hit.get("exact")
         if exact:
             return NodeMatch(
-                name=entity.name, type=entity.type, normalized=normalized, node_id=exact["id"],
-                matched=True, matched_name=exact["name"], score=1.0,
+                name=entity.name,
+                type=entity.type,
+                normalized=normalized,
+                node_id=exact["id"],
+                matched=True,
+                matched_name=exact["name"],
+                score=1.0,
             )
         for near in hit.get("near") or []:
             score = float(near["score"])
-            if (score < self.threshold or not types_compatible(entity.type, near["type"])
-                    or not numbers_agree(normalized, near["normalized"])):
+            if (
+                score < self.threshold
+                or not types_compatible(entity.type, near["type"])
+                or not numbers_agree(normalized, near["normalized"])
+            ):
                 continue
             if names_compatible(normalized, near["normalized"]) or score >= self.strict_threshold:
                 return NodeMatch(
-                    name=entity.name, type=entity.type, normalized=normalized, node_id=near["id"],
-                    matched=True, matched_name=near["name"], score=score,
+                    name=entity.name,
+                    type=entity.type,
+                    normalized=normalized,
+                    node_id=near["id"],
+                    matched=True,
+                    matched_name=near["name"],
+                    score=score,
                 )
         return NodeMatch(
-            name=entity.name, type=entity.type, normalized=normalized,
-            node_id=entity_id(scope, normalized), matched=False,
+            name=entity.name,
+            type=entity.type,
+            normalized=normalized,
+            node_id=entity_id(scope, normalized),
+            matched=False,
         )

@@ -1,6 +1,6 @@
 """GraphMemory and AsyncGraphMemory: the public API over the pipeline
 
-    extraction -> node matching -> conflict detection -> resolution -> one write transaction
+extraction -> node matching -> conflict detection -> resolution -> one write transaction
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -46,6 +46,9 @@ from ._write import AddPlan, StoredMessage, apply_plan
 from .embed import Embedder, make_embedder
 from .embed._phrases import PhraseVectors
 from .llm import LLM, make_llm
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 #: adds of one scope are serialised from node matching to the write (see GraphMemory._merge);
 #: scopes share one of this many locks
@@ -173,8 +176,14 @@ class GraphMemory:
             extraction = _extract.extract(self.llm, source, usage, single_pass=self.single_pass)
         valid_from = _valid_from(timestamp, [s.message for s in stored])
         result = self._merge(
-            scope, extraction.entities, extraction.triplets, usage,
-            messages=stored, valid_from=valid_from, metadata=metadata, before_commit=_before_commit,
+            scope,
+            extraction.entities,
+            extraction.triplets,
+            usage,
+            messages=stored,
+            valid_from=valid_from,
+            metadata=metadata,
+            before_commit=_before_commit,
         )
         result.skipped_messages = skipped
         result.usage.seconds = time.perf_counter() - started
@@ -206,8 +215,13 @@ class GraphMemory:
         started = time.perf_counter()
         cleaned = _extract.clean(ExtractionInput(messages=[]), [], parsed)
         result = self._merge(
-            scope, cleaned.entities, cleaned.triplets, usage, messages=[],
-            valid_from=as_utc(timestamp) if timestamp else utcnow(), metadata=metadata,
+            scope,
+            cleaned.entities,
+            cleaned.triplets,
+            usage,
+            messages=[],
+            valid_from=as_utc(timestamp) if timestamp else utcnow(),
+            metadata=metadata,
         )
         result.usage.seconds = time.perf_counter() - started
         return result
@@ -234,12 +248,14 @@ class GraphMemory:
             # the relation names the conflict detector has not seen yet
             relations = self.phrases.missing([relation_phrase(t.relation) for t in triplets])
             vectors = self.embedder.embed(
-                [e.name for e in entities] + [t.sentence for t in triplets] + [m.message.content for m in messages]
+                [e.name for e in entities]
+                + [t.sentence for t in triplets]
+                + [m.message.content for m in messages]
                 + relations
             )
         facts_end = len(entities) + len(triplets)
         messages_end = facts_end + len(messages)
-        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities):facts_end]
+        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities) : facts_end]
         message_vectors = vectors[facts_end:messages_end]
         self.phrases.put(relations, vectors[messages_end:])
         # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
@@ -257,9 +273,16 @@ class GraphMemory:
             with self._stage(usage, "resolve"):
                 decisions = self.resolver.resolve(conflicts, usage)
             plan = AddPlan(
-                scope=scope, now=utcnow(), valid_from=valid_from, messages=messages, matches=matches,
+                scope=scope,
+                now=utcnow(),
+                valid_from=valid_from,
+                messages=messages,
+                matches=matches,
                 entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
-                conflicts=conflicts, fact_embeddings=fact_vectors, decisions=decisions, metadata=metadata,
+                conflicts=conflicts,
+                fact_embeddings=fact_vectors,
+                decisions=decisions,
+                metadata=metadata,
                 message_embeddings=message_vectors,
             )
             with self._stage(usage, "write"):
@@ -271,8 +294,15 @@ class GraphMemory:
                     if retried or not is_constraint_violation(exc):
                         raise
                     return self._merge(
-                        scope, entities, triplets, usage, messages=messages, valid_from=valid_from,
-                        metadata=metadata, before_commit=before_commit, retried=True,
+                        scope,
+                        entities,
+                        triplets,
+                        usage,
+                        messages=messages,
+                        valid_from=valid_from,
+                        metadata=metadata,
+                        before_commit=before_commit,
+                        retried=True,
                     )
             result.usage = usage
             return result
@@ -315,9 +345,18 @@ class GraphMemory:
         if isinstance(query, str):
             check_text(query, "search query")
         return self.retriever.search(
-            query, scope, mode=mode, limit=limit, episodes=episodes, hops=hops, as_of=as_of,
-            include_invalidated=include_invalidated, entity_types=entity_types, relations=relations,
-            use_llm_entities=use_llm_entities, usage=usage,
+            query,
+            scope,
+            mode=mode,
+            limit=limit,
+            episodes=episodes,
+            hops=hops,
+            as_of=as_of,
+            include_invalidated=include_invalidated,
+            entity_types=entity_types,
+            relations=relations,
+            use_llm_entities=use_llm_entities,
+            usage=usage,
         )
 
     def sources(
@@ -374,7 +413,7 @@ class GraphMemory:
     def delete_all(self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None) -> int:
         """Delete every entity, fact and message of the scope; returns the number of nodes removed."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        return self.store.run("delete_scope", scope.params(), write=True)[0]["deleted"]
+        return cast(int, self.store.run("delete_scope", scope.params(), write=True)[0]["deleted"])
 
     def history(
         self,
@@ -406,7 +445,7 @@ class GraphMemory:
         """Delete ALL graphmem data in the database. Guarded: pass confirm=True."""
         if not confirm:
             raise InputError("reset() deletes every memory of every user: call reset(confirm=True) if you mean it")
-        return self.store.run("reset", write=True)[0]["deleted"]
+        return cast(int, self.store.run("reset", write=True)[0]["deleted"])
 
 
 def _check_metadata(metadata: dict[str, Any] | None) -> None:
@@ -418,7 +457,9 @@ def _check_metadata(metadata: dict[str, Any] | None) -> None:
     try:
         check_text(json.dumps(metadata, ensure_ascii=False), "metadata")
     except (TypeError, ValueError) as exc:
-        raise InputError(f"metadata is not JSON-serialisable ({exc}): give str, number, bool, list or dict values") from None
+        raise InputError(
+            f"metadata is not JSON-serialisable ({exc}): give str, number, bool, list or dict values"
+        ) from None
 
 
 def _valid_from(timestamp: datetime | None, messages: list[Message]) -> datetime:
@@ -440,7 +481,7 @@ class AsyncGraphMemory:
     def from_env(cls, **overrides: Any) -> AsyncGraphMemory:
         return cls(GraphMemory.from_env(**overrides))
 
-    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         async with self._semaphore:
             return await asyncio.to_thread(fn, *args, **kwargs)
 

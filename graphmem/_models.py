@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ._errors import InputError
 
@@ -41,12 +50,12 @@ def check_text(value: str, field: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes are taken as UTC so stored times always compare."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def normalize_name(name: str) -> str:
@@ -91,7 +100,10 @@ class Scope(BaseModel):
         if not isinstance(value, str):
             raise InputError(f"{info.field_name} must be a string, got {type(value).__name__} {value!r:.50}")
         if len(value) > MAX_ID_CHARS:
-            raise InputError(f"{info.field_name} is {len(value):,} characters long; at most {MAX_ID_CHARS:,} are allowed")
+            raise InputError(
+                f"{info.field_name} is {len(value):,} characters long; at most {MAX_ID_CHARS:,} are allowed"
+            )
+        assert info.field_name is not None  # always set for a field validator
         return check_text(value, info.field_name)
 
     @model_validator(mode="after")
@@ -122,9 +134,7 @@ class Message(BaseModel):
     @classmethod
     def _known_role(cls, role: str) -> str:
         if role not in {"user", "assistant", "system", "tool", "developer"}:
-            raise InputError(
-                f"unknown message role {role!r}: use one of user, assistant, system, tool, developer"
-            )
+            raise InputError(f"unknown message role {role!r}: use one of user, assistant, system, tool, developer")
         return role
 
     @field_validator("content")

@@ -27,12 +27,13 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from . import _spread
+from ._associative import GraphReader, hit_seeds, walk_seeds
 from ._errors import InputError
 from ._extract import extract_entities
 from ._models import (
@@ -47,7 +48,6 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._associative import GraphReader, hit_seeds, walk_seeds
 from ._store import Store, fact_from_record
 from ._terms import query_stems, query_words
 from .embed._phrases import PhraseVectors
@@ -258,7 +258,7 @@ class Retriever:
     def _shared(self, want: int) -> dict[str, Any]:
         return {"scan_max": self.scan_max, "k_min": self.k_min, "k_max": self.k_max, "want": want}
 
-    def _triplets(self, embedding, params, depth, usage) -> Ranked:
+    def _triplets(self, embedding: list[float] | None, params: dict[str, Any], depth: int, usage: Usage) -> Ranked:
         rows = self.store.run(
             "search_triplets",
             {**params, **self._shared(depth * 3), "embedding": embedding, "limit": depth},
@@ -266,27 +266,51 @@ class Retriever:
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _keyword(self, words, stems, params, depth, usage) -> Ranked:
+    def _keyword(self, words: list[str], stems: list[str], params: dict[str, Any], depth: int, usage: Usage) -> Ranked:
         # an exactly scanned scope matches stems as word prefixes; the full-text indexes stem
         # the words themselves (english analyzer)
         rows = self.store.run(
             "search_keyword",
-            {**params, **self._shared(depth * 3), "words": stems, "lucene": " OR ".join(words),
-             "limit": depth},
+            {**params, **self._shared(depth * 3), "words": stems, "lucene": " OR ".join(words), "limit": depth},
             usage=usage,
         )
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _episodes(self, words, stems, embedding, params, count, usage) -> list[EpisodeHit]:
+    def _episodes(
+        self,
+        words: list[str],
+        stems: list[str],
+        embedding: list[float] | None,
+        params: dict[str, Any],
+        count: int,
+        usage: Usage,
+    ) -> list[EpisodeHit]:
         rows = self.store.run(
             "search_episodes",
-            {**params, **self._shared(count * 3), "embedding": embedding, "stems": stems,
-             "lucene": " OR ".join(words) if words else None, "limit": count},
+            {
+                **params,
+                **self._shared(count * 3),
+                "embedding": embedding,
+                "stems": stems,
+                "lucene": " OR ".join(words) if words else None,
+                "limit": count,
+            },
             usage=usage,
         )
         return fuse_episodes(rows)[:count]
 
-    def _entities(self, query, embedding, words, params, depth, hops, fanout, use_llm, usage) -> Ranked:
+    def _entities(
+        self,
+        query: str,
+        embedding: list[float] | None,
+        words: list[str],
+        params: dict[str, Any],
+        depth: int,
+        hops: int,
+        fanout: int,
+        use_llm: bool,
+        usage: Usage,
+    ) -> Ranked:
         seed_words = words
         if use_llm and self.llm is not None:
             named = extract_entities(self.llm, ExtractionInput(messages=[Message(content=query)]), usage)
@@ -298,7 +322,7 @@ class Retriever:
             usage=usage,
         )
         now = utcnow()
-        found: dict[str, tuple[Fact, float, int]] = {}
+        found: dict[str, tuple[Fact, float, int | None]] = {}
         visited = {r["from_id"] for r in rows}  # the seeds
         frontier: dict[str, float] = {}  # node id -> weight of the seed it was reached from
         for hop in range(1, max(hops, 1) + 1):
@@ -324,11 +348,18 @@ class Retriever:
         return ranked[:depth]
 
     def _seed_params(self, words: list[str]) -> dict[str, Any]:
-        return {"words": words, "lucene": " OR ".join(words) or '""', "min_vector_score": self.min_vector_score,
-                "vector_seeds": self.vector_seeds, "seeds": self.seeds}
+        return {
+            "words": words,
+            "lucene": " OR ".join(words) or '""',
+            "min_vector_score": self.min_vector_score,
+            "vector_seeds": self.vector_seeds,
+            "seeds": self.seeds,
+        }
 
     # -- associative ------------------------------------------------------------------
-    def _named(self, words: list[str], embedding: list[float] | None, params: dict[str, Any], usage: Usage):
+    def _named(
+        self, words: list[str], embedding: list[float] | None, params: dict[str, Any], usage: Usage
+    ) -> list[dict[str, Any]]:
         return self.store.run(
             "search_seed_entities",
             {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "embedding": embedding},
@@ -351,8 +382,11 @@ class Retriever:
         statement per hop), blended with the other lists."""
         reader = GraphReader(words, named)
         aspect_vectors = self.phrases.get(reader.aspects)
-        walk = _spread.Walk(walk_seeds(named, hit_seeds(lists, episodes), words), len(reader.aspects),
-                            dataclasses.replace(self.spread, max_hops=hops))
+        walk = _spread.Walk(
+            walk_seeds(named, hit_seeds(lists, episodes), words),
+            len(reader.aspects),
+            dataclasses.replace(self.spread, max_hops=hops),
+        )
         fetched: set[str] = set()
         listed = sorted({fact.id for items in lists.values() for fact, _, _ in items})
         for depth in range(hops):
@@ -362,9 +396,17 @@ class Retriever:
                 fetched.update(nodes)
                 rows = self.store.run(
                     "search_graph",
-                    {**params, "types": None, "relations": None, "nodes": nodes, "embedding": embedding,
-                     "aspects": aspect_vectors, "fanout": self.graph_fanout, "hub_scan": self.graph_hub_scan,
-                     "listed": listed},
+                    {
+                        **params,
+                        "types": None,
+                        "relations": None,
+                        "nodes": nodes,
+                        "embedding": embedding,
+                        "aspects": aspect_vectors,
+                        "fanout": self.graph_fanout,
+                        "hub_scan": self.graph_hub_scan,
+                        "listed": listed,
+                    },
                     usage=usage,
                 )
                 # relation names are a small vocabulary: their embeddings are cached like the words'
@@ -374,8 +416,9 @@ class Retriever:
             walk.step()
 
         def fetch(ids: list[str]) -> dict[str, Fact]:
-            rows = self.store.run("search_graph_facts", {**params, "types": None, "relations": None, "ids": ids},
-                                  usage=usage)
+            rows = self.store.run(
+                "search_graph_facts", {**params, "types": None, "relations": None, "ids": ids}, usage=usage
+            )
             return {fact.id: fact for fact in (_fact(row["fact"]) for row in rows)}
 
         return blend(walk.best, reader.links, lists, params, limit, fetch)
@@ -438,8 +481,8 @@ def _fact(data: dict[str, Any]) -> Fact:
     fact = fact_from_record(data)
     for name in ("valid_from", "valid_to", "created_at", "updated_at"):
         value = getattr(fact, name)
-        if value is not None and value.tzinfo is not timezone.utc:
-            setattr(fact, name, value.astimezone(timezone.utc))
+        if value is not None and value.tzinfo is not UTC:
+            setattr(fact, name, value.astimezone(UTC))
     return fact
 
 
@@ -448,8 +491,7 @@ def _entity_score(fact: Fact, similarity: float, weight: float, hop: int, now: d
     was reached from and how near it is, then recency and how often it was said."""
     age_days = max((now - fact.valid_from).total_seconds() / 86400, 0.0)
     recency = 1.0 / (1.0 + age_days / 365)
-    return (0.6 * similarity + 0.3 * weight / hop + 0.05 * recency
-            + 0.05 * min(math.log1p(fact.mentions) / 3, 1.0))
+    return 0.6 * similarity + 0.3 * weight / hop + 0.05 * recency + 0.05 * min(math.log1p(fact.mentions) / 3, 1.0)
 
 
 def fuse(lists: dict[str, Ranked]) -> list[SearchHit]:
@@ -485,5 +527,5 @@ def fuse_episodes(rows: list[dict[str, Any]]) -> list[EpisodeHit]:
 def episode_from_record(data: dict[str, Any]) -> Episode:
     """An Episode from fragments/episode_projection (times as UTC ISO strings)."""
     episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
-    episode.timestamp = episode.timestamp.astimezone(timezone.utc)
+    episode.timestamp = episode.timestamp.astimezone(UTC)
     return episode

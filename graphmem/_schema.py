@@ -95,7 +95,9 @@ def _wait_online(store: Store, timeout: float) -> None:
             return
         failed = [n for n, s in states.items() if s == "FAILED"]
         if failed:
-            raise SchemaError(f"index {', '.join(failed)} FAILED to build: see the Neo4j log, drop it and rerun `graphmem init`")
+            raise SchemaError(
+                f"index {', '.join(failed)} FAILED to build: see the Neo4j log, drop it and rerun `graphmem init`"
+            )
         if time.monotonic() > deadline:
             raise SchemaError(f"indexes not online after {timeout:.0f} s: {states}")
         time.sleep(0.2)

@@ -316,9 +316,7 @@ def install(settings: Settings, *, progress: Callable[[str], None] | None = None
         _java()  # Maven needs it too; fail with the clearer message first
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise ServerError(
-                f"Maven (`mvn`) is needed once to download Neo4j {version}: install it, {INSTALL_HINT}"
-            )
+            raise ServerError(f"Maven (`mvn`) is needed once to download Neo4j {version}: install it, {INSTALL_HINT}")
         target_parent.mkdir(parents=True, exist_ok=True)
         # Leftovers of a killed download; safe to remove since we hold the install lock.
         for stale in target_parent.glob(".install-*"):
@@ -504,8 +502,7 @@ def _neo4j_env(paths: _Paths) -> dict[str, str]:
 def _reset_hint(paths: _Paths) -> str:
     # After the first start the users live in the system database, so auth.ini no longer matters.
     return (
-        f"or, to start over with a new password, stop the server and delete {paths.data} "
-        "(this deletes all stored data)"
+        f"or, to start over with a new password, stop the server and delete {paths.data} (this deletes all stored data)"
     )
 
 
@@ -585,9 +582,7 @@ def _wait_for_bolt(settings: Settings, paths: _Paths, pid: int, wait_seconds: fl
     password = settings.password_file.absolute().read_text().strip()
     deadline = time.monotonic() + wait_seconds
     last_problem = "Bolt port not open yet"
-    driver = GraphDatabase.driver(
-        _bolt_uri(settings), auth=(settings.neo4j_user, password), connection_timeout=5.0
-    )
+    driver = GraphDatabase.driver(_bolt_uri(settings), auth=(settings.neo4j_user, password), connection_timeout=5.0)
     try:
         while True:
             # A plain TCP probe first: cheaper and quieter than the driver while the JVM boots.
@@ -607,8 +602,7 @@ def _wait_for_bolt(settings: Settings, paths: _Paths, pid: int, wait_seconds: fl
             if not _alive(pid, paths):
                 _running_pid(paths)  # drop the pid file of the dead server
                 raise ServerError(
-                    f"Neo4j exited while starting (pid {pid}); look at {paths.logs}. "
-                    f"Excerpt:\n{_logs_excerpt(paths)}"
+                    f"Neo4j exited while starting (pid {pid}); look at {paths.logs}. Excerpt:\n{_logs_excerpt(paths)}"
                 )
             if time.monotonic() >= deadline:
                 raise ServerError(

@@ -63,12 +63,20 @@ class Settings(BaseSettings):
     )
 
     # Embedder
-    embedder: Literal["minilm", "hashing"] = Field(default="minilm", validation_alias=_env("GRAPHMEM_EMBEDDER", "embedder"))
-    embedding_dim: int = Field(default=384, ge=8, le=4096, validation_alias=_env("GRAPHMEM_EMBEDDING_DIM", "embedding_dim"))
+    embedder: Literal["minilm", "hashing"] = Field(
+        default="minilm", validation_alias=_env("GRAPHMEM_EMBEDDER", "embedder")
+    )
+    embedding_dim: int = Field(
+        default=384, ge=8, le=4096, validation_alias=_env("GRAPHMEM_EMBEDDING_DIM", "embedding_dim")
+    )
 
     # Pipeline
-    match_threshold: float = Field(default=0.8, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_MATCH_THRESHOLD", "match_threshold"))
-    conflict_threshold: float = Field(default=0.6, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_CONFLICT_THRESHOLD", "conflict_threshold"))
+    match_threshold: float = Field(
+        default=0.8, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_MATCH_THRESHOLD", "match_threshold")
+    )
+    conflict_threshold: float = Field(
+        default=0.6, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_CONFLICT_THRESHOLD", "conflict_threshold")
+    )
     max_concurrency: int = Field(default=4, ge=1, validation_alias=_env("GRAPHMEM_MAX_CONCURRENCY", "max_concurrency"))
 
     @classmethod

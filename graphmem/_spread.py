@@ -92,9 +92,12 @@ class Walk:
         self._around: dict[str, list[Edge]] = defaultdict(list)
         self._known: set[str] = set()
         self._frontier: list[tuple[float, _Path]] = [
-            (weight, _Path(node=node, seed=node, weight=weight, covered=(0.0,) * width, facts=(),
-                           nodes=frozenset([node])))
-            for node, weight in sorted(seeds.items(), key=lambda kv: kv[1], reverse=True) if weight > 0
+            (
+                weight,
+                _Path(node=node, seed=node, weight=weight, covered=(0.0,) * width, facts=(), nodes=frozenset([node])),
+            )
+            for node, weight in sorted(seeds.items(), key=lambda kv: kv[1], reverse=True)
+            if weight > 0
         ]
 
     def add(self, edges: list[Edge], degree: dict[str, int]) -> None:
@@ -152,11 +155,20 @@ class Walk:
                 known = self.best.get(edge.fact_id)
                 if known is None or score > known.score:
                     self.best[edge.fact_id] = Reach(score=score, via=path.facts, seed=path.seed)
-                grown.append((value, _Path(
-                    node=other, seed=path.seed, weight=carried, covered=covered,
-                    facts=path.facts + (edge.fact_id,), nodes=path.nodes | {other},
-                    arrival=(edge.relation, not leaves_source),
-                )))
+                grown.append(
+                    (
+                        value,
+                        _Path(
+                            node=other,
+                            seed=path.seed,
+                            weight=carried,
+                            covered=covered,
+                            facts=path.facts + (edge.fact_id,),
+                            nodes=path.nodes | {other},
+                            arrival=(edge.relation, not leaves_source),
+                        ),
+                    )
+                )
         grown.sort(key=lambda item: item[0], reverse=True)
         self._frontier = grown[: config.beam]
 

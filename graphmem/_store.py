@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -139,6 +139,7 @@ class Store:
 
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
         """A user's ad-hoc query in a READ access-mode transaction: the server refuses writes."""
+
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]]]:
             result = tx.run(query, params or {})
             return list(result.keys()), [r.data() for r in result]
@@ -180,7 +181,9 @@ class Store:
     def server_info(self) -> dict[str, Any]:
         with self._errors():
             info = self._driver.get_server_info()
-        rows = self.run_text("CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS version, edition")
+        rows = self.run_text(
+            "CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS version, edition"
+        )
         return {"address": str(info.address), "agent": info.agent, **(rows[0] if rows else {})}
 
 
@@ -189,4 +192,4 @@ def is_constraint_violation(exc: Exception) -> bool:
 
 
 def to_datetime(value: Any) -> datetime | None:
-    return _native(value)
+    return cast("datetime | None", _native(value))

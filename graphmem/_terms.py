@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import cast
 
 from nltk.stem import PorterStemmer
 
@@ -29,7 +30,7 @@ _stemmer = PorterStemmer()
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The English stem of one case-folded word ("working" -> "work", "studies" -> "studi")."""
-    return _stemmer.stem(word, to_lowercase=False)
+    return cast(str, _stemmer.stem(word, to_lowercase=False))  # nltk ships no type information
 
 
 def words(text: str) -> list[str]:

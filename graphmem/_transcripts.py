@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -53,13 +54,14 @@ def _id(path: Path, position: str) -> str:
 
 def parse_time(value: str, where: str) -> datetime:
     text = value.strip()
-    for parse in (
+    parsers: tuple[Callable[[str], datetime], ...] = (
         lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")),
         lambda v: datetime.strptime(v, _LOCOMO_DATE),
-    ):
+    )
+    for parse in parsers:
         try:
             parsed = parse(text)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
             continue
     raise InputError(f"{where}: timestamp {value!r} is not ISO 8601 (e.g. 2025-01-06T09:00:00Z)")
@@ -87,7 +89,9 @@ def read_jsonl(path: Path) -> list[Conversation]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: invalid JSON ({exc.msg}); each line must be one message object") from None
+            raise InputError(
+                f"{path}:{number}: invalid JSON ({exc.msg}); each line must be one message object"
+            ) from None
         messages.append(_message(data, f"{path}:{number}", _id(path, str(number))))
     return [Conversation(messages=_non_empty(messages, path))]
 
@@ -121,8 +125,13 @@ def read_text(path: Path) -> list[Conversation]:
         speaker = match["speaker"].strip()
         role = "assistant" if speaker.casefold() in {"assistant", "ai", "bot"} else "user"
         messages.append(
-            Message(role=role, name=None if role == "assistant" else speaker, content=match["text"].strip(),
-                    timestamp=stamp, id=_id(path, str(number)))
+            Message(
+                role=role,
+                name=None if role == "assistant" else speaker,
+                content=match["text"].strip(),
+                timestamp=stamp,
+                id=_id(path, str(number)),
+            )
         )
     return [Conversation(messages=_non_empty(messages, path))]
 
@@ -143,8 +152,15 @@ def read_locomo(path: Path) -> list[Conversation]:
         for key in sorted((k for k in conv if re.fullmatch(r"session_\d+", k)), key=lambda k: int(k.split("_")[1])):
             stamp = parse_time(conv[f"{key}_date_time"], f"{path}: {sample['sample_id']} {key}")
             for turn in conv[key]:
-                messages.append(Message(role="user", name=turn["speaker"], content=turn["text"], timestamp=stamp,
-                                        id=f"{sample['sample_id']}:{turn['dia_id']}"))
+                messages.append(
+                    Message(
+                        role="user",
+                        name=turn["speaker"],
+                        content=turn["text"],
+                        timestamp=stamp,
+                        id=f"{sample['sample_id']}:{turn['dia_id']}",
+                    )
+                )
         for speaker in (conv["speaker_a"], conv["speaker_b"]):
             conversations.append(Conversation(user_id=f"{sample['sample_id']}:{speaker}", messages=messages))
     return conversations

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -45,7 +46,7 @@ class AddPlan(BaseModel):
     conflicts: list[ConflictSet]
     fact_embeddings: list[list[float]]
     decisions: list[ResolutionDecision]
-    metadata: dict | None = None
+    metadata: dict[Any, Any] | None = None
     message_embeddings: list[list[float]]  # one per message, in order
 
 
@@ -68,10 +69,10 @@ def apply_plan(
 ) -> AddResult:
     result = AddResult()
     message_ids = [m.id for m in plan.messages]
-    new_facts: list[dict] = []
-    invalidations: list[dict] = []
-    updates: list[dict] = []
-    restated: list[dict] = []
+    new_facts: list[dict[str, Any]] = []
+    invalidations: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    restated: list[dict[str, Any]] = []
     used_nodes: dict[str, NodeMatch] = {}
     candidates = {c.fact.id: c.fact for cs in plan.conflicts for c in cs.candidates}
     candidates.update({cs.duplicate.id: cs.duplicate for cs in plan.conflicts if cs.duplicate})
@@ -87,16 +88,36 @@ def apply_plan(
         used_nodes[source.node_id], used_nodes[target.node_id] = source, target
         fact = Fact(
             id=fact_id(plan.scope, source.node_id, t.relation, target.node_id, plan.valid_from),
-            source=node_name(source), source_type=source.type, relation=t.relation,
-            target=node_name(target), target_type=target.type, fact=t.sentence, valid_from=plan.valid_from,
-            created_at=plan.now, updated_at=plan.now, confidence=t.confidence, source_id=source.node_id,
-            target_id=target.node_id, message_ids=message_ids, **plan.scope.params(),
+            source=node_name(source),
+            source_type=source.type,
+            relation=t.relation,
+            target=node_name(target),
+            target_type=target.type,
+            fact=t.sentence,
+            valid_from=plan.valid_from,
+            created_at=plan.now,
+            updated_at=plan.now,
+            confidence=t.confidence,
+            source_id=source.node_id,
+            target_id=target.node_id,
+            message_ids=message_ids,
+            user_id=plan.scope.user_id,
+            agent_id=plan.scope.agent_id,
+            run_id=plan.scope.run_id,
         )
-        new_facts.append({
-            "id": fact.id, "source_id": fact.source_id, "target_id": fact.target_id, "predicate": fact.relation,
-            "fact": fact.fact, "embedding": embedding, "valid_from": fact.valid_from,
-            "confidence": fact.confidence, "message_ids": message_ids,
-        })
+        new_facts.append(
+            {
+                "id": fact.id,
+                "source_id": fact.source_id,
+                "target_id": fact.target_id,
+                "predicate": fact.relation,
+                "fact": fact.fact,
+                "embedding": embedding,
+                "valid_from": fact.valid_from,
+                "confidence": fact.confidence,
+                "message_ids": message_ids,
+            }
+        )
         for old_id in closes:
             old = candidates[old_id]
             if old.valid_to is None:
@@ -122,35 +143,68 @@ def apply_plan(
             old = candidates[decision.existing_ids[0]]
             if (old.source_id, old.target_id) == (cs.source_id, cs.target_id):
                 t = cs.triplet
-                updates.append({
-                    "id": old.id, "predicate": t.relation, "fact": t.sentence, "embedding": embedding,
-                    "confidence": t.confidence, "message_ids": message_ids,
-                })
+                updates.append(
+                    {
+                        "id": old.id,
+                        "predicate": t.relation,
+                        "fact": t.sentence,
+                        "embedding": embedding,
+                        "confidence": t.confidence,
+                        "message_ids": message_ids,
+                    }
+                )
                 merged = old.message_ids + [m for m in message_ids if m not in old.message_ids]
-                result.updated.append(old.model_copy(update={
-                    "relation": t.relation, "fact": t.sentence, "confidence": t.confidence,
-                    "updated_at": plan.now, "mentions": old.mentions + 1, "message_ids": merged,
-                }))
+                result.updated.append(
+                    old.model_copy(
+                        update={
+                            "relation": t.relation,
+                            "fact": t.sentence,
+                            "confidence": t.confidence,
+                            "updated_at": plan.now,
+                            "mentions": old.mentions + 1,
+                            "message_ids": merged,
+                        }
+                    )
+                )
             else:
                 # an update that moves the fact to another node keeps the old one as history
                 add_fact(cs, embedding, decision.existing_ids[:1])
 
     entities = [
-        {"id": m.node_id, "name": m.name, "normalized": m.normalized, "type": _checked_label(m.type),
-         "embedding": plan.entity_embeddings[m.normalized], "message_ids": message_ids}
+        {
+            "id": m.node_id,
+            "name": m.name,
+            "normalized": m.normalized,
+            "type": _checked_label(m.type),
+            "embedding": plan.entity_embeddings[m.normalized],
+            "message_ids": message_ids,
+        }
         for m in used_nodes.values()
     ]
     messages = [
-        {"id": m.id, "external_id": m.external_id, "role": m.message.role, "speaker": m.message.speaker,
-         "content": m.message.content, "timestamp": m.message.timestamp or plan.valid_from,
-         "metadata": json.dumps(plan.metadata) if plan.metadata else None,
-         "embedding": vector, "stems": stem_text(m.message.content)}
+        {
+            "id": m.id,
+            "external_id": m.external_id,
+            "role": m.message.role,
+            "speaker": m.message.speaker,
+            "content": m.message.content,
+            "timestamp": m.message.timestamp or plan.valid_from,
+            "metadata": json.dumps(plan.metadata) if plan.metadata else None,
+            "embedding": vector,
+            "stems": stem_text(m.message.content),
+        }
         for m, vector in zip(plan.messages, plan.message_embeddings, strict=True)
     ]
     params = {
-        **plan.scope.params(), "scope_key": plan.scope.key, "now": plan.now, "messages": messages,
-        "entities": entities, "invalidations": invalidations, "new_facts": new_facts,
-        "updates": updates, "restated": restated,
+        **plan.scope.params(),
+        "scope_key": plan.scope.key,
+        "now": plan.now,
+        "messages": messages,
+        "entities": entities,
+        "invalidations": invalidations,
+        "new_facts": new_facts,
+        "updates": updates,
+        "restated": restated,
     }
     store.write_transaction("write_add", params, usage=usage, before_commit=before_commit)
     return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -19,8 +19,14 @@ pytestmark = pytest.mark.neo4j
 
 
 def _t(source, relation, target, fact, source_type="Person", target_type="Person"):
-    return {"source": source, "source_type": source_type, "relation": relation, "target": target,
-            "target_type": target_type, "fact": fact}
+    return {
+        "source": source,
+        "source_type": source_type,
+        "relation": relation,
+        "target": target,
+        "target_type": target_type,
+        "fact": fact,
+    }
 
 
 # Two families with look-alike names; every person works somewhere and lives somewhere.
@@ -82,37 +88,52 @@ def test_a_hub_does_not_swamp_the_results(memory: GraphMemory, new_user, hub_sca
     user = new_user("hub")
     # the speaker's own node holds 150 facts, each mentioning work, all near the question
     hub = [_t("Maya", "knows", f"Colleague{i}", f"Maya knows Colleague{i} from work.") for i in range(150)]
-    memory.add_triplets(hub + [
-        _t("Leo", "brother_of", "Maya", "Leo is Maya's brother."),
-        _t("Leo", "works_at", "Iberia", "Leo works at Iberia.", target_type="Organization"),
-    ], user_id=user)
+    memory.add_triplets(
+        hub
+        + [
+            _t("Leo", "brother_of", "Maya", "Leo is Maya's brother."),
+            _t("Leo", "works_at", "Iberia", "Leo works at Iberia.", target_type="Organization"),
+        ],
+        user_id=user,
+    )
     hits = memory.search("Where does Maya's brother work?", user_id=user, limit=5)
     assert key(hits[0]) == ("Leo", "works_at", "Iberia"), [key(h) for h in hits]
 
 
 def test_episodes_recall_what_no_fact_holds(memory: GraphMemory, new_user) -> None:
     user = new_user("episodes")
-    early = datetime(2025, 1, 5, tzinfo=timezone.utc)
-    late = datetime(2025, 6, 5, tzinfo=timezone.utc)
-    first = memory.add({"role": "user", "name": "Maya", "content": "My favourite band is Radiohead.",
-                        "timestamp": early.isoformat()}, user_id=user)
+    early = datetime(2025, 1, 5, tzinfo=UTC)
+    late = datetime(2025, 6, 5, tzinfo=UTC)
+    first = memory.add(
+        {"role": "user", "name": "Maya", "content": "My favourite band is Radiohead.", "timestamp": early.isoformat()},
+        user_id=user,
+    )
     assert first.added == []  # the offline extractor makes no fact of it
-    memory.add({"role": "user", "name": "Maya", "content": "I'm training for a marathon in October.",
-                "timestamp": late.isoformat()}, user_id=user)
+    memory.add(
+        {
+            "role": "user",
+            "name": "Maya",
+            "content": "I'm training for a marathon in October.",
+            "timestamp": late.isoformat(),
+        },
+        user_id=user,
+    )
     memory.add({"role": "user", "name": "Maya", "content": "I live in Paris."}, user_id=user)
 
     results = memory.search("which band does Maya like?", user_id=user)
     assert results.episodes and "Radiohead" in results.episodes[0].episode.content
     top = results.episodes[0]
-    assert top.episode.speaker == "Maya" and top.episode.timestamp == early and set(top.signals) <= {"vector", "keyword"}
+    assert (
+        top.episode.speaker == "Maya" and top.episode.timestamp == early and set(top.signals) <= {"vector", "keyword"}
+    )
 
     only = memory.search("running a marathon", user_id=user, mode="episode")
     assert list(only) == [] and "marathon" in only.episodes[0].episode.content
     assert memory.search("marathon", user_id=user, episodes=0).episodes == []
     # as_of: a turn said later is not returned
-    before = memory.search("marathon training", user_id=user, mode="episode", as_of=datetime(2025, 3, 1, tzinfo=timezone.utc))
+    before = memory.search("marathon training", user_id=user, mode="episode", as_of=datetime(2025, 3, 1, tzinfo=UTC))
     assert all("marathon" not in e.episode.content for e in before.episodes)
-    assert all(e.episode.timestamp <= datetime(2025, 3, 1, tzinfo=timezone.utc) for e in before.episodes)
+    assert all(e.episode.timestamp <= datetime(2025, 3, 1, tzinfo=UTC) for e in before.episodes)
 
 
 def test_a_fact_leads_to_its_turns_and_context_renders_both(memory: GraphMemory, new_user) -> None:
@@ -140,8 +161,10 @@ def test_one_embedding_call_per_add_with_the_turns_in_it(make_memory, new_user) 
 
     memory.embedder.embed = counting  # type: ignore[method-assign]
     try:
-        memory.add([{"role": "user", "content": "I live in Rome."}, {"role": "user", "content": "I love jazz."}],
-                   user_id=new_user("embed"))
+        memory.add(
+            [{"role": "user", "content": "I live in Rome."}, {"role": "user", "content": "I love jazz."}],
+            user_id=new_user("embed"),
+        )
     finally:
         del memory.embedder.embed
     assert len(calls) == 1 and {"I live in Rome.", "I love jazz."} <= set(calls[0])
@@ -150,8 +173,9 @@ def test_one_embedding_call_per_add_with_the_turns_in_it(make_memory, new_user) 
 @pytest.mark.parametrize("path", ["scan", "shared"])
 def test_keyword_search_stems(memory: GraphMemory, new_user, path: str) -> None:
     user = new_user("stem")
-    memory.add_triplets([_t("Jonas", "works_at", "Bosch", "Jonas works at Bosch.", target_type="Organization")],
-                        user_id=user)
+    memory.add_triplets(
+        [_t("Jonas", "works_at", "Bosch", "Jonas works at Bosch.", target_type="Organization")], user_id=user
+    )
     memory.add({"role": "user", "content": "Yesterday I worked late on the budget."}, user_id=user)
     retriever = memory.retriever if path == "scan" else Retriever(memory.store, memory.embedder, scan_max=0)
     for query in ("who is working", "worked", "work"):
@@ -189,7 +213,10 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
     store.run_text(
         "UNWIND range(1, 300) AS i CREATE (:Message {id: $u + '-' + toString(i), user_id: $u, role: 'user', "
         "speaker: 'Maya', content: 'I went bouldering with Jonas, turn ' + toString(i), "
-        "timestamp: datetime('2025-01-01T00:00:00Z')})", {"u": user}, write=True)
+        "timestamp: datetime('2025-01-01T00:00:00Z')})",
+        {"u": user},
+        write=True,
+    )
     store.run_text("DROP INDEX fact_text IF EXISTS", write=True)
     store.run_text("CREATE FULLTEXT INDEX fact_text FOR ()-[f:FACT]-() ON EACH [f.fact, f.predicate]", write=True)
     store.run_text("MATCH (s:GraphmemSchema {name: 'graphmem'}) SET s.version = 1", write=True)
@@ -197,15 +224,20 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
     first = CliRunner().invoke(app, ["init"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
     assert "300 stored turns embedded" in first.output.replace(",", "")
-    analyzers = {r["name"]: r["analyzer"] for r in store.run("schema_indexes", {"names": ["fact_text", "entity_name", "message_text"]})}
+    analyzers = {
+        r["name"]: r["analyzer"]
+        for r in store.run("schema_indexes", {"names": ["fact_text", "entity_name", "message_text"]})
+    }
     assert analyzers == {"fact_text": "english", "entity_name": "english", "message_text": "english"}
-    missing = store.run_text("MATCH (m:Message {user_id: $u}) WHERE m.embedding IS NULL OR m.stems IS NULL "
-                             "RETURN count(m) AS n", {"u": user})[0]["n"]
+    missing = store.run_text(
+        "MATCH (m:Message {user_id: $u}) WHERE m.embedding IS NULL OR m.stems IS NULL RETURN count(m) AS n", {"u": user}
+    )[0]["n"]
     assert missing == 0
     again = CliRunner().invoke(app, ["init"], catch_exceptions=False)
     assert again.exit_code == 0 and "stored turns embedded" not in again.output
-    found = CliRunner().invoke(app, ["search", "climbing bouldering", "--user", user, "--mode", "episode", "--json"],
-                               catch_exceptions=False)
+    found = CliRunner().invoke(
+        app, ["search", "climbing bouldering", "--user", user, "--mode", "episode", "--json"], catch_exceptions=False
+    )
     assert json.loads(found.output)["episodes"], found.output
 
 

@@ -43,25 +43,41 @@ def test_hits_seed_below_a_named_entity():
 
 
 def test_a_relation_answers_the_words_its_facts_say():
-    links = [("lives_in", {"viktor", "live", "vienna"}), ("lives_in", {"ben", "base", "stockholm"}),
-             ("lives_in", {"nina", "flat", "oslo"}), ("works_at", {"ben", "work", "base", "siemen"})]
+    links = [
+        ("lives_in", {"viktor", "live", "vienna"}),
+        ("lives_in", {"ben", "base", "stockholm"}),
+        ("lives_in", {"nina", "flat", "oslo"}),
+        ("works_at", {"ben", "work", "base", "siemen"}),
+    ]
     usage = relation_usage(links, ["base", "work"])
     assert usage["lives_in"] == [2 / 3, 0.0]
     assert usage["works_at"] == [1.0, 1.0]
 
 
 def row(fact_id: str, source: str, target: str, relation: str, text: str, sims: list[float]) -> dict:
-    return {"id": fact_id, "source_id": source, "target_id": target, "relation": relation, "text": text,
-            "source_type": "Person", "target_type": "City", "similarity": 0.8, "aspect_sims": sims,
-            "source_degree": 3, "target_degree": 40}
+    return {
+        "id": fact_id,
+        "source_id": source,
+        "target_id": target,
+        "relation": relation,
+        "text": text,
+        "source_type": "Person",
+        "target_type": "City",
+        "similarity": 0.8,
+        "aspect_sims": sims,
+        "source_degree": 3,
+        "target_degree": 40,
+    }
 
 
 def test_the_reader_lets_a_fact_answer_in_its_relation_s_words():
     # "where is Viktor Frank based?": Viktor's fact says "lives in", another's says "based in"
     reader = GraphReader(["viktor", "frank", "based"], NAMED[:1])
     assert reader.aspects == ["based"] and reader.stems == ["base"]
-    rows = [row("v", "viktor", "vienna", "lives_in", "Viktor Frank lives in Vienna.", [0.57]),
-            row("b", "ben", "stockholm", "lives_in", "Ben Frank is based in Stockholm.", [0.63])]
+    rows = [
+        row("v", "viktor", "vienna", "lives_in", "Viktor Frank lives in Vienna.", [0.57]),
+        row("b", "ben", "stockholm", "lives_in", "Ben Frank is based in Stockholm.", [0.63]),
+    ]
     far = [0.0] * 4
     edges, degree = reader.read(rows, {"based": [1.0, 0.0, 0.0, 0.0], "lives in": far})
     by_id = {e.fact_id: e for e in edges}

@@ -49,7 +49,10 @@ def _one_line_error(result, code: int, *needles: str) -> None:
         ([], "got no messages"),
         ({"role": "user", "content": ""}, "message 0: message content is empty"),
         ({"role": "user"}, "message 0: content: Field required"),
-        ([{"role": "user", "content": "hi"}, {"role": "wizard", "content": "hi"}], "message 1: unknown message role 'wizard'"),
+        (
+            [{"role": "user", "content": "hi"}, {"role": "wizard", "content": "hi"}],
+            "message 1: unknown message role 'wizard'",
+        ),
         ({"role": "User", "content": "hi"}, "unknown message role 'User'"),
         ({"role": "user", "content": 5}, "message 0: content: Input should be a valid string"),
         ({"role": "user", "content": [{"type": "text", "text": "hi"}]}, "message 0: content"),
@@ -84,8 +87,10 @@ def test_a_long_message_under_the_limit_is_fine(memory: GraphMemory, new_user):
     ("triplets", "match"),
     [
         ([{"source": "A"}], "triplet 0: relation: Field required"),
-        ([{"source": "A", "relation": "r", "target": "B"}, {"source": "", "relation": "r", "target": "B"}],
-         "triplet 1: source"),
+        (
+            [{"source": "A", "relation": "r", "target": "B"}, {"source": "", "relation": "r", "target": "B"}],
+            "triplet 1: source",
+        ),
         ([{"source": "A", "relation": "r", "target": "B", "confidence": 2}], "triplet 0: confidence"),
         ([{"source": "A", "relation": "r", "target": ["B"]}], "triplet 0: target"),
     ],
@@ -130,19 +135,37 @@ def _line(role: str = "user", content: str = "I live in Paris.", **extra) -> str
 @pytest.mark.parametrize(
     ("name", "data", "needles"),
     [
-        ("latin1.jsonl", _line(content="Café in Zürich").encode("utf-8").replace("é".encode(), b"\xe9"),
-         ["latin1.jsonl: not UTF-8 text (byte", "iconv"]),
+        (
+            "latin1.jsonl",
+            _line(content="Café in Zürich").encode("utf-8").replace("é".encode(), b"\xe9"),
+            ["latin1.jsonl: not UTF-8 text (byte", "iconv"],
+        ),
         ("latin1.txt", "Sam: I live in Zürich\n".encode("latin-1"), ["latin1.txt: not UTF-8 text"]),
-        ("utf16.json", json.dumps([{"role": "user", "content": "hi"}]).encode("utf-16"), ["utf16.json: not UTF-8 text"]),
-        ("truncated.json", json.dumps([{"role": "user", "content": "I live in Paris"}] * 3)[:-9].encode(),
-         ["truncated.json:1: invalid JSON"]),
+        (
+            "utf16.json",
+            json.dumps([{"role": "user", "content": "hi"}]).encode("utf-16"),
+            ["utf16.json: not UTF-8 text"],
+        ),
+        (
+            "truncated.json",
+            json.dumps([{"role": "user", "content": "I live in Paris"}] * 3)[:-9].encode(),
+            ["truncated.json:1: invalid JSON"],
+        ),
         ("truncated.jsonl", (_line() + _line()[:-12]).encode(), ["truncated.jsonl:2: invalid JSON"]),
         ("role.jsonl", (_line() + _line(role="narrator")).encode(), ["role.jsonl:2: unknown message role 'narrator'"]),
         ("empty.jsonl", b"\n\n", ["empty.jsonl: holds no messages"]),
         ("blank.jsonl", _line(content="   ").encode(), ["blank.jsonl:1: message content is empty"]),
         ("huge.jsonl", (_line() + _line(content="word " * 210_000)).encode(), ["huge.jsonl:2:", "at most 200,000"]),
-        ("surrogate.jsonl", b'{"role": "user", "content": "bad \\ud800 half"}\n', ["surrogate.jsonl:1:", "lone surrogate"]),
-        ("when.jsonl", _line(timestamp="last tuesday").encode(), ["when.jsonl:1: timestamp 'last tuesday' is not ISO 8601"]),
+        (
+            "surrogate.jsonl",
+            b'{"role": "user", "content": "bad \\ud800 half"}\n',
+            ["surrogate.jsonl:1:", "lone surrogate"],
+        ),
+        (
+            "when.jsonl",
+            _line(timestamp="last tuesday").encode(),
+            ["when.jsonl:1: timestamp 'last tuesday' is not ISO 8601"],
+        ),
         ("list.json", b'{"messages": "nope"}', ["list.json: expected a JSON list of messages"]),
         ("scalar.jsonl", b'"just a string"\n', ["scalar.jsonl:1: expected an object"]),
         ("prose.txt", b"no speaker here\n", ["prose.txt:1: expected 'Speaker: text'"]),
@@ -159,8 +182,9 @@ def test_bad_transcripts_exit_2_naming_file_and_line(cli_env, tmp_path, new_user
 
 def test_missing_file_and_bad_options_exit_2(cli_env, tmp_path):
     _one_line_error(invoke("ingest", str(tmp_path / "nope.jsonl"), "--user", "u"), 2, "nope.jsonl: no such file")
-    _one_line_error(invoke("ingest", str(tmp_path / "nope.jsonl"), "--user", "u", "--format", "yaml"), 2,
-                    "unknown format 'yaml'")
+    _one_line_error(
+        invoke("ingest", str(tmp_path / "nope.jsonl"), "--user", "u", "--format", "yaml"), 2, "unknown format 'yaml'"
+    )
     assert invoke("ingest", "x.jsonl", "--batch", "0", "--user", "u").exit_code == 2  # typer's own usage errors
     assert invoke("search", "x", "--user", "u", "--limit", "0").exit_code == 2
     assert invoke("no-such-command").exit_code == 2
@@ -177,8 +201,9 @@ def test_wrong_embedding_dimension_exits_6_naming_the_index(cli_env, monkeypatch
     monkeypatch.setenv("GRAPHMEM_EMBEDDING_DIM", "128")
     for args in (["facts", "--user", "u"], ["init"], ["search", "Paris", "--user", "u"]):
         result = invoke(*args)
-        _one_line_error(result, 6, "vector index", "_embedding holds 384-dimensional vectors", "makes 128",
-                        "GRAPHMEM_EMBEDDING_DIM")
+        _one_line_error(
+            result, 6, "vector index", "_embedding holds 384-dimensional vectors", "makes 128", "GRAPHMEM_EMBEDDING_DIM"
+        )
 
 
 # -- exit codes: README, code and behaviour agree -----------------------------------------------
@@ -186,12 +211,18 @@ def test_wrong_embedding_dimension_exits_6_naming_the_index(cli_env, monkeypatch
 
 def test_readme_exit_codes_match_the_code():
     text = README.read_text()
-    line = " ".join(text[text.index("Exit codes:"):].split("\n\n", 1)[0].split())  # the paragraph, unwrapped
+    line = " ".join(text[text.index("Exit codes:") :].split("\n\n", 1)[0].split())  # the paragraph, unwrapped
     documented = {int(code): words for code, words in re.findall(r"(\d) ([^,.]+)", line)}
     assert documented.keys() == set(range(8)), line
     assert "ok" in documented[0] and "other" in documented[1]
-    expected = {InputError: ("bad input", 2), Neo4jUnavailable: ("Neo4j unreachable", 3), ConfigError: ("configuration", 4),
-                LLMError: ("LLM", 5), SchemaError: ("schema", 6), ServerError: ("managed server", 7)}
+    expected = {
+        InputError: ("bad input", 2),
+        Neo4jUnavailable: ("Neo4j unreachable", 3),
+        ConfigError: ("configuration", 4),
+        LLMError: ("LLM", 5),
+        SchemaError: ("schema", 6),
+        ServerError: ("managed server", 7),
+    }
     for kind, (words, code) in expected.items():
         assert EXIT_CODES[kind] == code and words in documented[code], (kind, documented)
     assert set(EXIT_CODES) == set(expected) and all(issubclass(k, GraphmemError) for k in EXIT_CODES)

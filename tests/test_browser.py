@@ -64,7 +64,8 @@ def seeded(store: Store, embedder, neo4j_settings: Settings) -> Iterator[Seeded]
         stats = ingest_messages(memory, read_transcript(SAMPLE)[0].messages, user_id=user_id)
         assert stats.invalidated >= 3 and not stats.failures, stats
         paris = next(
-            f for f in memory.get_all(user_id=user_id, include_invalidated=True)
+            f
+            for f in memory.get_all(user_id=user_id, include_invalidated=True)
             if (f.source, f.relation, f.target) == ("Maya", "lives_in", "Paris")
         )
         # The API leaves no orphans (delete() removes entities left without facts), so
@@ -116,7 +117,7 @@ def test_query_header_tells_how_to_set_params(name: str) -> None:
         header.append(line)
     # The first line becomes the Favorites title when the file is dropped on Browser.
     assert header and header[0].startswith("// graphmem: "), name
-    body = "\n".join(text.splitlines()[len(header):])
+    body = "\n".join(text.splitlines()[len(header) :])
     for param in sorted(set(_params_in(body))):
         assert f":param {param} =>" in "\n".join(header), f"{name}: no ':param {param} => ...' line in the header"
 
@@ -245,9 +246,11 @@ def test_browser_draws_user_graph(seeded: Seeded, neo4j_settings: Settings) -> N
             # Hermetic: Browser's telemetry, fonts and guides from the internet are refused.
             context.route(
                 "**/*",
-                lambda route: route.continue_()
-                if route.request.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:"))
-                else route.abort(),
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:"))
+                    else route.abort()
+                ),
             )
             page = context.new_page()
             # connectURL pre-fills scheme, host and user; the password is typed as a user would.

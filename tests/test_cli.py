@@ -111,8 +111,12 @@ def test_ingest_killed_halfway_then_rerun_equals_uninterrupted(cli_env, tmp_path
     _transcript(transcript, 500)
     killed, clean = new_user("killed"), new_user("clean")
 
-    proc = subprocess.Popen([GRAPHMEM, "ingest", str(transcript), "--user", killed], env=cli_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [GRAPHMEM, "ingest", str(transcript), "--user", killed],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while _count_messages(store, killed) < 150 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.5)
@@ -122,8 +126,13 @@ def test_ingest_killed_halfway_then_rerun_equals_uninterrupted(cli_env, tmp_path
     partial = _count_messages(store, killed)
     assert 150 <= partial < 500
 
-    resumed = subprocess.run([GRAPHMEM, "ingest", str(transcript), "--user", killed, "--json"], env=cli_env,
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [GRAPHMEM, "ingest", str(transcript), "--user", killed, "--json"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["skipped"] == partial
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ from graphmem._store import Store
 
 pytestmark = pytest.mark.neo4j
 
-T0 = datetime(2025, 5, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 1, tzinfo=UTC)
 FIRMS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka"]
 HOBBIES = ["chess", "jazz", "tennis", "poetry", "sushi", "origami", "tango", "hiking"]
 TIMEOUT = 180  # seconds; a deadlock would hang far longer
@@ -69,8 +69,16 @@ def test_eight_racing_moves_of_one_person_leave_one_valid_employer(memory: Graph
     user = new_user("zed-works")
     _race(
         lambda i: memory.add_triplets(
-            [{"source": "Zed", "source_type": "Person", "relation": "works_at", "target": FIRMS[i],
-              "target_type": "Organization"}], user_id=user,
+            [
+                {
+                    "source": "Zed",
+                    "source_type": "Person",
+                    "relation": "works_at",
+                    "target": FIRMS[i],
+                    "target_type": "Organization",
+                }
+            ],
+            user_id=user,
         ),
         [(i,) for i in range(8)],
     )
@@ -89,7 +97,8 @@ def test_eight_racing_restatements_of_one_fact(memory: GraphMemory, store: Store
     variants = ["Oslo", "oslo", "OSLO", " Oslo", "Oslo.", "oslo ", "Oslo!", "OsLo"]
     results = _race(
         lambda target: memory.add_triplets(
-            [{"source": "Zed", "relation": "lives_in", "target": target, "target_type": "City"}], user_id=user,
+            [{"source": "Zed", "relation": "lives_in", "target": target, "target_type": "City"}],
+            user_id=user,
             timestamp=timestamp,
         ),
         [(v,) for v in variants],
@@ -104,9 +113,10 @@ def test_adds_in_different_scopes_all_finish(memory: GraphMemory, store: Store, 
     users = [new_user(f"scope{i}") for i in range(8)]
     shared = [("Alice", "lives_in", "Paris"), ("Alice", "works_at", "Acme"), ("Bob", "knows", "Alice")]
     _race(
-        lambda user: [
-            memory.add_triplets([{"source": s, "relation": r, "target": t}], user_id=user) for s, r, t in shared
-        ] + [memory.add({"role": "user", "name": "Alice", "content": "I like jazz."}, user_id=user)],
+        lambda user: (
+            [memory.add_triplets([{"source": s, "relation": r, "target": t}], user_id=user) for s, r, t in shared]
+            + [memory.add({"role": "user", "name": "Alice", "content": "I like jazz."}, user_id=user)]
+        ),
         [(u,) for u in users],
     )
     for user in users:
@@ -121,8 +131,9 @@ def test_async_adds_same_and_different_scopes(memory: GraphMemory, store: Store,
 
     async def main() -> None:
         same = [amem.add_triplets([{"source": "Zed", "relation": "likes", "target": h}], user_id=one) for h in HOBBIES]
-        apart = [amem.add_triplets([{"source": "Zed", "relation": "likes", "target": "chess"}], user_id=u)
-                 for u in others]
+        apart = [
+            amem.add_triplets([{"source": "Zed", "relation": "likes", "target": "chess"}], user_id=u) for u in others
+        ]
         await asyncio.wait_for(asyncio.gather(*same, *apart), timeout=TIMEOUT)
 
     asyncio.run(main())

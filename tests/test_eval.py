@@ -40,6 +40,7 @@ from graphmem.eval._metrics import (
 )
 from graphmem.llm import ScriptedLLM
 
+
 def _find_locomo() -> Path:
     """LOCOMO_PATH, else ../shared/datasets/locomo next to this checkout or, for a clone of a
     local checkout (a CI clone), next to the checkout it was cloned from. Never copied here."""
@@ -47,8 +48,9 @@ def _find_locomo() -> Path:
         return Path(os.environ["LOCOMO_PATH"])
     repo = Path(__file__).resolve().parents[1]
     candidates = [repo.parent / "shared/datasets/locomo/locomo10.json"]
-    origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
-                            capture_output=True, text=True).stdout.strip()
+    origin = subprocess.run(
+        ["git", "-C", str(repo), "config", "--get", "remote.origin.url"], capture_output=True, text=True
+    ).stdout.strip()
     if origin and "://" not in origin and Path(origin).is_dir():
         candidates.append(Path(origin).resolve().parent / "shared/datasets/locomo/locomo10.json")
     return next((c for c in candidates if c.is_file()), candidates[0])
@@ -103,7 +105,16 @@ def test_bleu1_is_case_blind_and_splits_punctuation():
 
 
 def test_word_tokenize_is_nltks():
-    assert word_tokenize("caroline's painting, isn't it?") == ["caroline", "'s", "painting", ",", "is", "n't", "it", "?"]
+    assert word_tokenize("caroline's painting, isn't it?") == [
+        "caroline",
+        "'s",
+        "painting",
+        ",",
+        "is",
+        "n't",
+        "it",
+        "?",
+    ]
     assert word_tokenize("7 may 2023.") == ["7", "may", "2023", "."]
     assert word_tokenize("1,000 at 10:30 (well-known)") == ["1,000", "at", "10:30", "(", "well-known", ")"]
     assert word_tokenize("i cannot go") == ["i", "can", "not", "go"]
@@ -154,8 +165,10 @@ def test_categories_carry_both_namings():
     result = aggregate([{"category": c, "judge": True} for c in (1, 2, 3, 4)])
     names = {c: (b["locomo_name"], b["mem0_name"]) for c, b in result["categories"].items()}
     assert names == {
-        "1": ("multi-hop", "single-hop"), "2": ("temporal", "temporal"),
-        "3": ("open-domain", "multi-hop"), "4": ("single-hop", "open-domain"),
+        "1": ("multi-hop", "single-hop"),
+        "2": ("temporal", "temporal"),
+        "3": ("open-domain", "multi-hop"),
+        "4": ("single-hop", "open-domain"),
     }
     assert _metrics.category_label(3) == "3 (LOCOMO open-domain / Mem0 multi-hop)"
 
@@ -168,7 +181,9 @@ def test_percentiles_interpolate_linearly():
 
 def test_answer_recall_counts_content_tokens_of_the_gold_answer():
     # content tokens {psychology, counseling, certification}: 1 of 3 present
-    assert answer_recall("Psychology, counseling certification", "Caroline wants to study psychology") == pytest.approx(1 / 3)
+    assert answer_recall("Psychology, counseling certification", "Caroline wants to study psychology") == pytest.approx(
+        1 / 3
+    )
     assert answer_recall("The sunset", "Melanie painted a sunset.") == 1.0  # 'the' is a stopword
     assert answer_recall("the", "nothing here") == 0.0  # only stopwords: they are kept
     assert answer_recall("", "anything") is None
@@ -203,14 +218,26 @@ def test_openai_answerer_and_judge_over_a_fake_endpoint():
         if body.get("response_format"):  # this server has no JSON mode
             return httpx.Response(400, json={"error": {"message": "response_format not supported"}})
         content = "7 May 2023" if "Answer:" in body["messages"][0]["content"] else "Same date. CORRECT"
-        return httpx.Response(200, json={
-            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 40, "completion_tokens": 4, "total_tokens": 44},
-        })
+        return httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                ],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 4, "total_tokens": 44},
+            },
+        )
 
-    client = openai.OpenAI(api_key="k", base_url="http://test/v1", max_retries=0,
-                           http_client=httpx.Client(transport=httpx.MockTransport(endpoint)))
+    client = openai.OpenAI(
+        api_key="k",
+        base_url="http://test/v1",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(endpoint)),
+    )
     reply = openai_answerer(client, "answer-model")("When?", {"Ann": "- [2023-05-08] x", "Bob": ""})
     assert reply == Reply(text="7 May 2023", prompt_tokens=40, completion_tokens=4, llm_calls=1)
     verdict = openai_judge(client, "judge-model")("When?", "7 May 2023", reply.text)
@@ -237,7 +264,8 @@ def _synthetic_locomo(path: Path) -> Path:
     sample = {
         "sample_id": "syn-1",
         "conversation": {
-            "speaker_a": "Ann", "speaker_b": "Bob",
+            "speaker_a": "Ann",
+            "speaker_b": "Bob",
             "session_1_date_time": "1:56 pm on 8 May, 2023",
             "session_1": [
                 {"speaker": "Ann", "dia_id": "D1:1", "text": "I painted a sunrise last year."},
@@ -249,8 +277,12 @@ def _synthetic_locomo(path: Path) -> Path:
         },
         "qa": [
             {"question": "When did Ann paint a sunrise?", "answer": 2022, "evidence": ["D1:1"], "category": 2},
-            {"question": "What did Bob adopt, and where does Ann live?", "answer": "a dog; Lisbon",
-             "evidence": ["D2:1; D1:2"], "category": 1},
+            {
+                "question": "What did Bob adopt, and where does Ann live?",
+                "answer": "a dog; Lisbon",
+                "evidence": ["D2:1; D1:2"],
+                "category": 1,
+            },
             {"question": "What did Ann adopt?", "adversarial_answer": "a dog", "evidence": ["D1:2"], "category": 5},
             {"question": "What is the dog called?", "answer": "Rex", "evidence": ["D:1:02"], "category": 4},
             {"question": "What is Bob's job?", "answer": "nurse", "evidence": ["D9:9", "D"], "category": 4},
@@ -299,8 +331,16 @@ def per_turn_graph(source):
     for message in source.messages:
         topic = " ".join(message.content.split()[:6])
         entities += [{"name": message.speaker, "type": "Person"}, {"name": topic, "type": "Topic"}]
-        triplets.append({"source": message.speaker, "source_type": "Person", "relation": "said", "target": topic,
-                         "target_type": "Topic", "fact": f"{message.speaker} said: {message.content}"})
+        triplets.append(
+            {
+                "source": message.speaker,
+                "source_type": "Person",
+                "relation": "said",
+                "target": topic,
+                "target_type": "Topic",
+                "fact": f"{message.speaker} said: {message.content}",
+            }
+        )
     return {"entities": entities, "triplets": triplets}
 
 
@@ -331,8 +371,16 @@ def test_harness_with_scripted_answerer_and_judge(make_memory, locomo_scopes, tm
         return Verdict(correct=f1_score(generated, gold) == 1.0, llm_calls=1, prompt_tokens=50, completion_tokens=2)
 
     # 6 turns per add and top-10 keep the test short; the CLI test below runs the defaults (2, top-30)
-    config = LocomoConfig(path=LOCOMO, out=tmp_path / "out", conversations=1, questions=20, sessions=3,
-                          batch=6, top_k=10, scope_prefix=locomo_scopes)
+    config = LocomoConfig(
+        path=LOCOMO,
+        out=tmp_path / "out",
+        conversations=1,
+        questions=20,
+        sessions=3,
+        batch=6,
+        top_k=10,
+        scope_prefix=locomo_scopes,
+    )
     summary = run_locomo(memory, config, answerer=answerer, judge=judge)
 
     out = tmp_path / "out"
@@ -356,8 +404,9 @@ def test_harness_with_scripted_answerer_and_judge(make_memory, locomo_scopes, tm
     assert "| 1 | multi-hop | single-hop |" in markdown and "question-weighted" in markdown
 
     # A re-run resumes: nothing is ingested or asked again, the scores are the same.
-    again = run_locomo(make_memory(ScriptedLLM(graph=per_turn_graph), single_pass=True), config,
-                       answerer=answerer, judge=judge)
+    again = run_locomo(
+        make_memory(ScriptedLLM(graph=per_turn_graph), single_pass=True), config, answerer=answerer, judge=judge
+    )
     assert len(asked) == 20
     assert again["scores"] == summary["scores"]
     assert again["ingestion"]["per_scope"][f"{locomo_scopes}conv-26:Caroline"]["skipped"] == 58
@@ -370,15 +419,34 @@ def test_cli_offline_retrieval_only_runs_to_the_end(neo4j_settings, monkeypatch,
     from graphmem.cli import app
 
     for key, value in {
-        "NEO4J_URI": neo4j_settings.bolt_uri, "NEO4J_USER": neo4j_settings.neo4j_user,
-        "NEO4J_PASSWORD": neo4j_settings.password(), "GRAPHMEM_LLM_PROVIDER": "offline", "HF_HUB_OFFLINE": "1",
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_USER": neo4j_settings.neo4j_user,
+        "NEO4J_PASSWORD": neo4j_settings.password(),
+        "GRAPHMEM_LLM_PROVIDER": "offline",
+        "HF_HUB_OFFLINE": "1",
     }.items():
         monkeypatch.setenv(key, value)
     out = tmp_path / "offline"
-    result = CliRunner().invoke(app, [
-        "eval", "locomo", str(LOCOMO), "--conversations", "1", "--questions", "20", "--sessions", "3",
-        "--out", str(out), "--scope-prefix", locomo_scopes, "--cleanup",
-    ], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "locomo",
+            str(LOCOMO),
+            "--conversations",
+            "1",
+            "--questions",
+            "20",
+            "--sessions",
+            "3",
+            "--out",
+            str(out),
+            "--scope-prefix",
+            locomo_scopes,
+            "--cleanup",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "retrieval-only (no LLM)" in result.output
     summary = json.loads((out / "results.json").read_text())

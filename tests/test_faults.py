@@ -77,19 +77,23 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRAPHMEM_", "NEO4J_"))}
-    env.update({
-        "NEO4J_URI": f"bolt://127.0.0.1:{settings.bolt_port}",
-        "NEO4J_PASSWORD": settings.password_file.read_text().strip(),
-        "GRAPHMEM_LLM_PROVIDER": "offline",
-        "GRAPHMEM_EMBEDDER": "hashing",  # a server of its own: no model to share or to load (see _distinct)
-        "HF_HUB_OFFLINE": "1",
-    })
+    env.update(
+        {
+            "NEO4J_URI": f"bolt://127.0.0.1:{settings.bolt_port}",
+            "NEO4J_PASSWORD": settings.password_file.read_text().strip(),
+            "GRAPHMEM_LLM_PROVIDER": "offline",
+            "GRAPHMEM_EMBEDDER": "hashing",  # a server of its own: no model to share or to load (see _distinct)
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
     return env
 
 
-_NAMES = ("Olivia Liam Emma Noah Amelia Oliver Sophia Elijah Isabella Lucas Mia Mateo Harper Ethan Evelyn Levi "
-          "Luna Jack Camila Owen Gianna Theodore Ellie Aiden Nora Samuel Hazel Joseph Zoe Henry Riley Wyatt Lily "
-          "Julian Aurora Hudson Violet Grayson Nova Ezra").split()
+_NAMES = (
+    "Olivia Liam Emma Noah Amelia Oliver Sophia Elijah Isabella Lucas Mia Mateo Harper Ethan Evelyn Levi "
+    "Luna Jack Camila Owen Gianna Theodore Ellie Aiden Nora Samuel Hazel Joseph Zoe Henry Riley Wyatt Lily "
+    "Julian Aurora Hudson Violet Grayson Nova Ezra"
+).split()
 _CITIES = "Paris London Berlin Madrid Rome Vienna Oslo Lisbon Prague Dublin Warsaw Athens".split()
 _FIRMS = "Acme Globex Initech Umbrella Hooli Stark Wayne Wonka Cyberdyne Tyrell".split()
 
@@ -127,8 +131,9 @@ def _transcript(path: Path, turns: int) -> list[str]:
                 text = f"{friends[((i - 2) // 2) % len(friends)]} works at {firms[i % len(firms)]}."
             stamp = f"2025-01-01T{i // 3600:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"
             ids.append(f"turn-{i:04d}")
-            f.write(json.dumps({"role": "user", "name": "Robin", "content": text, "timestamp": stamp,
-                                "id": ids[-1]}) + "\n")
+            f.write(
+                json.dumps({"role": "user", "name": "Robin", "content": text, "timestamp": stamp, "id": ids[-1]}) + "\n"
+            )
     return ids
 
 
@@ -156,8 +161,13 @@ def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(ow
     user, clean = f"faults-{uuid.uuid4().hex[:8]}", f"faults-clean-{uuid.uuid4().hex[:8]}"
     password = env["NEO4J_PASSWORD"]
 
-    proc = subprocess.Popen([GRAPHMEM, "ingest", str(transcript), "--user", user], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [GRAPHMEM, "ingest", str(transcript), "--user", user],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         store = Store.connect(own_server.model_copy(update={"neo4j_uri": uri, "neo4j_password": password}))
         deadline = time.monotonic() + 300
@@ -188,18 +198,32 @@ def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(ow
         }
         assert rows and all(set(r["m"]) <= message_nodes for r in rows)
 
-        resumed = subprocess.run([GRAPHMEM, "ingest", str(transcript), "--user", user, "--json"], env=env,
-                                 capture_output=True, text=True, timeout=600)
+        resumed = subprocess.run(
+            [GRAPHMEM, "ingest", str(transcript), "--user", user, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert resumed.returncode == 0, resumed.stderr
         stats = json.loads(resumed.stdout)
         assert stats["skipped"] == len(stored) and stats["messages"] == turns - len(stored)
 
-        uninterrupted = subprocess.run([GRAPHMEM, "ingest", str(transcript), "--user", clean, "--json"], env=env,
-                                       capture_output=True, text=True, timeout=600)
+        uninterrupted = subprocess.run(
+            [GRAPHMEM, "ingest", str(transcript), "--user", clean, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert uninterrupted.returncode == 0, uninterrupted.stderr
         assert _stored_message_ids(store, user) == ids == _stored_message_ids(store, clean)
         facts, expected = _facts(store, user), _facts(store, clean)
-        assert set(facts) ^ set(expected) == set(), (len(stored), set(facts) - set(expected), set(expected) - set(facts))
+        assert set(facts) ^ set(expected) == set(), (
+            len(stored),
+            set(facts) - set(expected),
+            set(expected) - set(facts),
+        )
         assert facts == expected
         assert len({f[:4] for f in facts}) == len(facts)  # no fact twice
     finally:
@@ -235,8 +259,9 @@ class FlakyEndpoint:
         if name == "resolution_result":
             return self._ok({"decisions": []})  # the resolver keeps every new fact
         new = user.split("NEW TURNS", 1)[1]
-        marker = next((m for m in ("TIMEOUT", "RATE", "FLAKY", "ONEJUNK", "JUNK", "BLANK", "NOFIELDS") if m in new),
-                      None)
+        marker = next(
+            (m for m in ("TIMEOUT", "RATE", "FLAKY", "ONEJUNK", "JUNK", "BLANK", "NOFIELDS") if m in new), None
+        )
         count = self.seen[new] = self.seen.get(new, 0) + 1
         if not self.healthy and marker:
             if marker == "TIMEOUT":
@@ -252,9 +277,17 @@ class FlakyEndpoint:
         entities, triplets = [], []
         for m in _TURN.finditer(new):
             entities += [{"name": m["speaker"], "type": "Person"}, {"name": m["thing"], "type": "Thing"}]
-            triplets.append({"source": m["speaker"], "source_type": "Person", "relation": "likes",
-                             "target": m["thing"], "target_type": "Thing",
-                             "fact": f"{m['speaker']} likes {m['thing']}.", "confidence": 1.0})
+            triplets.append(
+                {
+                    "source": m["speaker"],
+                    "source_type": "Person",
+                    "relation": "likes",
+                    "target": m["thing"],
+                    "target_type": "Thing",
+                    "fact": f"{m['speaker']} likes {m['thing']}.",
+                    "confidence": 1.0,
+                }
+            )
         return self._ok({"entities": entities, "triplets": triplets})
 
     def _ok(self, data: dict[str, Any]) -> httpx.Response:
@@ -262,20 +295,56 @@ class FlakyEndpoint:
 
     @staticmethod
     def _raw(content: str) -> httpx.Response:
-        return httpx.Response(200, json={
-            "id": "c", "object": "chat.completion", "created": 0, "model": "fake",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-        })
+        return httpx.Response(
+            200,
+            json={
+                "id": "c",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "fake",
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            },
+        )
 
     def llm(self) -> OpenAILLM:
-        client = openai.OpenAI(api_key="sk-fake-key-0000", base_url="http://fake/v1",
-                               http_client=httpx.Client(transport=httpx.MockTransport(self)), max_retries=0)
+        client = openai.OpenAI(
+            api_key="sk-fake-key-0000",
+            base_url="http://fake/v1",
+            http_client=httpx.Client(transport=httpx.MockTransport(self)),
+            max_retries=0,
+        )
         return OpenAILLM("fake", client=client, max_retries=2, backoff=0.001, backoff_max=0.002)
 
 
-THINGS = ["tea", "jazz", "chess", "rain", "maps", "kites", "figs", "opera", "trains", "moss", "salt", "owls", "cats",
-          "golf", "poetry", "sushi", "violins", "cactus", "lemons", "hiking", "knitting", "volcanoes", "tango", "origami"]
+THINGS = [
+    "tea",
+    "jazz",
+    "chess",
+    "rain",
+    "maps",
+    "kites",
+    "figs",
+    "opera",
+    "trains",
+    "moss",
+    "salt",
+    "owls",
+    "cats",
+    "golf",
+    "poetry",
+    "sushi",
+    "violins",
+    "cactus",
+    "lemons",
+    "hiking",
+    "knitting",
+    "volcanoes",
+    "tango",
+    "origami",
+]
 MARKERS = {1: "TIMEOUT", 3: "RATE", 4: "FLAKY", 6: "JUNK", 8: "BLANK", 9: "NOFIELDS", 10: "ONEJUNK"}  # by batch
 FAILING = {1, 3, 6, 8, 9}  # FLAKY and ONEJUNK recover through a retry / the re-ask
 
@@ -285,14 +354,23 @@ def _messages() -> list[Message]:
     for i, thing in enumerate(THINGS):
         batch = i // 2
         marker = f" ({MARKERS[batch]})" if batch in MARKERS and i % 2 == 0 else ""
-        out.append(Message(role="user", name="Robin", content=f"I like {thing}.{marker}", id=f"llm-{i}",
-                           timestamp=f"2025-02-01T00:00:{i:02d}Z"))
+        out.append(
+            Message(
+                role="user",
+                name="Robin",
+                content=f"I like {thing}.{marker}",
+                id=f"llm-{i}",
+                timestamp=f"2025-02-01T00:00:{i:02d}Z",
+            )
+        )
     return out
 
 
 def _canonical(memory: GraphMemory, user: str) -> list[tuple]:
-    return sorted((f.source, f.relation, f.target, f.valid_from, f.valid_to, f.mentions)
-                  for f in memory.get_all(user_id=user, include_invalidated=True))
+    return sorted(
+        (f.source, f.relation, f.target, f.valid_from, f.valid_to, f.mentions)
+        for f in memory.get_all(user_id=user, include_invalidated=True)
+    )
 
 
 def test_llm_failures_are_reported_per_batch_and_a_rerun_completes(make_memory, new_user, store: Store):
@@ -318,11 +396,17 @@ def test_llm_failures_are_reported_per_batch_and_a_rerun_completes(make_memory, 
 
     # A re-run with a healthy model completes the failed batches only.
     healthy = FlakyEndpoint(healthy=True)
-    rerun = ingest_messages(make_memory(llm=healthy.llm(), single_pass=True), messages, user_id=user, batch_size=2,
-                            context_size=0)
+    rerun = ingest_messages(
+        make_memory(llm=healthy.llm(), single_pass=True), messages, user_id=user, batch_size=2, context_size=0
+    )
     assert rerun.failures == [] and rerun.skipped == len(messages) - lost and rerun.added == lost
-    ingest_messages(make_memory(llm=FlakyEndpoint(healthy=True).llm(), single_pass=True), messages, user_id=clean,
-                    batch_size=2, context_size=0)
+    ingest_messages(
+        make_memory(llm=FlakyEndpoint(healthy=True).llm(), single_pass=True),
+        messages,
+        user_id=clean,
+        batch_size=2,
+        context_size=0,
+    )
     assert _canonical(memory, user) == _canonical(memory, clean)
     assert len(memory.get_all(user_id=user)) == len(THINGS)
 
@@ -330,11 +414,26 @@ def test_llm_failures_are_reported_per_batch_and_a_rerun_completes(make_memory, 
 def test_scripted_llm_faults_in_each_stage_leave_the_graph_whole(make_memory, new_user, store: Store):
     """ScriptedLLM(fail=...) in each task: the batch is reported, the others are committed."""
     user, clean = new_user("scripted-faults"), new_user("scripted-clean")
-    llm = ScriptedLLM(fail={"entities": {2: LLMError("entities down")}, "relations": {3: LLMError("relations down")},
-                            "resolve": {1: LLMError("resolver down")}})
-    turns = [Message(role="user", name="Sam", content=text, id=f"s-{i}", timestamp=f"2025-03-0{i + 1}T00:00:00Z")
-             for i, text in enumerate(["I live in Paris.", "I work at Acme.", "I like tea.", "My sister is Ann.",
-                                       "I moved to London.", "I like chess."])]
+    llm = ScriptedLLM(
+        fail={
+            "entities": {2: LLMError("entities down")},
+            "relations": {3: LLMError("relations down")},
+            "resolve": {1: LLMError("resolver down")},
+        }
+    )
+    turns = [
+        Message(role="user", name="Sam", content=text, id=f"s-{i}", timestamp=f"2025-03-0{i + 1}T00:00:00Z")
+        for i, text in enumerate(
+            [
+                "I live in Paris.",
+                "I work at Acme.",
+                "I like tea.",
+                "My sister is Ann.",
+                "I moved to London.",
+                "I like chess.",
+            ]
+        )
+    ]
     stats = ingest_messages(make_memory(llm=llm), turns, user_id=user, batch_size=1, context_size=0)
     failed = {int(re.match(r"messages (\d+)-", f).group(1)) - 1 for f in stats.failures}
     text = "\n".join(stats.failures)
@@ -348,21 +447,28 @@ def test_scripted_llm_faults_in_each_stage_leave_the_graph_whole(make_memory, ne
     ingest_messages(make_memory(llm=ScriptedLLM()), turns, user_id=clean, batch_size=1, context_size=0)
     memory = make_memory()
     assert _canonical(memory, user) == _canonical(memory, clean)
-    assert store.run("scope_stats", Scope(user_id=user).params())[0] == store.run(
-        "scope_stats", Scope(user_id=clean).params())[0]
+    assert (
+        store.run("scope_stats", Scope(user_id=user).params())[0]
+        == store.run("scope_stats", Scope(user_id=clean).params())[0]
+    )
 
 
 def test_cli_ingest_with_failing_llm_exits_5_and_names_the_batches(neo4j_settings, monkeypatch, tmp_path, new_user):
     """An endpoint that refuses connections: every batch fails, exit code 5, nothing written."""
     user = new_user("cli-llm")
     transcript = tmp_path / "t.jsonl"
-    transcript.write_text("".join(json.dumps({"role": "user", "name": "Robin", "content": f"I like {t}."}) + "\n"
-                                  for t in THINGS[:4]))
+    transcript.write_text(
+        "".join(json.dumps({"role": "user", "name": "Robin", "content": f"I like {t}."}) + "\n" for t in THINGS[:4])
+    )
     for key, value in {
-        "NEO4J_URI": neo4j_settings.bolt_uri, "NEO4J_USER": neo4j_settings.neo4j_user,
-        "NEO4J_PASSWORD": neo4j_settings.password(), "GRAPHMEM_LLM_PROVIDER": "openai",
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1", "OPENAI_API_KEY": "sk-cli-secret-key-123",
-        "GRAPHMEM_LLM_MAX_RETRIES": "0", "GRAPHMEM_LLM_TIMEOUT": "5",
+        "NEO4J_URI": neo4j_settings.bolt_uri,
+        "NEO4J_USER": neo4j_settings.neo4j_user,
+        "NEO4J_PASSWORD": neo4j_settings.password(),
+        "GRAPHMEM_LLM_PROVIDER": "openai",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+        "OPENAI_API_KEY": "sk-cli-secret-key-123",
+        "GRAPHMEM_LLM_MAX_RETRIES": "0",
+        "GRAPHMEM_LLM_TIMEOUT": "5",
     }.items():
         monkeypatch.setenv(key, value)
     result = CliRunner().invoke(app, ["ingest", str(transcript), "--user", user], catch_exceptions=False)
@@ -384,8 +490,9 @@ def test_transient_error_inside_the_transaction_is_retried_and_writes_once(memor
         if len(calls) == 1:
             raise Neo4jError._hydrate_neo4j(code="Neo.TransientError.Transaction.DeadlockDetected", message="injected")
 
-    result = memory.add({"role": "user", "name": "Sam", "content": "I live in Paris", "id": "t-1"}, user_id=user,
-                        _before_commit=hiccup)
+    result = memory.add(
+        {"role": "user", "name": "Sam", "content": "I live in Paris", "id": "t-1"}, user_id=user, _before_commit=hiccup
+    )
     assert len(calls) == 2  # the first attempt rolled back, the second committed
     assert [(f.source, f.relation, f.target) for f in result.added] == [("Sam", "lives_in", "Paris")]
     [fact] = memory.get_all(user_id=user, include_invalidated=True)
@@ -405,7 +512,10 @@ def test_non_transient_error_inside_the_transaction_commits_nothing(memory: Grap
     with pytest.raises(RuntimeError, match="injected"):
         memory.add("I live in Paris", user_id=user, _before_commit=boom)
     assert store.run("scope_stats", Scope(user_id=user).params())[0] == {
-        "entities": 0, "valid_facts": 0, "invalidated_facts": 0, "messages": 0,
+        "entities": 0,
+        "valid_facts": 0,
+        "invalidated_facts": 0,
+        "messages": 0,
     }
 
 
@@ -413,8 +523,12 @@ def test_persistent_transient_error_ends_as_a_clear_error(neo4j_settings, embedd
     """A store whose retries give up after 1 s: a TransientError every time is not a hang."""
     from neo4j import GraphDatabase
 
-    driver = GraphDatabase.driver(neo4j_settings.bolt_uri, auth=(neo4j_settings.neo4j_user, neo4j_settings.password()),
-                                  max_transaction_retry_time=1.0, notifications_min_severity="OFF")
+    driver = GraphDatabase.driver(
+        neo4j_settings.bolt_uri,
+        auth=(neo4j_settings.neo4j_user, neo4j_settings.password()),
+        max_transaction_retry_time=1.0,
+        notifications_min_severity="OFF",
+    )
     quick = Store(driver, uri=neo4j_settings.bolt_uri, user=neo4j_settings.neo4j_user)
     memory = GraphMemory(quick, llm=ScriptedLLM(), embedder=embedder, settings=neo4j_settings)
     user = new_user("always-transient")

@@ -48,20 +48,58 @@ CYPHER = [
     "CREATE INDEX pwned FOR (n:Entity) ON (n.name)",
     "MATCH (n) RETURN n UNION MATCH (m) DETACH DELETE m",
     "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
-    "$user_id", "$(n.type)", "${user_id}", "$1", "$scope_key", "$now",
-    "\\' OR 1=1 --", "' OR '1'='1", "\\", "\\\\", "\\u0027", '\\"',
-    "/* comment */ RETURN 1", "// line comment", ";",
+    "$user_id",
+    "$(n.type)",
+    "${user_id}",
+    "$1",
+    "$scope_key",
+    "$now",
+    "\\' OR 1=1 --",
+    "' OR '1'='1",
+    "\\",
+    "\\\\",
+    "\\u0027",
+    '\\"',
+    "/* comment */ RETURN 1",
+    "// line comment",
+    ";",
 ]
 CONTROL = ["a\x00b", "\x00", "x\x00" * 10, "tab\there", "new\nline\r\n", "\x1b[31mred\x1b[0m", "\x7f\x08"]
 SCRIPTS = [
-    "Ålesund Москва 東京 القاهرة 🚀 नमस्ते", "\u202eevil\u202c", "zero\u200bwidth", "e\u0301", "ﬁ ligature",
-    "🏳️‍🌈👩‍👩‍👧", "\U0010ffff", "\ufeffBOM", "İstanbul ß ǅ", "\u3000ideographic space",
+    "Ålesund Москва 東京 القاهرة 🚀 नमस्ते",
+    "\u202eevil\u202c",
+    "zero\u200bwidth",
+    "e\u0301",
+    "ﬁ ligature",
+    "🏳️‍🌈👩‍👩‍👧",
+    "\U0010ffff",
+    "\ufeffBOM",
+    "İstanbul ß ǅ",
+    "\u3000ideographic space",
 ]
 MARKUP = ["<script>alert(1)</script>", "{{7*7}}", "%s%s%n", "[bold red]rich[/]", "null", "NULL", "true", "[]", "{}"]
 LUCENE = [
-    "+ - && || ! ( ) { } [ ] ^ \" ~ * ? : \\ /", "AND OR NOT", "*", "?", "title:foo~0.5^2", '"unterminated',
-    "/regex.*/", "[a TO z]", "{a TO z}", "foo AND", "OR bar", "NOT", "(((", ")))", "a:b:c", "~", "^2", "\\*",
-    "fact:*", "predicate:lives_in", "*:*",
+    '+ - && || ! ( ) { } [ ] ^ " ~ * ? : \\ /',
+    "AND OR NOT",
+    "*",
+    "?",
+    "title:foo~0.5^2",
+    '"unterminated',
+    "/regex.*/",
+    "[a TO z]",
+    "{a TO z}",
+    "foo AND",
+    "OR bar",
+    "NOT",
+    "(((",
+    ")))",
+    "a:b:c",
+    "~",
+    "^2",
+    "\\*",
+    "fact:*",
+    "predicate:lives_in",
+    "*:*",
 ]
 CORPUS = CYPHER + CONTROL + SCRIPTS + MARKUP + LUCENE
 LONG = ["N" * 20_000, "名" * 20_000]  # the longest entity names allowed (20,000 characters; 60 kB in UTF-8)
@@ -115,14 +153,21 @@ def bystander(mem: GraphMemory, store: Store) -> Iterator[str]:
     user = f"{RUN}-bystander"
     mem.add_triplets(
         [
-            {"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris", "target_type": "City"},
+            {
+                "source": "Alice",
+                "source_type": "Person",
+                "relation": "lives_in",
+                "target": "Paris",
+                "target_type": "City",
+            },
             {"source": "Alice", "relation": "works_at", "target": "Entity"},
             {"source": "n", "relation": "knows", "target": "$user_id"},
         ],
         user_id=user,
     )
-    mem.add({"role": "user", "name": "Alice", "content": "I live in Paris", "id": "m1"}, user_id=user,
-            metadata={"k": "v"})
+    mem.add(
+        {"role": "user", "name": "Alice", "content": "I live in Paris", "id": "m1"}, user_id=user, metadata={"k": "v"}
+    )
     yield user
 
 
@@ -140,11 +185,27 @@ def unchanged(store: Store, bystander: str) -> Iterator[None]:
 
 @HYPOTHESIS
 @given(
-    source=hostile_name, target=hostile_name, source_type=hostile, target_type=hostile, relation=hostile,
-    fact=st.one_of(st.none(), hostile, st.sampled_from(HUNDRED_KB)), user_suffix=hostile, query=hostile_name,
+    source=hostile_name,
+    target=hostile_name,
+    source_type=hostile,
+    target_type=hostile,
+    relation=hostile,
+    fact=st.one_of(st.none(), hostile, st.sampled_from(HUNDRED_KB)),
+    user_suffix=hostile,
+    query=hostile_name,
 )
 def test_hostile_triplets_are_stored_as_data(
-    mem: GraphMemory, store: Store, unchanged, source, target, source_type, target_type, relation, fact, user_suffix, query
+    mem: GraphMemory,
+    store: Store,
+    unchanged,
+    source,
+    target,
+    source_type,
+    target_type,
+    relation,
+    fact,
+    user_suffix,
+    query,
 ) -> None:
     if normalize_name(source) == normalize_name(target):
         # one node otherwise (a self-loop, dropped); cut first so a longest name stays allowed
@@ -152,8 +213,16 @@ def test_hostile_triplets_are_stored_as_data(
     user = f"{RUN}-{next(_example)}-{user_suffix}"
     try:
         result = mem.add_triplets(
-            [{"source": source, "source_type": source_type, "relation": relation, "target": target,
-              "target_type": target_type, "fact": fact}],
+            [
+                {
+                    "source": source,
+                    "source_type": source_type,
+                    "relation": relation,
+                    "target": target,
+                    "target_type": target_type,
+                    "fact": fact,
+                }
+            ],
             user_id=user,
         )
         [stored] = mem.get_all(user_id=user)
@@ -162,7 +231,9 @@ def test_hostile_triplets_are_stored_as_data(
         assert stored.relation == normalize_relation(relation) and RELATION_PATTERN.match(stored.relation)
         assert stored.source_type == normalize_label(source_type) and LABEL_PATTERN.match(stored.source_type)
         assert stored.target_type == normalize_label(target_type)
-        assert stored.fact == (fact if fact is not None else f"{source.strip()} {stored.relation.replace('_', ' ')} {target.strip()}")
+        assert stored.fact == (
+            fact if fact is not None else f"{source.strip()} {stored.relation.replace('_', ' ')} {target.strip()}"
+        )
         assert stored.user_id == user and stored.agent_id is None and stored.run_id is None
         assert mem.get(stored.id, user_id=user) == stored
         assert [f.id for f in mem.history(source, user_id=user)] == [stored.id]
@@ -186,11 +257,17 @@ def test_hostile_triplets_are_stored_as_data(
 
 @HYPOTHESIS
 @given(
-    content=st.one_of(st.sampled_from(CORPUS + HUNDRED_KB), st.text(min_size=1, max_size=80)).filter(lambda s: s.strip()),
+    content=st.one_of(st.sampled_from(CORPUS + HUNDRED_KB), st.text(min_size=1, max_size=80)).filter(
+        lambda s: s.strip()
+    ),
     name=st.one_of(st.none(), hostile),
     message_id=hostile,
-    metadata=st.dictionaries(hostile, st.one_of(hostile, st.sampled_from(HUNDRED_KB), st.integers(), st.none(),
-                                                st.lists(hostile, max_size=3)), min_size=1, max_size=4),
+    metadata=st.dictionaries(
+        hostile,
+        st.one_of(hostile, st.sampled_from(HUNDRED_KB), st.integers(), st.none(), st.lists(hostile, max_size=3)),
+        min_size=1,
+        max_size=4,
+    ),
     agent=hostile,
 )
 def test_hostile_messages_and_metadata_are_stored_as_data(
@@ -228,8 +305,10 @@ def test_hostile_messages_and_metadata_are_stored_as_data(
 @given(
     query=st.one_of(
         st.sampled_from(LUCENE + CYPHER + CONTROL + HUNDRED_KB),
-        st.lists(st.sampled_from(list('+-&|!(){}[]^"~*?:\\/ ') + ["AND", "OR", "NOT", "TO", "paris", "alice", "&&"]),
-                 max_size=12).map("".join),
+        st.lists(
+            st.sampled_from(list('+-&|!(){}[]^"~*?:\\/ ') + ["AND", "OR", "NOT", "TO", "paris", "alice", "&&"]),
+            max_size=12,
+        ).map("".join),
         st.text(max_size=60),
     ).filter(lambda s: s.strip())
 )
@@ -243,14 +322,17 @@ def test_lucene_syntax_in_queries_never_raises(mem: GraphMemory, bystander: str,
 def test_queries_find_hostile_names_by_their_words(mem: GraphMemory, store: Store, unchanged) -> None:
     user = f"{RUN}-words"
     try:
-        mem.add_triplets([{"source": "O'Brien (the \"boss\")", "relation": "works_at", "target": "AT&T [US]"}], user_id=user)
+        mem.add_triplets(
+            [{"source": 'O\'Brien (the "boss")', "relation": "works_at", "target": "AT&T [US]"}], user_id=user
+        )
         # (a query of only stopwords and one-letter words, like "AT&T", has no term to look for)
-        for query in ["O'Brien", "boss*", "\"boss\"", "[US]", "Brien~2", "title:boss", "us AND NOT boss"]:
+        for query in ["O'Brien", "boss*", '"boss"', "[US]", "Brien~2", "title:boss", "us AND NOT boss"]:
             hits = mem.search(query, user_id=user, mode="keyword")
-            assert [h.fact.source for h in hits] == ["O'Brien (the \"boss\")"], query
+            assert [h.fact.source for h in hits] == ['O\'Brien (the "boss")'], query
     finally:
-        store.run_text("MATCH (n) WHERE (n:Entity OR n:Message) AND n.user_id = $u DETACH DELETE n", {"u": user},
-                       write=True)
+        store.run_text(
+            "MATCH (n) WHERE (n:Entity OR n:Message) AND n.user_id = $u DETACH DELETE n", {"u": user}, write=True
+        )
 
 
 # -- what cannot be stored: a clear InputError naming the field ----------------------------------
@@ -301,7 +383,10 @@ def test_the_store_turns_unencodable_text_into_an_input_error(store: Store) -> N
 @pytest.mark.parametrize(
     ("match", "call"),
     [
-        ("triplet 0: source: String should have at most 20000", lambda m, u: m.add_triplets(_triplet(source="A" * 100_000), user_id=u)),
+        (
+            "triplet 0: source: String should have at most 20000",
+            lambda m, u: m.add_triplets(_triplet(source="A" * 100_000), user_id=u),
+        ),
         ("triplet 1: target", lambda m, u: m.add_triplets(_triplet() + _triplet(target=" \t "), user_id=u)),
         ("user_id is 100,000 characters", lambda m, u: m.add_triplets(_triplet(), user_id="u" * 100_000)),
         ("agent_id is 1,001 characters", lambda m, u: m.get_all(user_id=u, agent_id="a" * 1_001)),

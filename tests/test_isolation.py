@@ -151,13 +151,16 @@ def _check_world(mem: GraphMemory, store: Store, prefix: str, data, probe) -> No
     # every tenant's facts were written into exactly its own scope
     expected = {
         (normalize_name(s), r, normalize_name(t), *scope.values())
-        for scope, (_, adds) in zip(scopes, data) for add in adds for s, r, t in add
+        for scope, (_, adds) in zip(scopes, data)
+        for add in adds
+        for s, r, t in add
     }
     assert {_key(f) for f in everything.values()} == expected
 
     names = probe.draw(st.lists(st.sampled_from(PERSONS + THINGS), min_size=1, max_size=2, unique=True), label="names")
-    query = probe.draw(st.sampled_from([f"where does {n} live" for n in PERSONS] + ["who works at Acme", "jazz"]),
-                       label="query")
+    query = probe.draw(
+        st.sampled_from([f"where does {n} live" for n in PERSONS] + ["who works at Acme", "jazz"]), label="query"
+    )
     for flt in _filters(scopes):
         mine = {fid for fid, f in everything.items() if _visible(_scope_of(f), flt)}
 

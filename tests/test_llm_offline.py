@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,15 +42,23 @@ def triplets(text: str, speaker: str | None = "Sam") -> list[tuple[str, str, str
         ("I'm a vegetarian", [("Sam", "is_a", "vegetarian", "Category")]),
         ("Alice lives in Paris.", [("Alice", "lives_in", "Paris", "City")]),
         ("Bob works at Acme", [("Bob", "works_at", "Acme", "Organization")]),
-        ("I live in New York and work at Google", [
-            ("Sam", "lives_in", "New York", "City"), ("Sam", "works_at", "Google", "Organization"),
-        ]),
+        (
+            "I live in New York and work at Google",
+            [
+                ("Sam", "lives_in", "New York", "City"),
+                ("Sam", "works_at", "Google", "Organization"),
+            ],
+        ),
         ("I love Paris but I hate London", [("Sam", "loves", "Paris", "City"), ("Sam", "hates", "London", "City")]),
         ("I'm from Spain", [("Sam", "comes_from", "Spain", "Country")]),
         ("Anna is my sister", [("Anna", "sister_of", "Sam", "Person")]),
-        ("My mom, Carol, lives in Boston", [
-            ("Carol", "mother_of", "Sam", "Person"), ("Carol", "lives_in", "Boston", "City"),
-        ]),
+        (
+            "My mom, Carol, lives in Boston",
+            [
+                ("Carol", "mother_of", "Sam", "Person"),
+                ("Carol", "lives_in", "Boston", "City"),
+            ],
+        ),
     ],
 )
 def test_example_sentences(text: str, expected: list[tuple[str, str, str, str]]) -> None:
@@ -87,8 +95,13 @@ def test_each_sentence_and_turn_yields_triplets() -> None:
         ("Kari", "lives_in", "Oslo"),
     ]
     assert [(e.name, e.type) for e in found.entities] == [
-        ("Sam", "Person"), ("Paris", "City"), ("Acme", "Organization"),
-        ("Anna", "Person"), ("Lyon", "City"), ("Kari", "Person"), ("Oslo", "City"),
+        ("Sam", "Person"),
+        ("Paris", "City"),
+        ("Acme", "Organization"),
+        ("Anna", "Person"),
+        ("Lyon", "City"),
+        ("Kari", "Person"),
+        ("Oslo", "City"),
     ]
     assert found.triplets[0].fact == "Sam lives in Paris."
     assert found.triplets[2].fact == "Anna is Sam's sister."
@@ -109,7 +122,9 @@ def test_repeated_fact_in_a_turn_is_returned_once() -> None:
 
 
 def test_deterministic_and_records_no_usage() -> None:
-    source = ExtractionInput(messages=[Message(content="My sister Anna works at Acme. I like tea and jazz", name="Sam")])
+    source = ExtractionInput(
+        messages=[Message(content="My sister Anna works at Acme. I like tea and jazz", name="Sam")]
+    )
     usage = Usage()
     llm = OfflineLLM()
     runs = [llm.extract_graph(source, usage).model_dump() for _ in range(3)]
@@ -121,10 +136,19 @@ def test_deterministic_and_records_no_usage() -> None:
 
 
 def _fact(id: str, relation: str, target: str, source: str = "Sam", closed: bool = False) -> Fact:
-    at = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    return Fact(id=id, source=source, source_type="Person", relation=relation, target=target,
-                target_type="Entity", fact=f"{source} {relation} {target}", valid_from=at, created_at=at,
-                valid_to=at if closed else None)
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    return Fact(
+        id=id,
+        source=source,
+        source_type="Person",
+        relation=relation,
+        target=target,
+        target_type="Entity",
+        fact=f"{source} {relation} {target}",
+        valid_from=at,
+        created_at=at,
+        valid_to=at if closed else None,
+    )
 
 
 def _decide(new: Triplet, *candidates: Fact) -> tuple[str, list[str]]:
@@ -136,8 +160,12 @@ def _decide(new: Triplet, *candidates: Fact) -> tuple[str, list[str]]:
 
 
 def test_move_invalidates_the_old_city() -> None:
-    (moved,) = [t for t in OfflineLLM().extract_relations(
-        ExtractionInput(messages=[Message(content="I moved to Berlin", name="Sam")]), [], Usage()).triplets]
+    (moved,) = [
+        t
+        for t in OfflineLLM()
+        .extract_relations(ExtractionInput(messages=[Message(content="I moved to Berlin", name="Sam")]), [], Usage())
+        .triplets
+    ]
     assert _decide(moved, _fact("f1", "lives_in", "Paris"), _fact("f2", "likes", "Berlin")) == ("invalidate", ["f1"])
 
 
@@ -175,22 +203,38 @@ def test_resolve_answers_every_item_in_order() -> None:
         ("I love sushi, too", [("Maya", "loves", "sushi")]),
         ("I like tea as well", [("Maya", "likes", "tea")]),
         ("I like jazz these days", [("Maya", "likes", "jazz")]),
-        ("I like pizza, pasta, and sushi, by the way", [
-            ("Maya", "likes", "pizza"), ("Maya", "likes", "pasta"), ("Maya", "likes", "sushi"),
-        ]),
+        (
+            "I like pizza, pasta, and sushi, by the way",
+            [
+                ("Maya", "likes", "pizza"),
+                ("Maya", "likes", "pasta"),
+                ("Maya", "likes", "sushi"),
+            ],
+        ),
         # "and also allergic to ..." is a second predicate, not an object.
-        ("I'm allergic to peanuts and also allergic to shellfish.", [
-            ("Maya", "allergic_to", "peanuts"), ("Maya", "allergic_to", "shellfish"),
-        ]),
+        (
+            "I'm allergic to peanuts and also allergic to shellfish.",
+            [
+                ("Maya", "allergic_to", "peanuts"),
+                ("Maya", "allergic_to", "shellfish"),
+            ],
+        ),
         # A leading interjection does not stop third-person extraction; trailing "still" is dropped.
         ("Yes, Anna lives in Berlin still.", [("Anna", "lives_in", "Berlin")]),
         ("Well, Anna lives in Rome now", [("Anna", "lives_in", "Rome")]),
         ("No, Anna is my sister", [("Anna", "sister_of", "Maya")]),
         ("Exactly. Anna lives in Berlin with her dog Pixel.", [("Anna", "lives_in", "Berlin")]),
-        ("Sometimes. My sister Anna works at Acme in Berlin.", [
-            ("Anna", "sister_of", "Maya"), ("Anna", "works_at", "Acme"),
-        ]),
-        ("Yes, my teacher Clara lives in London too.", [("Clara", "teacher_of", "Maya"), ("Clara", "lives_in", "London")]),
+        (
+            "Sometimes. My sister Anna works at Acme in Berlin.",
+            [
+                ("Anna", "sister_of", "Maya"),
+                ("Anna", "works_at", "Acme"),
+            ],
+        ),
+        (
+            "Yes, my teacher Clara lives in London too.",
+            [("Clara", "teacher_of", "Maya"), ("Clara", "lives_in", "London")],
+        ),
         # ';' separates clauses.
         ("I work at Northwind now; I left Lumen Labs.", [("Maya", "works_at", "Northwind")]),
         ("Anna lives in Berlin with her dog Pixel.", [("Anna", "lives_in", "Berlin")]),
@@ -214,10 +258,12 @@ def test_assistant_turns_are_skipped() -> None:
     for text in ["Paris is a lovely base for travel.", "Madrid is a short flight from London.", "I live in Paris"]:
         source = ExtractionInput(messages=[Message(role="assistant", content=text)])
         assert OfflineLLM().extract_graph(source, Usage()).triplets == []
-    mixed = ExtractionInput(messages=[
-        Message(role="assistant", content="Anna lives in Rome."),
-        Message(content="Anna lives in Oslo.", name="Maya"),
-    ])
+    mixed = ExtractionInput(
+        messages=[
+            Message(role="assistant", content="Anna lives in Rome."),
+            Message(content="Anna lives in Oslo.", name="Maya"),
+        ]
+    )
     assert [(t.source, t.relation, t.target) for t in OfflineLLM().extract_graph(mixed, Usage()).triplets] == [
         ("Anna", "lives_in", "Oslo")
     ]
@@ -230,8 +276,7 @@ def test_whole_sample_transcript() -> None:
         if line.strip():
             source = ExtractionInput(messages=[Message(**json.loads(line))])
             found += [(t.source, t.relation, t.target) for t in OfflineLLM().extract_graph(source, Usage()).triplets]
-    filler = re.compile(
-        r"\b(?:by the way|too|as well|also|now|still|these days)\b|^(?:also|by the)\b", re.I)
+    filler = re.compile(r"\b(?:by the way|too|as well|also|now|still|these days)\b|^(?:also|by the)\b", re.I)
     assert [target for _, _, target in found if "," in target or filler.search(target)] == []
     assert not {source for source, _, _ in found} & {"Paris", "Madrid"}  # assistant turns skipped
     assert found == [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import openai
@@ -107,7 +107,10 @@ def test_structured_answer_is_parsed_and_usage_recorded() -> None:
     assert isinstance(result, RelationExtraction)
     (triplet,) = result.triplets
     assert (triplet.source, triplet.relation, triplet.target, triplet.target_type) == (
-        "Alice", "lives_in", "Paris", "City",
+        "Alice",
+        "lives_in",
+        "Paris",
+        "City",
     )
     assert usage.llm_calls == 1
     assert (usage.prompt_tokens, usage.completion_tokens) == (123, 45)
@@ -239,24 +242,40 @@ def test_fenced_json_is_accepted() -> None:
 
 
 def _fact(id: str, target: str) -> Fact:
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    return Fact(id=id, source="Alice", source_type="Person", relation="lives_in", target=target,
-                target_type="City", fact=f"Alice lives in {target}.", valid_from=now, created_at=now)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    return Fact(
+        id=id,
+        source="Alice",
+        source_type="Person",
+        relation="lives_in",
+        target=target,
+        target_type="City",
+        fact=f"Alice lives in {target}.",
+        valid_from=now,
+        created_at=now,
+    )
 
 
 def test_resolve_keeps_only_applicable_decisions() -> None:
-    request = ResolutionRequest(items=[
-        ResolutionItem(index=0, new=Triplet(source="Alice", relation="lives_in", target="Berlin"),
-                       candidates=[_fact("f1", "Paris")]),
-        ResolutionItem(index=1, new=Triplet(source="Alice", relation="likes", target="tea"), candidates=[]),
-        ResolutionItem(index=2, new=Triplet(source="Alice", relation="likes", target="jazz"), candidates=[]),
-    ])
-    answer = {"decisions": [
-        {"index": 0, "action": "invalidate", "existing_ids": ["f1", "made-up"], "reason": "moved"},
-        {"index": 0, "action": "add", "existing_ids": [], "reason": "duplicate index"},
-        {"index": 1, "action": "noop", "existing_ids": ["f1"], "reason": "id of another item"},
-        {"index": 7, "action": "add", "existing_ids": [], "reason": "unknown index"},
-    ]}
+    request = ResolutionRequest(
+        items=[
+            ResolutionItem(
+                index=0,
+                new=Triplet(source="Alice", relation="lives_in", target="Berlin"),
+                candidates=[_fact("f1", "Paris")],
+            ),
+            ResolutionItem(index=1, new=Triplet(source="Alice", relation="likes", target="tea"), candidates=[]),
+            ResolutionItem(index=2, new=Triplet(source="Alice", relation="likes", target="jazz"), candidates=[]),
+        ]
+    )
+    answer = {
+        "decisions": [
+            {"index": 0, "action": "invalidate", "existing_ids": ["f1", "made-up"], "reason": "moved"},
+            {"index": 0, "action": "add", "existing_ids": [], "reason": "duplicate index"},
+            {"index": 1, "action": "noop", "existing_ids": ["f1"], "reason": "id of another item"},
+            {"index": 7, "action": "add", "existing_ids": [], "reason": "unknown index"},
+        ]
+    }
     endpoint = FakeEndpoint(answer)
     result = endpoint.llm().resolve(request, Usage())
 
@@ -289,10 +308,15 @@ def test_prompt_shows_timestamps_and_separates_context() -> None:
 
 
 def test_resolution_prompt_lists_candidates_per_item() -> None:
-    request = ResolutionRequest(items=[
-        ResolutionItem(index=3, new=Triplet(source="Alice", relation="lives_in", target="Berlin"),
-                       candidates=[_fact("abc", "Paris")]),
-    ])
+    request = ResolutionRequest(
+        items=[
+            ResolutionItem(
+                index=3,
+                new=Triplet(source="Alice", relation="lives_in", target="Berlin"),
+                candidates=[_fact("abc", "Paris")],
+            ),
+        ]
+    )
     text = resolution_prompt(request).user
     assert "[3] NEW: Alice -[lives_in]-> Berlin" in text
     assert "stored id=abc: Alice -[lives_in]-> Paris" in text and "since 2024-01-01" in text

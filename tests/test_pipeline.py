@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from graphmem.llm import ScriptedLLM
 
 pytestmark = pytest.mark.neo4j
 
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def node_ids(memory: GraphMemory, user: str, name: str) -> set[str]:
@@ -23,9 +23,15 @@ def node_ids(memory: GraphMemory, user: str, name: str) -> set[str]:
 
 def test_case_and_whitespace_variants_are_one_node(memory: GraphMemory, new_user):
     user = new_user()
-    memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=user)
-    memory.add_triplets([{"source": "alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user)
-    memory.add_triplets([{"source": "ALICE ", "source_type": "Person", "relation": "likes", "target": "tea"}], user_id=user)
+    memory.add_triplets(
+        [{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=user
+    )
+    memory.add_triplets(
+        [{"source": "alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user
+    )
+    memory.add_triplets(
+        [{"source": "ALICE ", "source_type": "Person", "relation": "likes", "target": "tea"}], user_id=user
+    )
     facts = memory.get_all(user_id=user)
     assert len(facts) == 3
     assert len({f.source_id for f in facts}) == 1
@@ -35,9 +41,15 @@ def test_case_and_whitespace_variants_are_one_node(memory: GraphMemory, new_user
 def test_fuller_name_matches_and_different_people_stay_apart(make_memory, new_user):
     user = new_user()
     memory = make_memory()
-    memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=user)
-    memory.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user)
-    memory.add_triplets([{"source": "Bob", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user)
+    memory.add_triplets(
+        [{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=user
+    )
+    memory.add_triplets(
+        [{"source": "Alice Smith", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user
+    )
+    memory.add_triplets(
+        [{"source": "Bob", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user
+    )
     facts = {f.relation + f.source: f for f in memory.get_all(user_id=user)}
     assert facts["works_atAlice"].source_id == facts["lives_inAlice"].source_id  # "Alice Smith" -> Alice's node
     assert facts["works_atBob"].source_id != facts["lives_inAlice"].source_id
@@ -46,9 +58,15 @@ def test_fuller_name_matches_and_different_people_stay_apart(make_memory, new_us
     other = new_user()
     strict = make_memory()
     strict.matcher.threshold = 0.95
-    strict.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=other)
-    strict.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=other)
-    strict.add_triplets([{"source": "Alice Jones", "source_type": "Person", "relation": "likes", "target": "tea"}], user_id=other)
+    strict.add_triplets(
+        [{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=other
+    )
+    strict.add_triplets(
+        [{"source": "Alice Smith", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=other
+    )
+    strict.add_triplets(
+        [{"source": "Alice Jones", "source_type": "Person", "relation": "likes", "target": "tea"}], user_id=other
+    )
     sources = {f.source: f.source_id for f in strict.get_all(user_id=other)}
     assert len(set(sources.values())) == 3, sources
 
@@ -59,8 +77,9 @@ def test_names_with_different_numbers_stay_apart_however_close(memory: GraphMemo
     assert sum(x * y for x, y in zip(a, b)) >= 0.95
     user = new_user()
     for name in ("Friend101", "Friend102", "friend 101"):
-        memory.add_triplets([{"source": name, "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
-                            user_id=user)
+        memory.add_triplets(
+            [{"source": name, "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
+        )
     ids = {f.source: f.source_id for f in memory.get_all(user_id=user)}
     assert ids["Friend101"] != ids["Friend102"], ids
 
@@ -71,13 +90,17 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
     # this scope's "Alice Smith". A small scope is compared exactly instead.
     memory.matcher.k = 5
     for _ in range(30):
-        memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "likes", "target": "tea"}],
-                            user_id=new_user("crowd"))
+        memory.add_triplets(
+            [{"source": "Alice", "source_type": "Person", "relation": "likes", "target": "tea"}],
+            user_id=new_user("crowd"),
+        )
     user = new_user()
-    memory.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
-                        user_id=user)
-    memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}],
-                        user_id=user)
+    memory.add_triplets(
+        [{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
+    )
+    memory.add_triplets(
+        [{"source": "Alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user
+    )
     ids = {f.relation: f.source_id for f in memory.get_all(user_id=user)}
     assert ids["works_at"] == ids["lives_in"], "'Alice' should have been linked to this scope's 'Alice Smith'"
 
@@ -85,10 +108,12 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
 def test_a_large_scope_matches_through_the_shared_vector_index(memory: GraphMemory, new_user):
     memory.matcher.scan_max = 0  # every scope counts as large: the vector-index branch answers
     user = new_user()
-    memory.add_triplets([{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}],
-                        user_id=user)
-    result = memory.add_triplets([{"source": "Alice", "source_type": "Person", "relation": "works_at",
-                                   "target": "Acme"}], user_id=user)
+    memory.add_triplets(
+        [{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
+    )
+    result = memory.add_triplets(
+        [{"source": "Alice", "source_type": "Person", "relation": "works_at", "target": "Acme"}], user_id=user
+    )
     ids = {f.relation: f.source_id for f in memory.get_all(user_id=user)}
     assert ids["works_at"] == ids["lives_in"] and result.usage.neo4j_round_trips == 3
 
@@ -97,7 +122,9 @@ def test_move_invalidates_old_city_with_time_and_link(memory: GraphMemory, new_u
     user = new_user()
     first = memory.add({"role": "user", "name": "Sam", "content": "I live in Paris"}, user_id=user, timestamp=T0)
     moved_at = T0 + timedelta(days=30)
-    second = memory.add({"role": "user", "name": "Sam", "content": "I moved to London"}, user_id=user, timestamp=moved_at)
+    second = memory.add(
+        {"role": "user", "name": "Sam", "content": "I moved to London"}, user_id=user, timestamp=moved_at
+    )
     [paris] = first.added
     [london] = second.added
     assert [f.id for f in second.invalidated] == [paris.id]
@@ -186,8 +213,14 @@ def test_hostile_strings_are_stored_as_plain_data(memory: GraphMemory, new_user,
     memory.add_triplets([{"source": "Bystander", "relation": "lives_in", "target": "Quiet Town"}], user_id=bystander)
     indexes_before = store.run_text("SHOW INDEXES YIELD name RETURN collect(name) AS names")[0]["names"]
     triplets = [
-        {"source": text, "source_type": text, "relation": text, "target": f"target {i}", "target_type": "`Label`) //",
-         "fact": text}
+        {
+            "source": text,
+            "source_type": text,
+            "relation": text,
+            "target": f"target {i}",
+            "target_type": "`Label`) //",
+            "fact": text,
+        }
         for i, text in enumerate(HOSTILE)
     ]
     result = memory.add_triplets(triplets, user_id=user)
@@ -217,7 +250,9 @@ def test_two_users_with_identical_sentences_are_disjoint(memory: GraphMemory, ne
         assert hits, mode
         assert {h.fact.user_id for h in hits} == {bob_user}, mode
     assert memory.get(a_facts[0].id, user_id=bob_user) is None
-    assert memory.history("Pat", user_id=bob_user) and all(f.user_id == bob_user for f in memory.history("Pat", user_id=bob_user))
+    assert memory.history("Pat", user_id=bob_user) and all(
+        f.user_id == bob_user for f in memory.history("Pat", user_id=bob_user)
+    )
 
 
 def test_delete_all_removes_only_that_scope(memory: GraphMemory, new_user):

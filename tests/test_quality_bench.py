@@ -129,15 +129,17 @@ def test_lookalike_distractors(world):
         if len(a) == len(b):
             return sum(x != y for x, y in zip(a, b)) == 1
         short, long = sorted((a, b), key=len)
-        return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
-    namesakes = [(a, b) for surnames in by_first.values() for a, b in combinations(set(surnames), 2)
-                 if one_letter_apart(a, b)]
+    namesakes = [
+        (a, b) for surnames in by_first.values() for a, b in combinations(set(surnames), 2) if one_letter_apart(a, b)
+    ]
     assert len(namesakes) > 5  # "Lena Fischer" and "Lena Fisher"
     surnames = {p.surname for p in people}
     assert sum(any(one_letter_apart(s, t) for t in surnames) for s in surnames) > 20
     unrelated_same_surname = [
-        (a, b) for a, b in combinations(people, 2)
+        (a, b)
+        for a, b in combinations(people, 2)
         if a.surname == b.surname and frozenset((a.name, b.name)) not in world.links
     ]
     assert unrelated_same_surname

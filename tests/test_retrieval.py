@@ -12,16 +12,16 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bench import fixtures as fx
 from graphmem import GraphMemory, Scope
 from graphmem._retrieve import MODES, RRF_K, Retriever
+from graphmem.llm import OfflineLLM
 
 FACT_MODES = tuple(m for m in MODES if m != "episode")  # episode mode returns turns only
-from graphmem.llm import OfflineLLM
 
 pytestmark = pytest.mark.neo4j
 
@@ -30,8 +30,16 @@ TAG = uuid.uuid4().hex[:8]
 AGENT, RUN = f"test-agent-{TAG}", f"test-run-{TAG}"
 OLAF = ("Olaf", "lives_in", "Reykjavik")
 #: written under (user 0, AGENT) and under (user 0, RUN) only
-BELOW_USER = [{"source": "Olaf", "source_type": "Person", "relation": "lives_in", "target": "Reykjavik",
-               "target_type": "City", "fact": "Olaf lives in Reykjavik."}]
+BELOW_USER = [
+    {
+        "source": "Olaf",
+        "source_type": "Person",
+        "relation": "lives_in",
+        "target": "Reykjavik",
+        "target_type": "City",
+        "fact": "Olaf lives in Reykjavik.",
+    }
+]
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +106,16 @@ def test_entity_seeds_are_the_named_entities_else_a_few_nearest(memory, user):
     from graphmem._retrieve import query_words
 
     def seeds(text: str) -> list[tuple[str, float]]:
-        params = {**Scope(user_id=user).params(), **memory.retriever._shared(50), "words": query_words(text),
-                  "lucene": " OR ".join(query_words(text)) or '""', "embedding": memory.embedder.embed_one(text),
-                  "min_vector_score": 0.5, "vector_seeds": 3, "seeds": 10}
+        params = {
+            **Scope(user_id=user).params(),
+            **memory.retriever._shared(50),
+            "words": query_words(text),
+            "lucene": " OR ".join(query_words(text)) or '""',
+            "embedding": memory.embedder.embed_one(text),
+            "min_vector_score": 0.5,
+            "vector_seeds": 3,
+            "seeds": 10,
+        }
         return [(r["name"], r["score"]) for r in memory.store.run("search_seed_entities", params)]
 
     # named: only Alice, although every person's name is ~0.6-0.7 from such a question
@@ -181,7 +196,7 @@ def test_a_move_replaces_the_old_city_and_as_of_travels_back(memory, user):
         hits = memory.search("where does alice live", user_id=user, mode=mode)
         assert hits and all(h.fact.valid_to is None for h in hits), mode
 
-    before = memory.search("where does alice live", user_id=user, as_of=datetime(2025, 2, 1, tzinfo=timezone.utc))
+    before = memory.search("where does alice live", user_id=user, as_of=datetime(2025, 2, 1, tzinfo=UTC))
     assert keys(before)[0] == fx.ALICE_IN_PARIS
     assert fx.ALICE_IN_LONDON not in keys(before)
     assert ("Alice", "works_at", "Initrode") not in keys(before)  # said after that day

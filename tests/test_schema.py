@@ -92,7 +92,10 @@ def test_search_indexes_are_online_with_the_right_shape(store):
     assert (rows["entity_name"]["type"], rows["entity_name"]["state"]) == ("FULLTEXT", "ONLINE")
     assert rows["entity_name"]["properties"] == ["name"]
     assert (rows["fact_text"]["type"], rows["fact_text"]["state"]) == ("FULLTEXT", "ONLINE")
-    assert rows["fact_text"]["entityType"] == "RELATIONSHIP" and rows["fact_text"]["properties"] == ["fact", "predicate"]
+    assert rows["fact_text"]["entityType"] == "RELATIONSHIP" and rows["fact_text"]["properties"] == [
+        "fact",
+        "predicate",
+    ]
     status = read_status(store)
     assert status.ready
     assert set(status.index_dims) == set(VECTOR_INDEXES) and set(status.index_dims.values()) == {dim}
@@ -101,12 +104,17 @@ def test_search_indexes_are_online_with_the_right_shape(store):
 
 def test_check_dimensions_names_the_index_that_does_not_fit():
     status = SchemaStatus(
-        version=1, dim=384, model="all-MiniLM-L6-v2",
+        version=1,
+        dim=384,
+        model="all-MiniLM-L6-v2",
         indexes={n: "ONLINE" for n in VECTOR_INDEXES + FULLTEXT_INDEXES},
         index_dims={"entity_embedding": 384, "fact_embedding": 128},
     )
-    check_dimensions(status.model_copy(update={"index_dims": {"entity_embedding": 384, "fact_embedding": 384}}),
-                     384, "all-MiniLM-L6-v2")  # fits: no error
+    check_dimensions(
+        status.model_copy(update={"index_dims": {"entity_embedding": 384, "fact_embedding": 384}}),
+        384,
+        "all-MiniLM-L6-v2",
+    )  # fits: no error
     with pytest.raises(SchemaError, match=r"fact_embedding holds 128-dimensional vectors .* makes 384"):
         check_dimensions(status, 384, "all-MiniLM-L6-v2")
     with pytest.raises(SchemaError, match=r"entity_embedding holds 384-dimensional vectors .*\(tiny\) makes 128"):
@@ -124,12 +132,30 @@ def test_a_wrong_dimension_is_refused_before_anything_changes(store):
 
 
 FACTS = [
-    {"source": "Zofia", "source_type": "Person", "relation": "adopted", "target": "Biscuit", "target_type": "Animal",
-     "fact": "Zofia adopted a greyhound named Biscuit from the animal shelter."},
-    {"source": "Zofia", "source_type": "Person", "relation": "owns", "target": "Crumb Bakery",
-     "target_type": "Organization", "fact": "Zofia owns Crumb Bakery, known for its sourdough loaves."},
-    {"source": "Zofia", "source_type": "Person", "relation": "enjoys", "target": "mountaineering",
-     "target_type": "Activity", "fact": "Zofia goes mountaineering in the Tatras every summer."},
+    {
+        "source": "Zofia",
+        "source_type": "Person",
+        "relation": "adopted",
+        "target": "Biscuit",
+        "target_type": "Animal",
+        "fact": "Zofia adopted a greyhound named Biscuit from the animal shelter.",
+    },
+    {
+        "source": "Zofia",
+        "source_type": "Person",
+        "relation": "owns",
+        "target": "Crumb Bakery",
+        "target_type": "Organization",
+        "fact": "Zofia owns Crumb Bakery, known for its sourdough loaves.",
+    },
+    {
+        "source": "Zofia",
+        "source_type": "Person",
+        "relation": "enjoys",
+        "target": "mountaineering",
+        "target_type": "Activity",
+        "fact": "Zofia goes mountaineering in the Tatras every summer.",
+    },
 ]
 
 
@@ -162,6 +188,10 @@ def test_vector_and_fulltext_indexes_answer_on_this_server(memory, embedder, sto
     entity_near = store.run_text(
         "CALL db.index.vector.queryNodes('entity_embedding', $k, $embedding) YIELD node, score "
         "WHERE node.user_id = $user RETURN node.name AS name ORDER BY score DESC LIMIT 1",
-        {"embedding": embedder.embed_one("Zofia"), "user": user, "k": min(store.run("count_data")[0]["entities"], 20_000)},
+        {
+            "embedding": embedder.embed_one("Zofia"),
+            "user": user,
+            "k": min(store.run("count_data")[0]["entities"], 20_000),
+        },
     )
     assert [r["name"] for r in entity_near] == ["Zofia"]

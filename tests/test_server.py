@@ -41,7 +41,12 @@ def _settings(home: Path, **overrides: object) -> Settings:
         http = _free_port()
     # Explicit values win over any GRAPHMEM_* / NEO4J_* variables of the developer's shell.
     values: dict[str, object] = {
-        "home": home, "bolt_port": bolt, "http_port": http, "neo4j_uri": None, "neo4j_user": "neo4j", "heap": "512m"
+        "home": home,
+        "bolt_port": bolt,
+        "http_port": http,
+        "neo4j_uri": None,
+        "neo4j_user": "neo4j",
+        "heap": "512m",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -11,8 +11,16 @@ from graphmem import ConfigError, load_settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in ("NEO4J_URI", "NEO4J_PASSWORD", "GRAPHMEM_HOME", "GRAPHMEM_CONFIG", "OPENAI_API_KEY",
-                 "OPENAI_BASE_URL", "GRAPHMEM_LLM_PROVIDER", "XDG_CACHE_HOME"):
+    for name in (
+        "NEO4J_URI",
+        "NEO4J_PASSWORD",
+        "GRAPHMEM_HOME",
+        "GRAPHMEM_CONFIG",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "GRAPHMEM_LLM_PROVIDER",
+        "XDG_CACHE_HOME",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -42,8 +42,12 @@ def test_a_fact_after_the_answered_part_that_asks_nothing_drifts_down():
 
 
 def test_three_hops_are_reached_and_the_bound_holds():
-    chain = [Edge("a", "s", "x", 0.5, (1.0, 0.0, 0.0)), Edge("b", "x", "y", 0.5, (0.0, 1.0, 0.0)),
-             Edge("c", "y", "z", 0.5, (0.0, 0.0, 1.0)), Edge("d", "z", "w", 0.5, (0.0, 0.0, 1.0))]
+    chain = [
+        Edge("a", "s", "x", 0.5, (1.0, 0.0, 0.0)),
+        Edge("b", "x", "y", 0.5, (0.0, 1.0, 0.0)),
+        Edge("c", "y", "z", 0.5, (0.0, 0.0, 1.0)),
+        Edge("d", "z", "w", 0.5, (0.0, 0.0, 1.0)),
+    ]
     reached = spread({"s": 1.0}, chain, {})
     assert ranked(reached)[0] == "c" and reached["c"].via == ("a", "b")
     assert "d" not in reached  # a fourth fact is past the default bound
@@ -90,8 +94,10 @@ def test_terms_stem_both_sides_alike():
 def test_a_sideways_step_answers_nothing():
     # "which pastime does Noah enjoy?": Noah -enjoys-> chess <-enjoys- Renate says only that
     # Renate enjoys chess too; without the rule it answered "pastime" and outranked Noah's fact
-    graph = [Edge("noah", "noah", "chess", 0.6, (0.4, 1.0), relation="enjoys"),
-             Edge("renate", "renate", "chess", 0.6, (1.0, 1.0), relation="enjoys")]
+    graph = [
+        Edge("noah", "noah", "chess", 0.6, (0.4, 1.0), relation="enjoys"),
+        Edge("renate", "renate", "chess", 0.6, (1.0, 1.0), relation="enjoys"),
+    ]
     reached = spread({"noah": 1.0}, graph, {})
     assert ranked(reached)[0] == "noah", reached
     assert lateral(("enjoys", False), "enjoys", False)  # both end at chess
@@ -116,8 +122,11 @@ def test_the_walk_fetched_hop_by_hop_finds_what_the_whole_graph_gives():
 
 
 def test_the_walk_asks_for_the_best_paths_ends_and_hubs_last():
-    graph = [Edge("to-hub", "s", "hub", 0.9, (1.0,)), Edge("to-person", "s", "person", 0.5, (1.0,)),
-             Edge("hub-more", "hub", "x", 0.5, (0.0,))]
+    graph = [
+        Edge("to-hub", "s", "hub", 0.9, (1.0,)),
+        Edge("to-person", "s", "person", 0.5, (1.0,)),
+        Edge("hub-more", "hub", "x", 0.5, (0.0,)),
+    ]
     walk = Walk({"s": 1.0}, width=1)
     assert walk.wanted(None, set()) == ["s"]
     walk.add(graph[:2], {"s": 2, "hub": 400, "person": 3})

@@ -55,14 +55,16 @@ def installed(wheel: Path, tmp_path_factory) -> Path:
     uv = _uv()
     _run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)])
     pins = venv.parent / "requirements.txt"
-    _run([uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet",
-          "-o", str(pins)], cwd=ROOT)
+    _run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet", "-o", str(pins)], cwd=ROOT
+    )
     _run([uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-r", str(pins), str(wheel)])
     return venv
 
 
-def test_the_installed_wheel_runs_init_add_and_search(installed: Path, cli_env: dict[str, str], scope_ids,
-                                                      tmp_path: Path) -> None:
+def test_the_installed_wheel_runs_init_add_and_search(
+    installed: Path, cli_env: dict[str, str], scope_ids, tmp_path: Path
+) -> None:
     user = f"test-wheel-{uuid.uuid4().hex[:8]}"
     scope_ids.append(user)
     env = {k: v for k, v in cli_env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

@@ -49,12 +49,48 @@ COMPANY_TAILS = """Analytics Bakery Bank Biotech Books Brewing Clinic Foods Game
 Logistics Media Motors Pharma Robotics Shipping Software Studios Systems Telecom Textiles""".split()
 
 HOBBIES = [
-    "archery", "baking", "birdwatching", "board games", "bouldering", "calligraphy", "camping",
-    "ceramics", "chess", "climbing", "cooking", "cycling", "dancing", "drawing", "embroidery",
-    "fencing", "fishing", "gardening", "golf", "hiking", "jazz", "juggling", "kayaking", "knitting",
-    "origami", "painting", "photography", "poetry", "pottery", "rowing", "running", "sailing",
-    "salsa", "sculpting", "skiing", "snowboarding", "surfing", "swimming", "tennis", "volleyball",
-    "woodworking", "yoga",
+    "archery",
+    "baking",
+    "birdwatching",
+    "board games",
+    "bouldering",
+    "calligraphy",
+    "camping",
+    "ceramics",
+    "chess",
+    "climbing",
+    "cooking",
+    "cycling",
+    "dancing",
+    "drawing",
+    "embroidery",
+    "fencing",
+    "fishing",
+    "gardening",
+    "golf",
+    "hiking",
+    "jazz",
+    "juggling",
+    "kayaking",
+    "knitting",
+    "origami",
+    "painting",
+    "photography",
+    "poetry",
+    "pottery",
+    "rowing",
+    "running",
+    "sailing",
+    "salsa",
+    "sculpting",
+    "skiing",
+    "snowboarding",
+    "surfing",
+    "swimming",
+    "tennis",
+    "volleyball",
+    "woodworking",
+    "yoga",
 ]
 
 
@@ -109,7 +145,7 @@ def make_script(n: int, seed: int = 7) -> Script:
     rng = random.Random(seed)
     companies = [f"{h} {t}" for h in COMPANY_HEADS for t in COMPANY_TAILS]
     rng.shuffle(companies)
-    full_names = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+    full_names = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
     rng.shuffle(full_names)
     friends: list[str] = []
     lives: dict[str, str] = {}
@@ -134,8 +170,16 @@ def make_script(n: int, seed: int = 7) -> Script:
 
     turns: list[Turn] = []
     me = SPEAKER
-    templates = ["me_live", "me_work", "friend_lives", "friend_works", "friend_moved", "me_like",
-                 "friend_likes", "visit"]
+    templates = [
+        "me_live",
+        "me_work",
+        "friend_lives",
+        "friend_works",
+        "friend_moved",
+        "me_like",
+        "friend_likes",
+        "visit",
+    ]
     weights = [8, 8, 24, 16, 12, 10, 12, 10]
     while len(turns) < n:
         kind = rng.choices(templates, weights)[0]
@@ -144,26 +188,35 @@ def make_script(n: int, seed: int = 7) -> Script:
             if lives.get(me) == c:
                 continue
             lives[me] = c
-            turns.append(Turn(f"I live in {c} now.", Extraction(
-                (_person(me), (c, "City")), (Relation(me, "lives_in", c),))))
+            turns.append(
+                Turn(f"I live in {c} now.", Extraction((_person(me), (c, "City")), (Relation(me, "lives_in", c),)))
+            )
         elif kind == "me_work":
             o = company()
             if works.get(me) == o:
                 continue
             works[me] = o
-            turns.append(Turn(f"I work at {o}.", Extraction(
-                (_person(me), (o, "Organization")), (Relation(me, "works_at", o),))))
+            turns.append(
+                Turn(f"I work at {o}.", Extraction((_person(me), (o, "Organization")), (Relation(me, "works_at", o),)))
+            )
         elif kind == "friend_lives":
             f, c = friend(0.6), city()
             lives[f] = c
-            turns.append(Turn(f"My friend {f} lives in {c}.", Extraction(
-                (_person(me), _person(f), (c, "City")),
-                (Relation(me, "friend_of", f), Relation(f, "lives_in", c)))))
+            turns.append(
+                Turn(
+                    f"My friend {f} lives in {c}.",
+                    Extraction(
+                        (_person(me), _person(f), (c, "City")),
+                        (Relation(me, "friend_of", f), Relation(f, "lives_in", c)),
+                    ),
+                )
+            )
         elif kind == "friend_works":
             f, o = friend(), company()
             works[f] = o
-            turns.append(Turn(f"{f} works at {o}.", Extraction(
-                (_person(f), (o, "Organization")), (Relation(f, "works_at", o),))))
+            turns.append(
+                Turn(f"{f} works at {o}.", Extraction((_person(f), (o, "Organization")), (Relation(f, "works_at", o),)))
+            )
         elif kind == "friend_moved":
             if not friends:
                 continue
@@ -172,25 +225,32 @@ def make_script(n: int, seed: int = 7) -> Script:
             if lives.get(f) == c:
                 continue
             lives[f] = c
-            turns.append(Turn(f"{f} moved to {c}.", Extraction(
-                (_person(f), (c, "City")), (Relation(f, "lives_in", c),))))
+            turns.append(
+                Turn(f"{f} moved to {c}.", Extraction((_person(f), (c, "City")), (Relation(f, "lives_in", c),)))
+            )
         elif kind == "me_like":
             h = rng.choice(HOBBIES)
             likes.setdefault(me, set()).add(h)
-            turns.append(Turn(f"I really like {h}.", Extraction(
-                (_person(me), (h, "Hobby")), (Relation(me, "likes", h),))))
+            turns.append(
+                Turn(f"I really like {h}.", Extraction((_person(me), (h, "Hobby")), (Relation(me, "likes", h),)))
+            )
         elif kind == "friend_likes":
             f, h = friend(), rng.choice(HOBBIES)
             likes.setdefault(f, set()).add(h)
-            turns.append(Turn(f"{f} likes {h}.", Extraction(
-                (_person(f), (h, "Hobby")), (Relation(f, "likes", h),))))
+            turns.append(Turn(f"{f} likes {h}.", Extraction((_person(f), (h, "Hobby")), (Relation(f, "likes", h),))))
         else:  # visit
             f, c = friend(), city()
             visited.setdefault(me, set()).add(c)
             visited.setdefault(f, set()).add(c)
-            turns.append(Turn(f"I visited {c} with {f} last week.", Extraction(
-                (_person(me), (c, "City"), _person(f)),
-                (Relation(me, "visited", c), Relation(f, "visited", c), Relation(me, "friend_of", f)))))
+            turns.append(
+                Turn(
+                    f"I visited {c} with {f} last week.",
+                    Extraction(
+                        (_person(me), (c, "City"), _person(f)),
+                        (Relation(me, "visited", c), Relation(f, "visited", c), Relation(me, "friend_of", f)),
+                    ),
+                )
+            )
     state = {"friends": friends, "lives": lives, "works": works, "likes": likes, "visited": visited}
     return Script(turns=turns, state=state)
 

@@ -64,8 +64,15 @@ class GraphmemStandIn(LLM):
         except KeyError:
             raise RuntimeError(f"stand-in has no scripted answer for {text!r}") from None
 
-    def _record(self, operation: str, prompt: _prompts.Prompt, model: type, result: Any, usage: Usage,
-                started: tuple[float, float]) -> None:
+    def _record(
+        self,
+        operation: str,
+        prompt: _prompts.Prompt,
+        model: type,
+        result: Any,
+        usage: Usage,
+        started: tuple[float, float],
+    ) -> None:
         request = {"model": MODEL, "messages": prompt.messages(), "response_format": self._formats[model]}
         answer = result.model_dump_json()
         self.meter.llm(request, answer, time.perf_counter() - started[0], time.process_time() - started[1])
@@ -82,12 +89,20 @@ class GraphmemStandIn(LLM):
         started = (time.perf_counter(), time.process_time())
         found = self._lookup(source)
         types = dict(found.entities)
-        result = RelationExtraction(triplets=[
-            Triplet(source=r.source, source_type=types.get(r.source, "Entity"), relation=r.relation,
-                    target=r.target, target_type=types.get(r.target, "Entity"),
-                    fact=f"{r.source} {r.relation.replace('_', ' ')} {r.target}.", confidence=1.0)
-            for r in found.relations
-        ])
+        result = RelationExtraction(
+            triplets=[
+                Triplet(
+                    source=r.source,
+                    source_type=types.get(r.source, "Entity"),
+                    relation=r.relation,
+                    target=r.target,
+                    target_type=types.get(r.target, "Entity"),
+                    fact=f"{r.source} {r.relation.replace('_', ' ')} {r.target}.",
+                    confidence=1.0,
+                )
+                for r in found.relations
+            ]
+        )
         prompt = _prompts.relation_prompt(source, entities)
         self._record("extract_relations", prompt, RelationExtraction, result, usage, started)
         return result
@@ -101,14 +116,22 @@ class GraphmemStandIn(LLM):
         for item in request.items:
             new = item.new
             replaced = [
-                f.id for f in item.candidates
-                if new.relation in FUNCTIONAL and f.relation == new.relation
+                f.id
+                for f in item.candidates
+                if new.relation in FUNCTIONAL
+                and f.relation == new.relation
                 and normalize_name(f.source) == normalize_name(new.source)
                 and normalize_name(f.target) != normalize_name(new.target)
             ]
             if replaced:
-                decisions.append(ResolutionDecision(index=item.index, action="invalidate", existing_ids=replaced,
-                                                    reason="a new value of a single-valued relation"))
+                decisions.append(
+                    ResolutionDecision(
+                        index=item.index,
+                        action="invalidate",
+                        existing_ids=replaced,
+                        reason="a new value of a single-valued relation",
+                    )
+                )
             else:
                 decisions.append(ResolutionDecision(index=item.index, action="add", reason="compatible"))
         result = ResolutionResult(decisions=decisions)
@@ -149,8 +172,9 @@ class GraphmemSide:
         self.meter = Meter()
         self.llm = GraphmemStandIn(answers, self.meter)
         store = Store.connect(settings)
-        self.memory = GraphMemory(store, llm=self.llm, embedder=MeteredEmbedder(embedder, self.meter),
-                                  settings=settings, single_pass=False)
+        self.memory = GraphMemory(
+            store, llm=self.llm, embedder=MeteredEmbedder(embedder, self.meter), settings=settings, single_pass=False
+        )
         meter_store(store, self.meter)  # after the schema check, so set-up queries are not counted
         self.meter.take()
 
@@ -159,8 +183,14 @@ class GraphmemSide:
         result = self.memory.add({"role": "user", "name": SPEAKER, "content": text}, user_id=user_id)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         counts = self.meter.take()
-        figures = {"wall_s": wall, "cpu_s": cpu, **counts.as_dict(), "usage_round_trips": result.usage.neo4j_round_trips,
-                   "usage_llm_calls": result.usage.llm_calls, "replaced": len(result.invalidated)}
+        figures = {
+            "wall_s": wall,
+            "cpu_s": cpu,
+            **counts.as_dict(),
+            "usage_round_trips": result.usage.neo4j_round_trips,
+            "usage_llm_calls": result.usage.llm_calls,
+            "replaced": len(result.invalidated),
+        }
         return figures, result
 
     def search(self, query: str, user_id: str, limit: int = 5) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
@@ -170,8 +200,13 @@ class GraphmemSide:
         hits = self.memory.search(query, user_id=user_id, mode="hybrid", episodes=0, limit=limit, usage=usage)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         counts = self.meter.take()
-        figures = {"wall_s": wall, "cpu_s": cpu, **counts.as_dict(), "usage_round_trips": usage.neo4j_round_trips,
-                   "usage_llm_calls": usage.llm_calls}
+        figures = {
+            "wall_s": wall,
+            "cpu_s": cpu,
+            **counts.as_dict(),
+            "usage_round_trips": usage.neo4j_round_trips,
+            "usage_llm_calls": usage.llm_calls,
+        }
         return figures, [(h.fact.source, h.fact.relation, h.fact.target) for h in hits]
 
     def graph_stats(self, user_id: str) -> dict[str, int]:

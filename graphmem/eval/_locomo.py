@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
@@ -35,7 +35,7 @@ from .._errors import InputError
 from .._ingest import IngestStats, ingest_messages
 from .._memory import GraphMemory, _message_node_id
 from .._models import Message, Scope
-from .._retrieve import DEFAULT_MODE, SearchResults
+from .._retrieve import DEFAULT_MODE, Mode, SearchResults
 from .._transcripts import read_locomo
 from . import _metrics
 from ._answer import Answerer, Judge, as_reply, as_verdict
@@ -139,9 +139,12 @@ def load_locomo(path: Path) -> list[LocomoSample]:
             unparsed = sum(1 for item in raw_evidence if not _EVIDENCE.search(str(item)))
             questions.append(
                 LocomoQuestion(
-                    index=index, question=str(qa["question"]), category=int(qa["category"]),
+                    index=index,
+                    question=str(qa["question"]),
+                    category=int(qa["category"]),
                     answer=str(qa.get("answer", qa.get("adversarial_answer", ""))),
-                    evidence=kept, evidence_dropped=len(found) - len(kept) + unparsed,
+                    evidence=kept,
+                    evidence_dropped=len(found) - len(kept) + unparsed,
                 )
             )
         samples.append(LocomoSample(sample_id=sample_id, speakers=speakers, messages=messages, questions=questions))
@@ -161,7 +164,12 @@ def select_questions(sample: LocomoSample, sessions: int | None, limit: int | No
     chosen = [q for q in sample.questions if q.category not in _metrics.EXCLUDED_CATEGORIES]
     if sessions is not None:
         keep = set(sample.sessions()[:sessions])
-        chosen = [q for q in chosen if q.evidence and all(int(_DIA.match(e).group(1)) in keep for e in q.evidence)]
+        # evidence ids are normalised 'D<session>:<turn>' by parse_evidence: they match _DIA
+        chosen = [
+            q
+            for q in chosen
+            if q.evidence and all(int(cast(re.Match[str], _DIA.match(e)).group(1)) in keep for e in q.evidence)
+        ]
     return chosen[:limit] if limit else chosen
 
 
@@ -220,8 +228,17 @@ def read_records(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-_QUESTION_KEYS = ("top_k", "episodes", "mode", "retrieval_only", "sessions", "answer_model", "judge_model", "hit_threshold",
-                  "dataset_sha256")
+_QUESTION_KEYS = (
+    "top_k",
+    "episodes",
+    "mode",
+    "retrieval_only",
+    "sessions",
+    "answer_model",
+    "judge_model",
+    "hit_threshold",
+    "dataset_sha256",
+)
 _INGEST_KEYS = ("extractor", "batch", "context", "scope_prefix")
 
 
@@ -239,8 +256,10 @@ def _check_run(out: Path, run: dict[str, Any], fresh: bool) -> None:
     question_diff = [k for k in _QUESTION_KEYS if previous.get(k) != run.get(k)]
     if question_diff and not fresh:
         changes = ", ".join(f"{k} {previous.get(k)!r} -> {run.get(k)!r}" for k in question_diff)
-        raise InputError(f"{out} holds results of another configuration ({changes}): use another --out, or --fresh "
-                         "to discard its question results")
+        raise InputError(
+            f"{out} holds results of another configuration ({changes}): use another --out, or --fresh "
+            "to discard its question results"
+        )
 
 
 def run_locomo(
@@ -265,7 +284,9 @@ def run_locomo(
     out.mkdir(parents=True, exist_ok=True)
     run = {
         **config.model_dump(mode="json", exclude={"path", "out", "conversations", "questions", "cleanup", "fresh"}),
-        "dataset": str(config.path), "dataset_sha256": _sha256(config.path), "extractor": memory.llm.name,
+        "dataset": str(config.path),
+        "dataset_sha256": _sha256(config.path),
+        "extractor": memory.llm.name,
         "embedder": memory.embedder.model_name,
     }
     if config.retrieval_only:
@@ -282,8 +303,10 @@ def run_locomo(
     count_tokens, tokenizer = token_counter()
     done = read_records(out / QUESTIONS_FILE)
     chosen = [(s, q) for s in samples for q in select_questions(s, config.sessions, config.questions)]
-    say(f"{len(chosen)} question(s) from {len(samples)} conversation(s); {sum(_key(s, q) in done for s, q in chosen)} "
-        "already scored in this folder")
+    say(
+        f"{len(chosen)} question(s) from {len(samples)} conversation(s); {sum(_key(s, q) in done for s, q in chosen)} "
+        "already scored in this folder"
+    )
     with (out / QUESTIONS_FILE).open("a", encoding="utf-8") as sink:
         for number, (sample, question) in enumerate(chosen, start=1):
             key = _key(sample, question)
@@ -312,12 +335,23 @@ def _key(sample: LocomoSample, question: LocomoQuestion) -> str:
     return f"{sample.sample_id}#{question.index}"
 
 
-_SUMMED = ("messages", "added", "updated", "invalidated", "noop", "llm_calls", "prompt_tokens", "completion_tokens",
-           "neo4j_round_trips", "seconds")
+_SUMMED = (
+    "messages",
+    "added",
+    "updated",
+    "invalidated",
+    "noop",
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "neo4j_round_trips",
+    "seconds",
+)
 
 
-def _ingest(memory: GraphMemory, samples: list[LocomoSample], config: LocomoConfig, step: Progress,
-            say: Callable[[str], None]) -> dict[str, Any]:
+def _ingest(
+    memory: GraphMemory, samples: list[LocomoSample], config: LocomoConfig, step: Progress, say: Callable[[str], None]
+) -> dict[str, Any]:
     """Ingest both speaker scopes of each sample. Per-scope stats are saved in ingest.json after
     every batch and kept across runs: a run that finds the scope holding messages adds what it
     ingested to the saved stats; a run that finds it empty starts them afresh."""
@@ -331,8 +365,12 @@ def _ingest(memory: GraphMemory, samples: list[LocomoSample], config: LocomoConf
         stored = memory.store.run("scope_stats", Scope(user_id=user_id).params())[0]["messages"]
         before = saved.get(user_id) if stored else None
 
-        def save(stats: IngestStats, before: dict[str, Any] | None = before, user_id: str = user_id,
-                 selection: int = len(messages)) -> None:
+        def save(
+            stats: IngestStats,
+            before: dict[str, Any] | None = before,
+            user_id: str = user_id,
+            selection: int = len(messages),
+        ) -> None:
             merged = stats.model_dump()
             if before is not None:
                 merged.update({field: before.get(field, 0) + getattr(stats, field) for field in _SUMMED})
@@ -344,8 +382,9 @@ def _ingest(memory: GraphMemory, samples: list[LocomoSample], config: LocomoConf
             save(stats)
             step("ingest", base + stats.messages + stats.skipped + len(stats.failures) * config.batch, total)
 
-        stats = ingest_messages(memory, messages, user_id=user_id, batch_size=config.batch,
-                                context_size=config.context, on_batch=advance)
+        stats = ingest_messages(
+            memory, messages, user_id=user_id, batch_size=config.batch, context_size=config.context, on_batch=advance
+        )
         save(stats)
         finished += len(messages)
         step("ingest", finished, total)
@@ -367,15 +406,26 @@ def _render(hits: dict[str, SearchResults]) -> dict[str, str]:
     return rendered
 
 
-def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, config: LocomoConfig,
-         answerer: Answerer | None, judge: Judge | None, count_tokens: Callable[[str], int]) -> dict[str, Any]:
+def _ask(
+    memory: GraphMemory,
+    sample: LocomoSample,
+    question: LocomoQuestion,
+    config: LocomoConfig,
+    answerer: Answerer | None,
+    judge: Judge | None,
+    count_tokens: Callable[[str], int],
+) -> dict[str, Any]:
     hits: dict[str, SearchResults] = {}
     search_seconds: dict[str, float] = {}
     for speaker in sample.speakers:
         started = time.perf_counter()
-        hits[speaker] = memory.search(question.question, user_id=scope_id(config.scope_prefix, sample, speaker),
-                                      mode=config.mode, limit=config.top_k,  # type: ignore[arg-type]
-                                      episodes=config.episodes)
+        hits[speaker] = memory.search(
+            question.question,
+            user_id=scope_id(config.scope_prefix, sample, speaker),
+            mode=cast(Mode, config.mode),  # checked by search(): an unknown mode is an InputError
+            limit=config.top_k,
+            episodes=config.episodes,
+        )
         search_seconds[speaker] = time.perf_counter() - started
     memories = _render(hits)
     context = "\n".join(memories.values())
@@ -393,17 +443,26 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
         said = {f"{sample.sample_id}:{dia}": dia for dia in question.evidence}
         cited.update(said[e.episode.external_id] for e in found.episodes if e.episode.external_id in said)
     record: dict[str, Any] = {
-        "key": _key(sample, question), "sample_id": sample.sample_id, "qa_index": question.index,
-        "category": question.category, "question": question.question, "answer": question.answer,
-        "evidence": question.evidence, "mode": "retrieval-only" if config.retrieval_only else "llm",
+        "key": _key(sample, question),
+        "sample_id": sample.sample_id,
+        "qa_index": question.index,
+        "category": question.category,
+        "question": question.question,
+        "answer": question.answer,
+        "evidence": question.evidence,
+        "mode": "retrieval-only" if config.retrieval_only else "llm",
         "hits": {speaker: len(found) for speaker, found in hits.items()},
         "episode_hits": {speaker: len(found.episodes) for speaker, found in hits.items()},
-        "search_seconds": search_seconds, "search_latency": search_latency,
+        "search_seconds": search_seconds,
+        "search_latency": search_latency,
         "context_tokens": count_tokens(context),
-        "context_fact_tokens": count_tokens("\n".join(SearchResults(found).to_context(10**9) for found in hits.values())),
+        "context_fact_tokens": count_tokens(
+            "\n".join(SearchResults(found).to_context(10**9) for found in hits.values())
+        ),
         "answer_recall": recall,
         "answer_hit": None if recall is None else recall >= config.hit_threshold - 1e-9,
-        "evidence_cited": sorted(cited), "evidence_hit": bool(cited) if question.evidence else None,
+        "evidence_cited": sorted(cited),
+        "evidence_hit": bool(cited) if question.evidence else None,
         "evidence_share": len(cited) / len(set(question.evidence)) if question.evidence else None,
         "context": memories,
     }
@@ -418,13 +477,24 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
     verdict = as_verdict(judge(question.question, question.answer, reply.text))
     judge_seconds = time.perf_counter() - started
     record.update(
-        response=reply.text, judge=verdict.correct, judge_label=verdict.label,
-        f1=_metrics.f1_score(reply.text, question.answer), bleu1=_metrics.bleu1(reply.text, question.answer),
-        answer_seconds=answer_seconds, judge_seconds=judge_seconds, total_latency=search_latency + answer_seconds,
-        answer_usage={"llm_calls": reply.llm_calls, "prompt_tokens": reply.prompt_tokens,
-                      "completion_tokens": reply.completion_tokens},
-        judge_usage={"llm_calls": verdict.llm_calls, "prompt_tokens": verdict.prompt_tokens,
-                     "completion_tokens": verdict.completion_tokens},
+        response=reply.text,
+        judge=verdict.correct,
+        judge_label=verdict.label,
+        f1=_metrics.f1_score(reply.text, question.answer),
+        bleu1=_metrics.bleu1(reply.text, question.answer),
+        answer_seconds=answer_seconds,
+        judge_seconds=judge_seconds,
+        total_latency=search_latency + answer_seconds,
+        answer_usage={
+            "llm_calls": reply.llm_calls,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        },
+        judge_usage={
+            "llm_calls": verdict.llm_calls,
+            "prompt_tokens": verdict.prompt_tokens,
+            "completion_tokens": verdict.completion_tokens,
+        },
     )
     return record
 
@@ -433,24 +503,24 @@ def _ask(memory: GraphMemory, sample: LocomoSample, question: LocomoQuestion, co
 
 DEFINITIONS = {
     "J": "LLM-as-a-judge: share of questions whose generated answer the judge labels CORRECT (generous on "
-         "paraphrase and date formats), x100",
+    "paraphrase and date formats), x100",
     "F1": "token-set F1 between generated and gold answer: lower-cased, '. , ! ?' replaced by spaces, unique "
-          "tokens, x100",
+    "tokens, x100",
     "BLEU-1": "nltk sentence_bleu with weights (1,0,0,0) and SmoothingFunction().method1, on lower-cased "
-              "tokens of nltk's word tokenizer, x100",
+    "tokens of nltk's word tokenizer, x100",
     "answer-recall@k": "share of the gold answer's content tokens (F1 tokenisation, unique, minus stopwords) "
-                       "present in the retrieved memories of both speakers (fact sentences and triplet words; the "
-                       "memories' dates are not matched), mean x100",
+    "present in the retrieved memories of both speakers (fact sentences and triplet words; the "
+    "memories' dates are not matched), mean x100",
     "answer-hit@k": "share of questions whose answer-recall reaches the hit threshold (1.0 = every content token "
-                    "present), x100",
+    "present), x100",
     "evidence-recall@k": "share of questions with evidence for which at least one retrieved fact was derived from "
-                         "an add whose turns include an evidence turn (fact.message_ids holds the stored id of "
-                         "'<sample_id>:<dia_id>'), x100; granularity: one add = --batch turns",
+    "an add whose turns include an evidence turn (fact.message_ids holds the stored id of "
+    "'<sample_id>:<dia_id>'), x100; granularity: one add = --batch turns",
     "search latency": "wall time of the two scope searches of one question (sequential), seconds",
     "total latency": "search latency + answer generation time (LLM mode); = search latency in retrieval-only mode",
     "overall": "question-weighted mean over all scored questions (categories 1-4)",
     "categories": "by number; LOCOMO names 1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop; Mem0 paper names "
-                  "1 single-hop, 2 temporal, 3 multi-hop, 4 open-domain; 5 (adversarial) excluded",
+    "1 single-hop, 2 temporal, 3 multi-hop, 4 open-domain; 5 (adversarial) excluded",
 }
 
 
@@ -462,8 +532,15 @@ def _sum_usage(records: list[dict[str, Any]], field: str) -> dict[str, int]:
     return total
 
 
-def summarize(memory: GraphMemory, samples: list[LocomoSample], config: LocomoConfig, run: dict[str, Any],
-              records: list[dict[str, Any]], ingest: dict[str, Any], tokenizer: str) -> dict[str, Any]:
+def summarize(
+    memory: GraphMemory,
+    samples: list[LocomoSample],
+    config: LocomoConfig,
+    run: dict[str, Any],
+    records: list[dict[str, Any]],
+    ingest: dict[str, Any],
+    tokenizer: str,
+) -> dict[str, Any]:
     retrieval_only = config.retrieval_only
     scores = _metrics.aggregate(records)
     if retrieval_only:  # never show an empty J/F1/BLEU-1 that could be read as a score
@@ -474,8 +551,19 @@ def summarize(memory: GraphMemory, samples: list[LocomoSample], config: LocomoCo
     tokens = [r["context_tokens"] for r in records]
     ingest_total: dict[str, Any] = {
         key: sum(s.get(key, 0) for s in ingest.values())
-        for key in ("messages", "skipped", "added", "updated", "invalidated", "noop", "llm_calls", "prompt_tokens",
-                    "completion_tokens", "neo4j_round_trips", "seconds")
+        for key in (
+            "messages",
+            "skipped",
+            "added",
+            "updated",
+            "invalidated",
+            "noop",
+            "llm_calls",
+            "prompt_tokens",
+            "completion_tokens",
+            "neo4j_round_trips",
+            "seconds",
+        )
     }
     ingest_total["failures"] = [f"{scope}: {f}" for scope, s in ingest.items() for f in s.get("failures", [])]
     memory_sizes = {
@@ -484,7 +572,7 @@ def summarize(memory: GraphMemory, samples: list[LocomoSample], config: LocomoCo
     summary: dict[str, Any] = {
         "benchmark": "LOCOMO (locomo10)",
         "protocol": "Mem0 paper (arXiv 2504.19413): one user scope per speaker, both searched per question, "
-                    f"top-{config.top_k} facts and {config.episodes} turns each, category 5 excluded",
+        f"top-{config.top_k} facts and {config.episodes} turns each, category 5 excluded",
         "mode": "retrieval-only" if retrieval_only else "llm",
         "score_label": RETRIEVAL_ONLY_LABEL if retrieval_only else LLM_LABEL,
         "extractor": memory.llm.name,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 # --- categories --------------------------------------------------------------------------
 
@@ -59,7 +59,10 @@ def simple_tokenize(text: object) -> list[str]:
 
 def f1_score(prediction: object, reference: object) -> float:
     """Token-set F1 in [0, 1]; 0 when either text is empty or has no token."""
-    pred, gold = set(simple_tokenize(prediction or "")), set(simple_tokenize(reference if reference is not None else ""))
+    pred, gold = (
+        set(simple_tokenize(prediction or "")),
+        set(simple_tokenize(reference if reference is not None else "")),
+    )
     if not pred or not gold:
         return 0.0
     common = len(pred & gold)
@@ -77,7 +80,7 @@ def word_tokenize(text: str) -> list[str]:
     sentence split, whose model is a separate download; answers are one sentence or less."""
     from nltk.tokenize import NLTKWordTokenizer
 
-    return NLTKWordTokenizer().tokenize(text)
+    return cast("list[str]", NLTKWordTokenizer().tokenize(text))  # nltk ships no type information
 
 
 def bleu1(prediction: object, reference: object) -> float:

@@ -9,7 +9,9 @@ from ._metrics import LOCOMO_NAMES, MEM0_NAMES, MEM0_TABLE_ORDER
 
 _LLM_COLUMNS = [("j", "J"), ("f1", "F1"), ("bleu1", "B1")]
 _RETRIEVAL_COLUMNS = [
-    ("answer_recall", "answer-recall@k"), ("answer_hit", "answer-hit@k"), ("evidence_recall", "evidence-recall@k"),
+    ("answer_recall", "answer-recall@k"),
+    ("answer_hit", "answer-hit@k"),
+    ("evidence_recall", "evidence-recall@k"),
     ("evidence_share", "evidence turns found"),
 ]
 
@@ -39,20 +41,26 @@ def markdown(summary: dict[str, Any]) -> str:
     lines = [
         "# LOCOMO evaluation of graphmem",
         "",
-        f"**Scores: {summary['score_label']}**" + (" — not LLM-as-a-judge J; not comparable with J figures." if
-                                                     retrieval_only else ""),
+        f"**Scores: {summary['score_label']}**"
+        + (" — not LLM-as-a-judge J; not comparable with J figures." if retrieval_only else ""),
         "",
         f"- protocol: {summary['protocol']}",
-        f"- extractor: `{summary['extractor']}`" + (" (offline rule-based fallback, low recall)" if
-                                                   summary["extractor_is_fallback"] else "")
+        f"- extractor: `{summary['extractor']}`"
+        + (" (offline rule-based fallback, low recall)" if summary["extractor_is_fallback"] else "")
         + f"; embedder: `{summary['embedder']}`; search mode: `{config['mode']}`, top-k {k} per speaker scope",
         f"- conversations: {', '.join(summary['selection']['conversations'])}; questions scored: "
         f"{summary['selection']['questions']}"
-        + (f" (first {summary['selection']['questions_per_conversation']} per conversation)"
-           if summary["selection"]["questions_per_conversation"] else "")
-        + (f"; sessions ingested per conversation: first {summary['selection']['sessions_per_conversation']} "
-           "(questions limited to those with all evidence in them)"
-           if summary["selection"]["sessions_per_conversation"] else ""),
+        + (
+            f" (first {summary['selection']['questions_per_conversation']} per conversation)"
+            if summary["selection"]["questions_per_conversation"]
+            else ""
+        )
+        + (
+            f"; sessions ingested per conversation: first {summary['selection']['sessions_per_conversation']} "
+            "(questions limited to those with all evidence in them)"
+            if summary["selection"]["sessions_per_conversation"]
+            else ""
+        ),
     ]
     if not retrieval_only:
         lines.append(f"- answer model: `{config.get('answer_model')}`; judge model: `{config.get('judge_model')}`")
@@ -65,8 +73,13 @@ def markdown(summary: dict[str, Any]) -> str:
         row += [_num(block.get(key)) for key, _ in cols]
         lines.append("| " + " | ".join(row) + " |")
     overall = scores["overall"]
-    lines.append("| **overall** (question-weighted) | | | " + str(overall["n"]) + " | "
-                 + " | ".join(f"**{_num(overall.get(key))}**" for key, _ in cols) + " |")
+    lines.append(
+        "| **overall** (question-weighted) | | | "
+        + str(overall["n"])
+        + " | "
+        + " | ".join(f"**{_num(overall.get(key))}**" for key, _ in cols)
+        + " |"
+    )
 
     # The Mem0 paper's Table 1 layout: single-hop, multi-hop, open-domain, temporal (its names).
     shown = [key for key, _ in cols if key in ("j", "f1", "bleu1")] or [key for key, _ in cols]
@@ -89,18 +102,25 @@ def markdown(summary: dict[str, Any]) -> str:
     tokens = summary["context_tokens"]
     ingest = summary["ingestion"]
     lines += [
-        "", "## Latency and cost", "",
-        "| measure | p50 | p95 | mean |", "|---|---:|---:|---:|",
+        "",
+        "## Latency and cost",
+        "",
+        "| measure | p50 | p95 | mean |",
+        "|---|---:|---:|---:|",
         f"| search latency (both scopes) | {_ms(latency['search']['p50'])} | {_ms(latency['search']['p95'])} "
         f"| {_ms(latency['search']['mean'])} |",
         f"| total latency ({'search only, no LLM' if retrieval_only else 'search + answer'}) | "
         f"{_ms(latency['total']['p50'])} | {_ms(latency['total']['p95'])} | {_ms(latency['total']['mean'])} |",
     ]
     if "answer" in latency:
-        lines.append(f"| answer generation | {_ms(latency['answer']['p50'])} | {_ms(latency['answer']['p95'])} "
-                     f"| {_ms(latency['answer']['mean'])} |")
-    lines.append(f"| retrieved-context tokens per query ({tokens['tokenizer']}) | {_num(tokens['p50'], 0)} | "
-                 f"{_num(tokens['p95'], 0)} | {_num(tokens['mean'], 0)} |")
+        lines.append(
+            f"| answer generation | {_ms(latency['answer']['p50'])} | {_ms(latency['answer']['p95'])} "
+            f"| {_ms(latency['answer']['mean'])} |"
+        )
+    lines.append(
+        f"| retrieved-context tokens per query ({tokens['tokenizer']}) | {_num(tokens['p50'], 0)} | "
+        f"{_num(tokens['p95'], 0)} | {_num(tokens['mean'], 0)} |"
+    )
     lines += [
         "",
         f"- ingestion: {ingest['messages']} message(s) ingested into {len(ingest['per_scope'])} scope(s) "
@@ -113,8 +133,10 @@ def markdown(summary: dict[str, Any]) -> str:
     for name in ("answering", "judging"):
         if name in summary:
             u = summary[name]
-            lines.append(f"- {name}: model `{u['model']}`, {u['llm_calls']} LLM call(s), {u['prompt_tokens']} prompt + "
-                         f"{u['completion_tokens']} completion tokens")
+            lines.append(
+                f"- {name}: model `{u['model']}`, {u['llm_calls']} LLM call(s), {u['prompt_tokens']} prompt + "
+                f"{u['completion_tokens']} completion tokens"
+            )
     lines += ["", "## Definitions", ""]
     lines += [f"- **{name}**: {text}" for name, text in summary["definitions"].items()]
     lines.append("")
@@ -136,7 +158,8 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     blocks = list(summary["scores"]["categories"].values()) + [summary["scores"]["overall"]]
     labels = [
         f"{b['category']}\nLOCOMO {LOCOMO_NAMES.get(b['category'])}\nMem0 {MEM0_NAMES.get(b['category'])}"
-        if "category" in b else "overall\n(question-\nweighted)"
+        if "category" in b
+        else "overall\n(question-\nweighted)"
         for b in blocks
     ]
     width = 0.8 / len(cols)
@@ -150,8 +173,9 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     ax.set_ylim(0, 105)
     ax.set_ylabel("score (x100)")
     n = summary["scores"]["overall"]["n"]
-    ax.set_title(f"LOCOMO, graphmem ({summary['extractor']} extractor), {n} questions\n{summary['score_label']}",
-                 fontsize=9)
+    ax.set_title(
+        f"LOCOMO, graphmem ({summary['extractor']} extractor), {n} questions\n{summary['score_label']}", fontsize=9
+    )
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     fig.savefig(path)

@@ -83,7 +83,7 @@ def entity_prompt(source: ExtractionInput) -> Prompt:
         [
             "You build a knowledge graph about the people in a conversation. Your task now: list "
             "the entities (people, places, organisations, things) that the new turns state facts "
-            "about. Answer in JSON: {\"entities\": [{\"name\": ..., \"type\": ...}]}.",
+            'about. Answer in JSON: {"entities": [{"name": ..., "type": ...}]}.',
             _SPEAKER_RULES,
             _ENTITY_RULES,
             "List each entity once. Include a speaker whenever a turn states something about them.",
@@ -97,8 +97,8 @@ def relation_prompt(source: ExtractionInput, entities: list[Entity]) -> Prompt:
         [
             "You build a knowledge graph about the people in a conversation. Your task now: "
             "write the facts the new turns state as (source, relation, target) triplets. Answer "
-            "in JSON: {\"triplets\": [{\"source\", \"source_type\", \"relation\", \"target\", "
-            "\"target_type\", \"fact\", \"confidence\"}]}.",
+            'in JSON: {"triplets": [{"source", "source_type", "relation", "target", '
+            '"target_type", "fact", "confidence"}]}.',
             _SPEAKER_RULES,
             _RELATION_RULES,
             "Use the names from ENTITIES for source and target when they refer to the same thing; "
@@ -114,8 +114,8 @@ def graph_prompt(source: ExtractionInput) -> Prompt:
         [
             "You build a knowledge graph about the people in a conversation. In one answer, list "
             "the entities the new turns talk about and the facts they state as triplets. Answer in "
-            "JSON: {\"entities\": [{\"name\", \"type\"}], \"triplets\": [{\"source\", "
-            "\"source_type\", \"relation\", \"target\", \"target_type\", \"fact\", \"confidence\"}]}.",
+            'JSON: {"entities": [{"name", "type"}], "triplets": [{"source", '
+            '"source_type", "relation", "target", "target_type", "fact", "confidence"}]}.',
             _SPEAKER_RULES,
             _ENTITY_RULES,
             _RELATION_RULES,

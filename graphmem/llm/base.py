@@ -33,9 +33,7 @@ class LLM(ABC):
         """Stage 1: entities with a type label; I/me/my resolved to the turn's speaker."""
 
     @abstractmethod
-    def extract_relations(
-        self, source: ExtractionInput, entities: list[Entity], usage: Usage
-    ) -> RelationExtraction:
+    def extract_relations(self, source: ExtractionInput, entities: list[Entity], usage: Usage) -> RelationExtraction:
         """Stage 2: labelled triplets over `entities`, each with a short fact sentence."""
 
     @abstractmethod

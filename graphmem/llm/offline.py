@@ -50,8 +50,10 @@ JOBS = set(
     "chef cook writer artist accountant architect pilot researcher consultant analyst dentist "
     "professor journalist photographer musician farmer pharmacist electrician plumber".split()
 )
-KIN = ("sister|brother|mother|father|mom|dad|wife|husband|son|daughter|partner|friend|cousin|aunt|uncle|boss|"
-       "colleague|girlfriend|boyfriend|teacher|neighbou?r|roommate|coach|doctor")
+KIN = (
+    "sister|brother|mother|father|mom|dad|wife|husband|son|daughter|partner|friend|cousin|aunt|uncle|boss|"
+    "colleague|girlfriend|boyfriend|teacher|neighbou?r|roommate|coach|doctor"
+)
 _KIN_ALIASES = {"mom": "mother", "dad": "father"}
 SINGLE_VALUED = {"lives_in", "works_at", "works_as", "name", "age", "married_to"}
 
@@ -61,7 +63,9 @@ _BE = r"(?:'m|am|is|'s)"
 _WORDS = r"[a-z][\w-]*(?:\s+(?!(?:at|for|in|with|and|but|or|from|on|since|because)\b)[a-z][\w-]*){0,2}"
 _ADV = r"(?:(?:also|now|still|currently|really|just|recently|actually|finally)\s+)*"
 _VERBS = r"(?:live|lives|moved|relocated|work|works|joined|like|likes|love|loves|enjoy|enjoys|hate|hates|dislike|dislikes|prefer|prefers|am|is|'m|come|comes|study|studies)"
-_STOP_SUBJECTS = set("the this that these those it he she we they you there here what when where why how yes no hi hello thanks our your his her their my i ok so but and i'd i'll i've".split())
+_STOP_SUBJECTS = set(
+    "the this that these those it he she we they you there here what when where why how yes no hi hello thanks our your his her their my i ok so but and i'd i'll i've".split()
+)
 _CUT = re.compile(r"\b(?:but|because|when|since|if|so|though|although|who|which)\b.*$")
 _ARTICLE = re.compile(r"^(?:a|an|the|some|my|our)\s+", re.I)
 _PRONOUNS = {"it", "them", "that", "this", "you", "him", "her", "me", "us", "everything", "nothing"}
@@ -72,7 +76,9 @@ _LEADING_FILLER = re.compile(rf"^(?:{_FILLER}\s+)+", re.I)
 # "Yes, Anna lives in Berlin": an interjection before the subject is not the subject.
 _INTERJECTION = re.compile(
     r"^(?:(?:yes|yeah|yep|no|nope|well|oh|ok|okay|sure|right|exactly|sometimes|great(?:\s+so\s+far)?|"
-    r"anyway|actually|so|hi|hello|hey|thanks)\s*[,.!:]\s*)+", re.I)
+    r"anyway|actually|so|hi|hello|hey|thanks)\s*[,.!:]\s*)+",
+    re.I,
+)
 # "hiking on weekends", "Paris in the spring": a trailing prepositional phrase is not the object.
 _TAIL = re.compile(r"\s+(?:on|in|at|with|during|every|after|before)\s+.*$")
 
@@ -100,28 +106,74 @@ def _role(name: str) -> str:
 # whether the object may be a list "a, b and c"). `verb` groups pick the relation by verb.
 _Rule = tuple[re.Pattern[str], str, Callable[[str], str], bool]
 _RULES: list[_Rule] = [
-    (re.compile(rf"(?:lives?|living|{_BE}\s+living|(?:have|has)\s+(?:been\s+living|lived))\s+in\s+(?:the\s+)?(?P<obj>{_NAME})"), "lives_in", _place, False),
-    (re.compile(rf"(?:(?:have|has)\s+)?(?:moved|relocated)\s+(?:back\s+)?to\s+(?:the\s+)?(?P<obj>{_NAME})"), "lives_in", _place, False),
-    (re.compile(rf"(?:works?|{_BE}\s+working)\s+(?:at|for)\s+(?:the\s+)?(?P<obj>{_NAME})"), "works_at", lambda _: "Organization", False),
-    (re.compile(rf"(?:joined|{_BE}\s+employed\s+by)\s+(?:the\s+)?(?P<obj>{_NAME})"), "works_at", lambda _: "Organization", False),
-    (re.compile(rf"(?:stud(?:y|ies)|{_BE}\s+studying)\s+at\s+(?:the\s+)?(?P<obj>{_NAME})"), "studies_at", lambda _: "Organization", False),
+    (
+        re.compile(
+            rf"(?:lives?|living|{_BE}\s+living|(?:have|has)\s+(?:been\s+living|lived))\s+in\s+(?:the\s+)?(?P<obj>{_NAME})"
+        ),
+        "lives_in",
+        _place,
+        False,
+    ),
+    (
+        re.compile(rf"(?:(?:have|has)\s+)?(?:moved|relocated)\s+(?:back\s+)?to\s+(?:the\s+)?(?P<obj>{_NAME})"),
+        "lives_in",
+        _place,
+        False,
+    ),
+    (
+        re.compile(rf"(?:works?|{_BE}\s+working)\s+(?:at|for)\s+(?:the\s+)?(?P<obj>{_NAME})"),
+        "works_at",
+        lambda _: "Organization",
+        False,
+    ),
+    (
+        re.compile(rf"(?:joined|{_BE}\s+employed\s+by)\s+(?:the\s+)?(?P<obj>{_NAME})"),
+        "works_at",
+        lambda _: "Organization",
+        False,
+    ),
+    (
+        re.compile(rf"(?:stud(?:y|ies)|{_BE}\s+studying)\s+at\s+(?:the\s+)?(?P<obj>{_NAME})"),
+        "studies_at",
+        lambda _: "Organization",
+        False,
+    ),
     (re.compile(rf"{_BE}\s+married\s+to\s+(?P<obj>{_NAME})"), "married_to", lambda _: "Person", False),
     (re.compile(rf"(?:{_BE}\s+from|comes?\s+from)\s+(?P<obj>{_NAME})"), "comes_from", _place, False),
     (re.compile(rf"(?:{_BE}\s+(?:called|named))\s+(?P<obj>{_NAME})"), "name", lambda _: "Person", False),
     (re.compile(rf"{_BE}\s+(?P<obj>\d{{1,3}})(?:\s+years?\s+old)?$"), "age", lambda _: "Age", False),
-    (re.compile(rf"(?:{_BE}\s+)?allergic\s+to\s+(?P<obj>.+)"), "allergic_to", lambda o: "Food" if _thing(o) == "Food" else "Substance", True),
+    (
+        re.compile(rf"(?:{_BE}\s+)?allergic\s+to\s+(?P<obj>.+)"),
+        "allergic_to",
+        lambda o: "Food" if _thing(o) == "Food" else "Substance",
+        True,
+    ),
     (re.compile(rf"works?\s+as\s+(?:an?\s+)?(?P<obj>{_WORDS})"), "works_as", lambda _: "Profession", False),
     (re.compile(rf"{_BE}\s+learning\s+(?:to\s+(?:play|speak)\s+)?(?!to\b)(?P<obj>.+)"), "learning", _thing, True),
     (re.compile(rf"{_BE}\s+an?\s+(?P<obj>{_WORDS})"), "is_a", _role, False),
     (re.compile(r"(?P<verb>like|love|enjoy|hate|dislike|prefer)s?\s+(?P<obj>.+)"), "", _thing, True),
 ]
-_VERB_RELATION = {"like": "likes", "enjoy": "likes", "love": "loves", "hate": "hates", "dislike": "dislikes", "prefer": "prefers"}
+_VERB_RELATION = {
+    "like": "likes",
+    "enjoy": "likes",
+    "love": "loves",
+    "hate": "hates",
+    "dislike": "dislikes",
+    "prefer": "prefers",
+}
 
 _FACTS = {
-    "lives_in": "{s} lives in {o}", "works_at": "{s} works at {o}", "works_as": "{s} works as {a} {o}",
-    "studies_at": "{s} studies at {o}", "married_to": "{s} is married to {o}", "comes_from": "{s} comes from {o}",
-    "name": "{s}'s name is {o}", "age": "{s} is {o} years old", "allergic_to": "{s} is allergic to {o}",
-    "is_a": "{s} is {a} {o}", "learning": "{s} is learning {o}",
+    "lives_in": "{s} lives in {o}",
+    "works_at": "{s} works at {o}",
+    "works_as": "{s} works as {a} {o}",
+    "studies_at": "{s} studies at {o}",
+    "married_to": "{s} is married to {o}",
+    "comes_from": "{s} comes from {o}",
+    "name": "{s}'s name is {o}",
+    "age": "{s} is {o} years old",
+    "allergic_to": "{s} is allergic to {o}",
+    "is_a": "{s} is {a} {o}",
+    "learning": "{s} is learning {o}",
 }
 
 
@@ -146,7 +198,12 @@ def _objects(raw: str, is_list: bool) -> list[str]:
         item = _LEADING_FILLER.sub("", re.sub(r"^to\s+", "", part.strip()))
         item = _ARTICLE.sub("", _TAIL.sub("", item) if is_list else item)
         item = _TRAILING_FILLER.sub("", item).strip()
-        if item and not re.fullmatch(_FILLER, item, re.I) and item.casefold() not in _PRONOUNS and len(item.split()) <= 4:
+        if (
+            item
+            and not re.fullmatch(_FILLER, item, re.I)
+            and item.casefold() not in _PRONOUNS
+            and len(item.split()) <= 4
+        ):
             found.append(item)
     return found
 
@@ -164,8 +221,14 @@ def _predicates(subject: str, subject_type: str, rest: str) -> Iterator[Triplet]
             if rel == "is_a" and _role(match.group("obj")) == "Profession":
                 rel = "works_as"  # "I am a teacher" is a job, which is single-valued
             for obj in _objects(match.group("obj"), is_list):
-                yield Triplet(source=subject, source_type=subject_type, relation=rel, target=obj,
-                              target_type=type_of(obj), fact=_fact(subject, rel, obj))
+                yield Triplet(
+                    source=subject,
+                    source_type=subject_type,
+                    relation=rel,
+                    target=obj,
+                    target_type=type_of(obj),
+                    fact=_fact(subject, rel, obj),
+                )
             break
 
 
@@ -174,21 +237,43 @@ def _clause(text: str, speaker: str) -> list[Triplet]:
     kin = re.search(rf"\b[Mm]y\s+(?P<kin>{KIN}),?\s+(?P<name>{_NAME}),?\s*(?P<rest>.*)", text)
     if kin:
         name, rel = kin["name"], _KIN_ALIASES.get(kin["kin"], kin["kin"]) + "_of"
-        own = Triplet(source=name, source_type="Person", relation=rel, target=speaker, target_type="Person",
-                      fact=_fact(name, rel, speaker))
+        own = Triplet(
+            source=name,
+            source_type="Person",
+            relation=rel,
+            target=speaker,
+            target_type="Person",
+            fact=_fact(name, rel, speaker),
+        )
         return [own, *_predicates(name, "Person", kin["rest"])]
     named = re.search(rf"\b[Mm]y\s+name\s+is\s+(?P<obj>{_NAME})", text)
     if named:
-        return [Triplet(source=speaker, source_type="Person", relation="name", target=named["obj"],
-                        target_type="Person", fact=_fact(speaker, "name", named["obj"]))]
+        return [
+            Triplet(
+                source=speaker,
+                source_type="Person",
+                relation="name",
+                target=named["obj"],
+                target_type="Person",
+                fact=_fact(speaker, "name", named["obj"]),
+            )
+        ]
     first = re.search(r"\bI(?P<rest>(?:\s|'m\b).*)", text)
     if first and (found := list(_predicates(speaker, "Person", first["rest"]))):
         return found
     is_kin = re.match(rf"(?P<name>{_NAME})\s+is\s+my\s+(?P<kin>{KIN})\b", text)
     if is_kin and is_kin["name"].split()[0].casefold() not in _STOP_SUBJECTS:
         rel = _KIN_ALIASES.get(is_kin["kin"], is_kin["kin"]) + "_of"
-        return [Triplet(source=is_kin["name"], source_type="Person", relation=rel, target=speaker,
-                        target_type="Person", fact=_fact(is_kin["name"], rel, speaker))]
+        return [
+            Triplet(
+                source=is_kin["name"],
+                source_type="Person",
+                relation=rel,
+                target=speaker,
+                target_type="Person",
+                fact=_fact(is_kin["name"], rel, speaker),
+            )
+        ]
     third = re.match(rf"(?P<name>{_NAME})\s+(?P<rest>.*)", text)
     if third and third["name"].split()[0].casefold() not in _STOP_SUBJECTS:
         return list(_predicates(third["name"], "Person", third["rest"]))
@@ -233,9 +318,7 @@ class OfflineLLM(LLM):
     def extract_entities(self, source: ExtractionInput, usage: Usage) -> EntityExtraction:
         return EntityExtraction(entities=entities_of(self._triplets(source)))
 
-    def extract_relations(
-        self, source: ExtractionInput, entities: list[Entity], usage: Usage
-    ) -> RelationExtraction:
+    def extract_relations(self, source: ExtractionInput, entities: list[Entity], usage: Usage) -> RelationExtraction:
         return RelationExtraction(triplets=self._triplets(source))
 
     def extract_graph(self, source: ExtractionInput, usage: Usage) -> GraphExtraction:
@@ -248,16 +331,26 @@ class OfflineLLM(LLM):
         decisions = []
         for item in request.items:
             new = item.new
-            same = [f for f in item.candidates
-                    if normalize_name(f.source) == normalize_name(new.source) and f.relation == new.relation]
+            same = [
+                f
+                for f in item.candidates
+                if normalize_name(f.source) == normalize_name(new.source) and f.relation == new.relation
+            ]
             twins = [f.id for f in same if normalize_name(f.target) == normalize_name(new.target)]
             rivals = [f.id for f in same if f.is_valid and normalize_name(f.target) != normalize_name(new.target)]
             if twins:
-                decisions.append(ResolutionDecision(index=item.index, action="noop", existing_ids=twins,
-                                                    reason="already stored"))
+                decisions.append(
+                    ResolutionDecision(index=item.index, action="noop", existing_ids=twins, reason="already stored")
+                )
             elif rivals and new.relation in SINGLE_VALUED:
-                decisions.append(ResolutionDecision(index=item.index, action="invalidate", existing_ids=rivals,
-                                                    reason=f"{new.relation} holds one value at a time"))
+                decisions.append(
+                    ResolutionDecision(
+                        index=item.index,
+                        action="invalidate",
+                        existing_ids=rivals,
+                        reason=f"{new.relation} holds one value at a time",
+                    )
+                )
             else:
                 decisions.append(ResolutionDecision(index=item.index, action="add", reason="new fact"))
         return ResolutionResult(decisions=decisions)

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -46,8 +46,18 @@ T = TypeVar("T", bound=BaseModel)
 
 # Keywords strict structured output rejects. Pydantic validates them after parsing anyway.
 _UNSUPPORTED_KEYWORDS = {
-    "default", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems",
+    "default",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
 }
 _KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_*-]{6,}")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
@@ -76,7 +86,7 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
             out["additionalProperties"] = False
         return out
 
-    return fix(schema)
+    return cast("dict[str, Any]", fix(schema))
 
 
 def clean_decisions(request: ResolutionRequest, result: ResolutionResult) -> ResolutionResult:
@@ -183,9 +193,7 @@ class OpenAILLM(LLM):
             return EntityExtraction()
         return self._ask("extract_entities", _prompts.entity_prompt(source), EntityExtraction, usage)
 
-    def extract_relations(
-        self, source: ExtractionInput, entities: list[Entity], usage: Usage
-    ) -> RelationExtraction:
+    def extract_relations(self, source: ExtractionInput, entities: list[Entity], usage: Usage) -> RelationExtraction:
         if not source.messages:
             return RelationExtraction()
         prompt = _prompts.relation_prompt(source, entities)

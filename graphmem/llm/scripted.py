@@ -32,7 +32,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -50,8 +50,9 @@ from .._models import (
 from .base import LLM
 from .offline import OfflineLLM
 
-Response = Union[BaseModel, dict[str, Any], list[Any], Callable[[Any], Any]]
-Script = Union[Sequence[Response], Callable[[Any], Any]]
+Response = BaseModel | dict[str, Any] | list[Any] | Callable[[Any], Any]
+Script = Sequence[Response] | Callable[[Any], Any]
+_R = TypeVar("_R", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ class ScriptedLLM(LLM):
             elif isinstance(script, (list, tuple)):
                 self._scripts[task] = deque(script)
             else:
-                raise TypeError(f"ScriptedLLM {task}= must be a list of responses or a callable, got {type(script).__name__}")
+                raise TypeError(
+                    f"ScriptedLLM {task}= must be a list of responses or a callable, got {type(script).__name__}"
+                )
         unknown = set(fail or {}) - set(_TASKS)
         if unknown:
             raise ValueError(f"ScriptedLLM fail= has unknown task(s) {sorted(unknown)}; use {sorted(_TASKS)}")
@@ -119,9 +122,7 @@ class ScriptedLLM(LLM):
     def extract_entities(self, source: ExtractionInput, usage: Usage) -> EntityExtraction:
         return self._run("entities", source, usage, lambda: self.fallback.extract_entities(source, Usage()))
 
-    def extract_relations(
-        self, source: ExtractionInput, entities: list[Entity], usage: Usage
-    ) -> RelationExtraction:
+    def extract_relations(self, source: ExtractionInput, entities: list[Entity], usage: Usage) -> RelationExtraction:
         request = RelationRequest(source, list(entities))
         return self._run(
             "relations", request, usage, lambda: self.fallback.extract_relations(source, entities, Usage())
@@ -135,7 +136,7 @@ class ScriptedLLM(LLM):
 
     # --- machinery ------------------------------------------------------------------------
 
-    def _run(self, task: str, request: Any, usage: Usage, delegate: Callable[[], Any]) -> Any:
+    def _run(self, task: str, request: Any, usage: Usage, delegate: Callable[[], _R]) -> _R:
         operation, result_type, list_field = _TASKS[task]
         with self._lock:  # the pipeline may call from several threads
             self._counts[task] += 1
@@ -154,6 +155,7 @@ class ScriptedLLM(LLM):
         if failure is not None:
             raise failure
         started = time.perf_counter()
+        result: BaseModel
         if script is None:
             result = delegate()  # the fallback's own usage is discarded: this call is counted once, here
         else:
@@ -171,7 +173,7 @@ class ScriptedLLM(LLM):
                 seconds=time.perf_counter() - started,
             )
         )
-        return result
+        return cast(_R, result)  # _TASKS gives each task the result type of its delegate
 
     def _failure(self, task: str, number: int) -> BaseException | None:
         rule = self._fail.get(task)
