@@ -403,9 +403,12 @@ class GraphMemory:
             return None
         return fact
 
-    def delete(self, fact_id: str) -> bool:
-        """Hard-delete one fact (use invalidation through add() to keep history)."""
-        if self.get(fact_id) is None:
+    def delete(
+        self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> bool:
+        """Hard-delete one fact (use invalidation through add() to keep history); with a scope,
+        only a fact of that scope (False otherwise, as for an unknown id)."""
+        if self.get(fact_id, user_id=user_id, agent_id=agent_id, run_id=run_id) is None:
             return False
         self.store.run("delete_fact", {"id": fact_id}, write=True)
         return True
@@ -485,32 +488,137 @@ class AsyncGraphMemory:
         async with self._semaphore:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def add(self, messages: MessagesInput, **kwargs: Any) -> AddResult:
-        return await self._call(self.sync.add, messages, **kwargs)
+    # The same signatures as GraphMemory's (tests/test_api.py compares them).
+    async def add(
+        self,
+        messages: MessagesInput,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        context: Sequence[Message] = (),
+    ) -> AddResult:
+        return await self._call(
+            self.sync.add,
+            messages,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            timestamp=timestamp,
+            metadata=metadata,
+            context=context,
+        )
 
-    async def add_triplets(self, triplets: Sequence[dict[str, Any] | Triplet], **kwargs: Any) -> AddResult:
-        return await self._call(self.sync.add_triplets, triplets, **kwargs)
+    async def add_triplets(
+        self,
+        triplets: Sequence[dict[str, Any] | Triplet],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AddResult:
+        return await self._call(
+            self.sync.add_triplets,
+            triplets,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            timestamp=timestamp,
+            metadata=metadata,
+        )
 
-    async def get_all(self, **kwargs: Any) -> list[Fact]:
-        return await self._call(self.sync.get_all, **kwargs)
+    async def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        include_invalidated: bool = False,
+        limit: int = 10000,
+    ) -> list[Fact]:
+        return await self._call(
+            self.sync.get_all,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            include_invalidated=include_invalidated,
+            limit=limit,
+        )
 
-    async def get(self, fact_id: str) -> Fact | None:
-        return await self._call(self.sync.get, fact_id)
+    async def get(
+        self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> Fact | None:
+        return await self._call(self.sync.get, fact_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
-    async def delete(self, fact_id: str) -> bool:
-        return await self._call(self.sync.delete, fact_id)
+    async def delete(
+        self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> bool:
+        return await self._call(self.sync.delete, fact_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
-    async def delete_all(self, **kwargs: Any) -> int:
-        return await self._call(self.sync.delete_all, **kwargs)
+    async def delete_all(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> int:
+        return await self._call(self.sync.delete_all, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
-    async def sources(self, fact: Fact | SearchHit, **kwargs: Any) -> list[Episode]:
-        return await self._call(self.sync.sources, fact, **kwargs)
+    async def sources(
+        self,
+        fact: Fact | SearchHit,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Episode]:
+        return await self._call(self.sync.sources, fact, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
-    async def history(self, id_or_name: str, **kwargs: Any) -> list[Fact]:
-        return await self._call(self.sync.history, id_or_name, **kwargs)
+    async def history(
+        self,
+        id_or_name: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Fact]:
+        return await self._call(self.sync.history, id_or_name, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
-    async def search(self, query: str, **kwargs: Any) -> SearchResults:
-        return await self._call(self.sync.search, query, **kwargs)
+    async def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        mode: Mode = DEFAULT_MODE,
+        limit: int = 10,
+        episodes: int = DEFAULT_EPISODES,
+        hops: int | None = None,
+        as_of: datetime | None = None,
+        include_invalidated: bool = False,
+        entity_types: list[str] | None = None,
+        relations: list[str] | None = None,
+        use_llm_entities: bool = False,
+        usage: Usage | None = None,
+    ) -> SearchResults:
+        return await self._call(
+            self.sync.search,
+            query,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            mode=mode,
+            limit=limit,
+            episodes=episodes,
+            hops=hops,
+            as_of=as_of,
+            include_invalidated=include_invalidated,
+            entity_types=entity_types,
+            relations=relations,
+            use_llm_entities=use_llm_entities,
+            usage=usage,
+        )
 
     async def reset(self, *, confirm: bool = False) -> int:
         return await self._call(self.sync.reset, confirm=confirm)

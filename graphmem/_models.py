@@ -385,11 +385,3 @@ class AddResult(BaseModel):
     noop: list[Fact] = Field(default_factory=list)
     skipped_messages: int = 0
     usage: Usage = Field(default_factory=Usage)
-
-
-class HistoryEntry(BaseModel):
-    """One event in the life of a fact: when it became valid, was restated, or was closed."""
-
-    fact: Fact
-    event: Literal["valid", "invalidated"]
-    at: datetime

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -189,7 +188,3 @@ class Store:
 
 def is_constraint_violation(exc: Exception) -> bool:
     return isinstance(exc, Neo4jError) and bool(exc.code) and "ConstraintValidationFailed" in exc.code
-
-
-def to_datetime(value: Any) -> datetime | None:
-    return cast("datetime | None", _native(value))

@@ -222,3 +222,16 @@ def test_history_by_foreign_id_is_empty(mem: GraphMemory, delete_tenants) -> Non
         assert mem.history(fact.id)  # no scope: by id, as documented
     finally:
         delete_tenants(prefix)
+
+
+def test_delete_with_a_scope_removes_only_that_scope_s_fact(mem: GraphMemory, delete_tenants) -> None:
+    prefix = f"{RUN}-delete"
+    a, b = {"user_id": f"{prefix}-a"}, {"user_id": f"{prefix}-b"}
+    try:
+        [fact] = mem.add_triplets([{"source": "Alice", "relation": "lives_in", "target": "Paris"}], **a).added
+        assert mem.delete(fact.id, **b) is False  # another tenant's id: as if unknown
+        assert mem.get(fact.id, **a) is not None
+        assert mem.delete(fact.id, **a) is True
+        assert mem.get(fact.id) is None
+    finally:
+        delete_tenants(prefix)
