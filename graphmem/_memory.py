@@ -115,7 +115,7 @@ class GraphMemory:
         self.matcher = NodeMatcher(store, threshold=self.settings.match_threshold)
         self.phrases = PhraseVectors(embedder)  # relation names and question words, one cache
         self.detector = ConflictDetector(
-            store, embedder, fact_threshold=max(self.settings.conflict_threshold, 0.85), phrases=self.phrases
+            store, embedder, fact_threshold=self.settings.conflict_threshold, phrases=self.phrases
         )
         self.resolver = UpdateResolver(llm)
         self.retriever = Retriever(store, embedder, llm, phrases=self.phrases)

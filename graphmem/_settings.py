@@ -74,8 +74,10 @@ class Settings(BaseSettings):
     match_threshold: float = Field(
         default=0.8, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_MATCH_THRESHOLD", "match_threshold")
     )
+    # a stored fact whose sentence is this near a new one's is a conflict candidate (besides
+    # same source and relation, or same pair); lower sends more candidates to the LLM resolver
     conflict_threshold: float = Field(
-        default=0.6, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_CONFLICT_THRESHOLD", "conflict_threshold")
+        default=0.85, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_CONFLICT_THRESHOLD", "conflict_threshold")
     )
     max_concurrency: int = Field(default=4, ge=1, validation_alias=_env("GRAPHMEM_MAX_CONCURRENCY", "max_concurrency"))
 

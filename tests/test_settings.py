@@ -77,3 +77,16 @@ def test_secrets_stay_out_of_reprs(monkeypatch):
     settings = load_settings()
     assert settings.password() == "pw-not-for-logs" and settings.openai_api_key == "sk-not-for-logs"
     assert "not-for-logs" not in repr(settings) and "not-for-logs" not in str(settings)
+
+
+def test_the_conflict_threshold_reaches_the_detector(monkeypatch):
+    from graphmem import GraphMemory
+    from graphmem.embed.hashing import HashingEmbedder
+    from graphmem.llm import OfflineLLM
+
+    assert load_settings().conflict_threshold == 0.85
+    monkeypatch.setenv("GRAPHMEM_CONFLICT_THRESHOLD", "0.7")
+    settings = load_settings()
+    # no schema applied: the store is never reached
+    memory = GraphMemory(None, llm=OfflineLLM(), embedder=HashingEmbedder(), settings=settings, apply_schema=False)  # type: ignore[arg-type]
+    assert memory.detector.fact_threshold == 0.7
