@@ -38,7 +38,18 @@ from graphmem._terms import stem_text
 from graphmem._write import fact_id
 from graphmem.embed.base import Embedder
 
-from .common import PREFIX, RESULTS, add_server_args, connect, delete_bench_data, environment, log, ms, percentile
+from .common import (
+    PREFIX,
+    RESULTS,
+    add_server_args,
+    connect,
+    delete_bench_data,
+    environment,
+    log,
+    ms,
+    percentile,
+    run_statement,
+)
 from .quality_world import Question, World, build_world, make_questions
 from .synth import cached_embeddings
 
@@ -164,12 +175,12 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
         )
     # entities before the facts between them, facts before the turns that carry them
     for statement, param, rows in (
-        ("bench_load_entities", "entities", entities),
-        ("bench_load_facts", "facts", facts),
-        ("bench_load_messages", "messages", messages),
+        ("load_entities", "entities", entities),
+        ("load_facts", "facts", facts),
+        ("load_messages", "messages", messages),
     ):
         for i in range(0, len(rows), batch):
-            store.run(statement, {param: rows[i : i + batch], **scope.params(), "scope_key": scope.key}, write=True)
+            run_statement(store, statement, {param: rows[i : i + batch], **scope.params(), "scope_key": scope.key})
     seconds = time.perf_counter() - started
     return {
         "entities": len(entities),

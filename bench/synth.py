@@ -5,7 +5,7 @@ type, embedding, user_id, agent_id, run_id, scope_key, ...})-[:FACT {id, predica
 embedding, valid_from, valid_to, message_ids, ...}]->(:Entity), ids derived as graphmem derives
 them. Every fact also comes with the conversation turn that told it, as graphmem stores turns:
 (:Message {content: the fact sentence, embedding, stems, ...})-[:MENTIONS]->(both ends), the
-turn's id in the fact's message_ids; so N facts come with N turns (cypher/bench_load_messages.cypher).
+turn's id in the fact's message_ids; so N facts come with N turns (bench/cypher/load_messages.cypher).
 
 Embedding every one of 100k sentences with MiniLM takes long on a small machine, so a pool
 of distinct fact sentences (and of entity names) is embedded once with the real model and
@@ -39,7 +39,7 @@ from graphmem._terms import stem_text
 from graphmem._write import fact_id
 from graphmem.embed.base import Embedder
 
-from .common import PREFIX, log
+from .common import PREFIX, log, run_statement
 
 NAMES = """Alice Anna Bob Carol Dmitri Erin Frank Grace Hector Ines Jamal Keiko Liam Mara Noah Olga
 Priya Quentin Rosa Sven Tariq Uma Victor Wanda Xavier Yara Zoe Amir Bea Chen Dara Elif Felix Gita
@@ -235,7 +235,7 @@ class SyntheticMemories:
         started = time.perf_counter()
         entity_rows: list[dict] = []
         fact_rows: list[dict] = []
-        # bench_load_messages takes the scope as statement parameters: turns are grouped by user
+        # load_messages takes the scope as statement parameters: turns are grouped by user
         message_rows: dict[str, list[dict]] = {}
         rng = np.random.default_rng([self.seed, per_user])
         for u in range(self.users):
@@ -312,14 +312,12 @@ class SyntheticMemories:
                 row["embedding"] = vector
         prepare_seconds = time.perf_counter() - started
         # entities before the facts between them, facts before the turns that carry them
-        entity_seconds = self._load("bench_load_entities", "entities", entity_rows)
-        fact_seconds = self._load("bench_load_facts", "facts", fact_rows)
+        entity_seconds = self._load("load_entities", "entities", entity_rows)
+        fact_seconds = self._load("load_facts", "facts", fact_rows)
         message_seconds = 0.0
         for user, rows in message_rows.items():
             scope = Scope(user_id=user)
-            message_seconds += self._load(
-                "bench_load_messages", "messages", rows, {**scope.params(), "scope_key": scope.key}
-            )
+            message_seconds += self._load("load_messages", "messages", rows, {**scope.params(), "scope_key": scope.key})
         self.loaded = per_user
         seconds = time.perf_counter() - started
         return {
@@ -340,7 +338,7 @@ class SyntheticMemories:
         started = time.perf_counter()
         for chunk in _chunks(rows, self.batch):
             chunk = [{**row, "embedding": row["embedding"].tolist()} for row in chunk]
-            self.store.run(statement, {key: chunk, **(params or {})}, write=True)
+            run_statement(self.store, statement, {key: chunk, **(params or {})})
         return time.perf_counter() - started
 
     def queries(self, count: int, seed: int = 3) -> list[tuple[str, str, tuple[str, str], set[str]]]:

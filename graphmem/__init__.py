@@ -12,7 +12,7 @@ from ._errors import (
     ServerError,
 )
 from ._memory import AsyncGraphMemory, GraphMemory
-from ._models import AddResult, Entity, Episode, Fact, Message, Scope, Triplet, Usage
+from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Scope, Triplet, Usage
 from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
 
@@ -33,6 +33,7 @@ __all__ = [
     "GraphmemError",
     "InputError",
     "LLMError",
+    "MemoryStats",
     "Message",
     "Neo4jUnavailable",
     "SchemaError",

@@ -28,6 +28,7 @@ from ._models import (
     Episode,
     ExtractionInput,
     Fact,
+    MemoryStats,
     Message,
     Scope,
     Triplet,
@@ -413,6 +414,16 @@ class GraphMemory:
         self.store.run("delete_fact", {"id": fact_id}, write=True)
         return True
 
+    def stats(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> MemoryStats:
+        """Counts of the scope's entities, valid and invalidated facts and turns; with no scope,
+        of the whole database."""
+        params = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
+        if any(value is not None for value in params.values()):
+            params = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id).params()  # checks the ids
+        return MemoryStats.model_validate(self.store.run("scope_stats", params)[0])
+
     def delete_all(self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None) -> int:
         """Delete every entity, fact and message of the scope; returns the number of nodes removed."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
@@ -558,6 +569,11 @@ class AsyncGraphMemory:
         self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> bool:
         return await self._call(self.sync.delete, fact_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+
+    async def stats(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> MemoryStats:
+        return await self._call(self.sync.stats, user_id=user_id, agent_id=agent_id, run_id=run_id)
 
     async def delete_all(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None

@@ -378,6 +378,15 @@ class Usage(BaseModel):
             self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
 
+class MemoryStats(BaseModel):
+    """What a scope (or the whole database) holds."""
+
+    entities: int
+    valid_facts: int
+    invalidated_facts: int
+    messages: int
+
+
 class AddResult(BaseModel):
     added: list[Fact] = Field(default_factory=list)
     updated: list[Fact] = Field(default_factory=list)

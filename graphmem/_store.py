@@ -136,6 +136,12 @@ class Store:
             usage.neo4j_round_trips += 1
         return rows
 
+    def run_text_autocommit(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A statement text in an auto-commit transaction: only for bench/cypher/ (the benchmarks'
+        own statements, outside the package)."""
+        with self._errors(), self._driver.session(database=self.database) as session:
+            return [r.data() for r in session.run(query, params or {})]
+
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
         """A user's ad-hoc query in a READ access-mode transaction: the server refuses writes."""
 

@@ -12,7 +12,7 @@ from graphmem import AsyncGraphMemory, GraphMemory
 
 EXPORTED = {
     "AddResult", "AsyncGraphMemory", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
-    "GraphmemError", "InputError", "LLMError", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
+    "GraphmemError", "InputError", "LLMError", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
     "Scope", "SearchHit", "SearchResults", "Settings", "Signal", "Triplet", "Usage", "load_settings",
 }  # fmt: skip
 

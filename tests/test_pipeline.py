@@ -305,3 +305,20 @@ def test_async_adds_run_concurrently_and_land_once(memory: GraphMemory, new_user
     assert all(len(r.added) == 1 for r in results)
     assert len(facts) == 6 and len({f.target_id for f in facts}) == 1  # one Graz node
     assert hits and all(h.fact.user_id == user for h in hits)
+
+
+def test_stats_count_a_scope_and_the_async_facade_agrees(memory: GraphMemory, new_user):
+    import asyncio
+
+    from graphmem import AsyncGraphMemory, MemoryStats
+
+    user = new_user("stats")
+    memory.add("I live in Paris.", user_id=user)
+    memory.add("I moved to Rome.", user_id=user)  # invalidates Paris
+    stats = memory.stats(user_id=user)
+    assert stats == MemoryStats(entities=3, valid_facts=1, invalidated_facts=1, messages=2), stats
+    assert asyncio.run(AsyncGraphMemory(memory).stats(user_id=user)) == stats
+    everything = memory.stats()
+    assert everything.messages >= 2 and everything.entities >= 3
+    with pytest.raises(InputError):
+        memory.stats(user_id="")

@@ -111,19 +111,18 @@ def demo(
     """The main job: start Neo4j if needed, ingest the bundled sample transcript, answer a query."""
     with clean_errors():
         cfg = settings()
-        memory = open_memory(cfg, start_managed=True)
-        apply_schema(memory.store, dim=memory.embedder.dim, model=memory.embedder.model_name)
-        conversations = read_transcript(SAMPLE)
-        out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
-        stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)
-        _summary(stats)
-        out.print(_facts_table(memory.get_all(user_id=user, include_invalidated=True), f"memory of {user}"))
-        hits = memory.search(query, user_id=user, limit=5)
-        out.print(f"\n[bold]Q:[/] {query}")
-        if memory.llm.is_fallback:
-            out.print("[bold]A[/] (offline: the most relevant memories, no LLM to phrase an answer):")
-        out.print(hits.to_context(max_tokens=400) or "(no memory matched)", markup=False, highlight=False)
-        memory.close()
+        with open_memory(cfg, start_managed=True) as memory:
+            apply_schema(memory.store, dim=memory.embedder.dim, model=memory.embedder.model_name)
+            conversations = read_transcript(SAMPLE)
+            out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
+            stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)
+            _summary(stats)
+            out.print(_facts_table(memory.get_all(user_id=user, include_invalidated=True), f"memory of {user}"))
+            hits = memory.search(query, user_id=user, limit=5)
+            out.print(f"\n[bold]Q:[/] {query}")
+            if memory.llm.is_fallback:
+                out.print("[bold]A[/] (offline: the most relevant memories, no LLM to phrase an answer):")
+            out.print(hits.to_context(max_tokens=400) or "(no memory matched)", markup=False, highlight=False)
 
 
 def ingest(
@@ -143,9 +142,8 @@ def ingest(
         ]  # parse all before writing
         needs_scope = any(c.user_id is None for c in conversations)
         scope = _scope(user, agent, run) if needs_scope or agent or run else None
-        memory = open_memory(settings(), start_managed=True, announce=not as_json)
-        stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json)
-        memory.close()
+        with open_memory(settings(), start_managed=True, announce=not as_json) as memory:
+            stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json)
         if as_json:
             print_json(stats.model_dump())
         else:
@@ -236,9 +234,8 @@ def facts(
     """List a scope's valid facts (or all, with --all)."""
     with clean_errors():
         s = _scope(user, agent, run)
-        memory = open_memory(settings(), announce=False)
-        found = memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
-        memory.close()
+        with open_memory(settings(), announce=False) as memory:
+            found = memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
         if as_json:
             print_json([f.model_dump(mode="json") for f in found])
         else:
@@ -254,9 +251,8 @@ def history(
 ) -> None:
     """Every version of a fact, or every fact of an entity, invalidated ones included."""
     with clean_errors():
-        memory = open_memory(settings(), announce=False)
-        found = memory.history(id_or_name, user_id=user, agent_id=agent, run_id=run)
-        memory.close()
+        with open_memory(settings(), announce=False) as memory:
+            found = memory.history(id_or_name, user_id=user, agent_id=agent, run_id=run)
         if as_json:
             print_json([f.model_dump(mode="json") for f in found])
         else:
@@ -276,11 +272,10 @@ def export(
         if fmt not in ("graphml", "json"):
             raise InputError(f"--format {fmt!r}: use graphml or json")
         s = _scope(user, agent, run)
-        memory = open_memory(settings(), announce=False)
-        graph = to_networkx(
-            memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
-        )
-        memory.close()
+        with open_memory(settings(), announce=False) as memory:
+            graph = to_networkx(
+                memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
+            )
         write_graph(graph, output, cast(Literal["graphml", "json"], fmt))  # checked above
         out.print(f"wrote {graph.number_of_nodes()} entities and {graph.number_of_edges()} facts to {output}")
 
@@ -288,12 +283,8 @@ def export(
 def stats(user: UserOpt = None, agent: AgentOpt = None, run: RunOpt = None, as_json: JsonOpt = False) -> None:
     """Counts of entities, facts and messages (of a scope, or of the whole database)."""
     with clean_errors():
-        memory = open_memory(settings(), announce=False)
-        if user or agent or run:
-            counts = memory.store.run("scope_stats", _scope(user, agent, run).params())[0]
-        else:
-            counts = memory.store.run("scope_stats", {"user_id": None, "agent_id": None, "run_id": None})[0]
-        memory.close()
+        with open_memory(settings(), announce=False) as memory:
+            counts = memory.stats(user_id=user, agent_id=agent, run_id=run).model_dump()
         if as_json:
             print_json(counts)
         else:
@@ -312,7 +303,6 @@ def delete(
         s = _scope(user, agent, run)
         if not yes and not typer.confirm(f"Delete all memory of {s.params()}?", default=False):
             raise typer.Exit(1)
-        memory = open_memory(settings(), announce=False)
-        removed = memory.delete_all(**s.params())
-        memory.close()
+        with open_memory(settings(), announce=False) as memory:
+            removed = memory.delete_all(**s.params())
         out.print(f"deleted {removed} node(s)")

@@ -362,7 +362,7 @@ def _ingest(
     finished = 0
     for sample, speaker, messages in jobs:
         user_id = scope_id(config.scope_prefix, sample, speaker)
-        stored = memory.store.run("scope_stats", Scope(user_id=user_id).params())[0]["messages"]
+        stored = memory.stats(user_id=user_id).messages
         before = saved.get(user_id) if stored else None
 
         def save(
@@ -566,9 +566,7 @@ def summarize(
         )
     }
     ingest_total["failures"] = [f"{scope}: {f}" for scope, s in ingest.items() for f in s.get("failures", [])]
-    memory_sizes = {
-        scope: memory.store.run("scope_stats", Scope(user_id=scope).params())[0] for scope in sorted(ingest)
-    }
+    memory_sizes = {scope: memory.stats(user_id=scope).model_dump() for scope in sorted(ingest)}
     summary: dict[str, Any] = {
         "benchmark": "LOCOMO (locomo10)",
         "protocol": "Mem0 paper (arXiv 2504.19413): one user scope per speaker, both searched per question, "
