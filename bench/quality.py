@@ -31,11 +31,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from graphmem._match import entity_id
-from graphmem._memory import _message_node_id
+from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
 from graphmem._terms import stem_text
-from graphmem._write import fact_id
 from graphmem.embed.base import Embedder
 
 from .common import (
@@ -159,7 +157,7 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
         external_id = f"quality-turn-{turn}"
         messages.append(
             {
-                "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
+                "id": message_node_id(scope, Message(content=f.sentence, id=external_id)),
                 "external_id": external_id,
                 "role": "user",
                 "speaker": "user",

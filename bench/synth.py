@@ -30,13 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from graphmem._match import entity_id
-from graphmem._memory import _message_node_id
+from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
 from graphmem._settings import default_home
 from graphmem._store import Store
 from graphmem._terms import stem_text
-from graphmem._write import fact_id
 from graphmem.embed.base import Embedder
 
 from .common import PREFIX, log, run_statement
@@ -289,7 +287,7 @@ class SyntheticMemories:
                 external_id = f"synth-{index}"
                 message_rows.setdefault(user, []).append(
                     {
-                        "id": _message_node_id(scope, Message(content=f.sentence, id=external_id)),
+                        "id": message_node_id(scope, Message(content=f.sentence, id=external_id)),
                         "external_id": external_id,
                         "role": "user",
                         "speaker": "user",

@@ -84,7 +84,7 @@ def walk_seeds(named: list[dict[str, Any]], hits: dict[str, float], words: list[
     return seeds
 
 
-def relation_usage(links: Iterable[tuple[str, set[str]]], stems: list[str]) -> dict[str, list[float]]:
+def relation_usage(links: Iterable[tuple[str, frozenset[str]]], stems: list[str]) -> dict[str, list[float]]:
     """For each relation, how much its facts (relation, stems said) say each aspect stem: twice
     the share of them that do, at most 1. A third of the `lives_in` facts say "based in", so
     "where is Lena based?" finds Lena's `lives_in` fact that says "lives in", though the
@@ -109,7 +109,7 @@ class GraphReader:
         self.aspects = [w for w in words if w not in name_words]
         self.stems = [stem(w) for w in self.aspects]
         self.links: dict[str, dict[str, Any]] = {}
-        self._said: dict[str, set[str]] = {}
+        self._said: dict[str, frozenset[str]] = {}
 
     @staticmethod
     def relation_phrases(rows: list[dict[str, Any]]) -> list[str]:
@@ -183,6 +183,7 @@ def _relation_stems(relation: str) -> frozenset[str]:
     return frozenset(stem_text(relation_phrase(relation)).split())
 
 
-def _said(text: str, relation: str, source_type: str | None, target_type: str | None) -> set[str]:
+@lru_cache(maxsize=65536)  # the same facts come back search after search
+def _said(text: str, relation: str, source_type: str | None, target_type: str | None) -> frozenset[str]:
     """What a fact says, as stems: its sentence, relation name and end types."""
-    return set(stem_text(f"{text} {relation_phrase(relation)} {source_type or ''} {target_type or ''}").split())
+    return frozenset(stem_text(f"{text} {relation_phrase(relation)} {source_type or ''} {target_type or ''}").split())

@@ -1,5 +1,9 @@
 """Exception hierarchy. Every message names the bad input and the fix."""
 
+from __future__ import annotations
+
+from pydantic import ValidationError
+
 
 class GraphmemError(Exception):
     """Base of every error graphmem raises on purpose."""
@@ -31,3 +35,12 @@ class InputError(GraphmemError):
 
 class ServerError(GraphmemError):
     """The managed local Neo4j server could not be installed, started or stopped."""
+
+
+def input_error(exc: ValidationError, where: str, default_field: str | None = None) -> InputError:
+    """A pydantic ValidationError as an InputError naming where (e.g. "message 3"), the field
+    and the problem: "message 3: timestamp: Input should be a valid datetime"."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or default_field
+    detail = first["msg"].removeprefix("Value error, ")
+    return InputError(f"{where}: {field}: {detail}" if field else f"{where}: {detail}")

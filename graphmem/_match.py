@@ -12,10 +12,10 @@ pairs above 0.95).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
+from ._ids import entity_id
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
 from ._store import Store
 
@@ -24,12 +24,6 @@ TYPE_GROUPS = [
     {"City", "Place", "Location", "Town", "Country", "Region", "Area"},
     {"Organization", "Organisation", "Company", "Employer", "Business", "Institution"},
 ]
-
-
-def entity_id(scope: Scope, normalized: str) -> str:
-    """Deterministic id: the same name in the same scope is the same node, even under
-    concurrent adds (the uniqueness constraint on Entity.id makes MERGE safe)."""
-    return hashlib.sha256(f"{scope.key}\x1f{normalized}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def types_compatible(a: str, b: str) -> bool:

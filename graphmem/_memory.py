@@ -10,7 +10,6 @@ import hashlib
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +19,8 @@ from pydantic import ValidationError
 
 from . import _extract
 from ._conflicts import ConflictDetector, relation_phrase
-from ._errors import InputError
+from ._errors import InputError, input_error
+from ._ids import message_node_id
 from ._match import NodeMatcher
 from ._models import (
     AddResult,
@@ -82,17 +82,8 @@ def parse_messages(messages: MessagesInput) -> list[Message]:
         except InputError as exc:
             raise InputError(f"message {position}: {exc}") from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "message"
-            raise InputError(f"message {position}: {field}: {first['msg']}") from None
+            raise input_error(exc, f"message {position}", "message") from None
     return parsed
-
-
-def _message_node_id(scope: Scope, message: Message) -> str:
-    """Messages with a caller id are idempotent per scope; others are always new turns."""
-    if message.id is None:
-        return uuid.uuid4().hex
-    return hashlib.sha256(f"{scope.key}\x1f{message.id}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class GraphMemory:
@@ -163,7 +154,7 @@ class GraphMemory:
         _check_metadata(metadata)
         usage = Usage()
         started = time.perf_counter()
-        stored = [StoredMessage(id=_message_node_id(scope, m), external_id=m.id, message=m) for m in parsed]
+        stored = [StoredMessage(id=message_node_id(scope, m), external_id=m.id, message=m) for m in parsed]
         keyed = [s.id for s in stored if s.external_id is not None]
         if keyed:
             known = set(self.store.run("known_messages", {"ids": keyed}, usage=usage)[0]["known"])
@@ -208,10 +199,7 @@ class GraphMemory:
             try:
                 parsed.append(item if isinstance(item, Triplet) else Triplet.model_validate(item))
             except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or "triplet"
-                message = first["msg"].removeprefix("Value error, ")
-                raise InputError(f"triplet {position}: {field}: {message}") from None
+                raise input_error(exc, f"triplet {position}", "triplet") from None
         usage = Usage()
         started = time.perf_counter()
         cleaned = _extract.clean(ExtractionInput(messages=[]), [], parsed)

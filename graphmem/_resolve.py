@@ -7,7 +7,7 @@ The LLM's answer is checked: ids it names must be candidates of that triplet.
 
 from __future__ import annotations
 
-from ._models import ConflictSet, ResolutionDecision, ResolutionItem, ResolutionRequest, Usage
+from ._models import ConflictSet, ResolutionDecision, ResolutionItem, ResolutionRequest, ResolutionResult, Usage
 from .llm.base import LLM
 
 
@@ -28,19 +28,33 @@ class UpdateResolver:
             else:
                 ask.append(ResolutionItem(index=c.index, new=c.triplet, candidates=[x.fact for x in c.candidates]))
         if ask:
-            answer = self.llm.resolve(ResolutionRequest(items=ask), usage)
-            allowed = {item.index: {f.id for f in item.candidates} for item in ask}
-            for decision in answer.decisions:
-                if decision.index in allowed and decision.index not in decisions:
-                    decisions[decision.index] = _checked(decision, allowed[decision.index])
-            for item in ask:  # the LLM skipped it: keep the new fact, lose nothing
-                decisions.setdefault(item.index, ResolutionDecision(index=item.index, action="add", reason="undecided"))
+            request = ResolutionRequest(items=ask)
+            for decision in clean_decisions(request, self.llm.resolve(request, usage)).decisions:
+                decisions[decision.index] = decision
         return [decisions[c.index] for c in conflicts]
 
 
-def _checked(decision: ResolutionDecision, allowed: set[str]) -> ResolutionDecision:
-    ids = [i for i in decision.existing_ids if i in allowed]
-    if decision.action in ("update", "noop", "invalidate") and not ids:
-        # an update/noop/invalidate of nothing the detector offered: store the new fact instead
-        return ResolutionDecision(index=decision.index, action="add", reason="no valid target ids")
-    return decision.model_copy(update={"existing_ids": ids})
+def clean_decisions(request: ResolutionRequest, result: ResolutionResult) -> ResolutionResult:
+    """Exactly one applicable decision per request item, in request order.
+
+    Models sometimes skip an index, repeat one, or cite ids that belong to another item.
+    Ids not among the item's candidates are dropped; a non-add decision left without ids
+    cannot be applied and becomes add; a missing decision becomes add.
+    """
+    allowed = {item.index: [f.id for f in item.candidates] for item in request.items}
+    chosen: dict[int, ResolutionDecision] = {}
+    for decision in result.decisions:
+        if decision.index not in allowed or decision.index in chosen:
+            continue
+        ids = [i for i in dict.fromkeys(decision.existing_ids) if i in allowed[decision.index]]
+        action = decision.action if ids else "add"
+        chosen[decision.index] = decision.model_copy(
+            update={"action": action, "existing_ids": [] if action == "add" else ids}
+        )
+    return ResolutionResult(
+        decisions=[
+            chosen.get(item.index)
+            or ResolutionDecision(index=item.index, action="add", reason="the model gave no decision")
+            for item in request.items
+        ]
+    )

@@ -202,6 +202,8 @@ def claim(covered: tuple[float, ...], matches: tuple[float, ...], least: float) 
     `least` and at least half its best open match ("pet" and "own" both, for an `owns` fact).
     An aspect already answered by an earlier fact stays with it, so each fact of a chain must
     answer a part of its own. Returns the coverage after, and whether the fact answered any."""
+    if not matches or max(matches) < least:  # most facts answer nothing: the common case, early
+        return covered, False
     open_matches = [m if c == 0.0 else 0.0 for c, m in zip(covered, matches)]
     best = max(open_matches, default=0.0)
     if best < least:

@@ -102,8 +102,11 @@ class Store:
         write: bool = False,
         usage: Usage | None = None,
     ) -> list[dict[str, Any]]:
-        """Run the named statement in its own managed transaction; return records as dicts."""
-        return self.run_text(_cypher.load(name), params, write=write, usage=usage)
+        """Run the named statement in its own managed transaction; return records as dicts.
+        graphmem's statements return maps and scalars only, so a record's values are taken as
+        they come (Record.data() walks every value to convert nodes: ~1/3 of a search's Python
+        time)."""
+        return self._execute(_cypher.load(name), params, write, usage, plain=True)
 
     def run_text(
         self,
@@ -114,6 +117,11 @@ class Store:
         usage: Usage | None = None,
     ) -> list[dict[str, Any]]:
         """Run a statement text. Only for statements from cypher/ and the user's own `graphmem cypher`."""
+        return self._execute(query, params, write, usage, plain=False)
+
+    def _execute(
+        self, query: str, params: dict[str, Any] | None, write: bool, usage: Usage | None, *, plain: bool
+    ) -> list[dict[str, Any]]:
         with self._errors():
             records, _, _ = self._driver.execute_query(
                 query,
@@ -123,6 +131,8 @@ class Store:
             )
         if usage is not None:
             usage.neo4j_round_trips += 1
+        if plain:
+            return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
         return [record.data() for record in records]
 
     def run_autocommit(

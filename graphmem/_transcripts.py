@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from ._errors import InputError
+from ._errors import InputError, input_error
 from ._models import Message
 
 Format = Literal["auto", "jsonl", "json", "text", "locomo"]
@@ -76,9 +76,10 @@ def _message(data: object, where: str, message_id: str) -> Message:
     fields.setdefault("id", message_id)
     try:
         return Message.model_validate(fields)
-    except (ValidationError, InputError) as exc:
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise InputError(f"{where}: {detail}") from None
+    except ValidationError as exc:
+        raise input_error(exc, where) from None
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def read_jsonl(path: Path) -> list[Conversation]:

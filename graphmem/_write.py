@@ -3,7 +3,6 @@ and applies them in one transaction (one round trip). Returns the facts as writt
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ._ids import fact_id
 from ._models import (
     LABEL_PATTERN,
     RELATION_PATTERN,
@@ -55,13 +55,6 @@ def _checked_label(label: str) -> str:
     if not LABEL_PATTERN.match(label):
         raise ValueError(f"refusing entity type label {label!r}: it does not match {LABEL_PATTERN.pattern}")
     return label
-
-
-def fact_id(scope: Scope, source_id: str, relation: str, target_id: str, valid_from: datetime) -> str:
-    """Deterministic: the same fact said at the same time in the same scope gets the same id,
-    so re-ingesting yields the same graph and racing adds collide on the constraint."""
-    key = f"{scope.key}\x1f{source_id}\x1f{relation}\x1f{target_id}\x1f{valid_from.isoformat()}"
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def apply_plan(

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graphmem import Message, Scope
-from graphmem._memory import _message_node_id
+from graphmem._ids import message_node_id as stored_id
 from graphmem.eval import _metrics
 from graphmem.eval._answer import Reply, Verdict, answer_prompt, as_reply, as_verdict, parse_label
 from graphmem.eval._locomo import (
@@ -317,7 +317,7 @@ def test_load_locomo_and_slices(tmp_path):
 
 
 def test_message_node_id_is_the_stored_id():
-    stored = _message_node_id(Scope(user_id="conv-26:Caroline"), Message(content="hi", id="conv-26:D1:3"))
+    stored = stored_id(Scope(user_id="conv-26:Caroline"), Message(content="hi", id="conv-26:D1:3"))
     assert message_node_id("conv-26:Caroline", "conv-26:D1:3") == stored
     assert message_node_id("conv-26:Melanie", "conv-26:D1:3") != stored  # per scope
 

@@ -27,6 +27,7 @@ from graphmem._models import (
     Triplet,
     Usage,
 )
+from graphmem._resolve import clean_decisions
 from graphmem._settings import Settings
 from graphmem.llm import OfflineLLM, OpenAILLM, make_llm
 from graphmem.llm._prompts import graph_prompt, resolution_prompt
@@ -277,7 +278,8 @@ def test_resolve_keeps_only_applicable_decisions() -> None:
         ]
     }
     endpoint = FakeEndpoint(answer)
-    result = endpoint.llm().resolve(request, Usage())
+    # the backend returns the answer as given; the update resolver's one check cleans it
+    result = clean_decisions(request, endpoint.llm().resolve(request, Usage()))
 
     assert [(d.index, d.action, d.existing_ids) for d in result.decisions] == [
         (0, "invalidate", ["f1"]),

@@ -32,8 +32,9 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 
 from .._errors import InputError
+from .._ids import message_node_id as stored_id
 from .._ingest import IngestStats, ingest_messages
-from .._memory import GraphMemory, _message_node_id
+from .._memory import GraphMemory
 from .._models import Message, Scope
 from .._retrieve import DEFAULT_MODE, Mode, SearchResults
 from .._transcripts import read_locomo
@@ -179,7 +180,7 @@ def scope_id(prefix: str, sample: LocomoSample, speaker: str) -> str:
 
 def message_node_id(user_id: str, external_id: str) -> str:
     """The stored id of a message: graphmem hashes the scope key and the caller's id."""
-    return _message_node_id(Scope(user_id=user_id), Message(content="-", id=external_id))
+    return stored_id(Scope(user_id=user_id), Message(content="-", id=external_id))
 
 
 def recall_text(found: Iterable[SearchResults]) -> str:

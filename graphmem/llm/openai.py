@@ -29,7 +29,6 @@ from .._models import (
     GraphExtraction,
     LLMCall,
     RelationExtraction,
-    ResolutionDecision,
     ResolutionRequest,
     ResolutionResult,
     Usage,
@@ -87,32 +86,6 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
         return out
 
     return cast("dict[str, Any]", fix(schema))
-
-
-def clean_decisions(request: ResolutionRequest, result: ResolutionResult) -> ResolutionResult:
-    """Exactly one applicable decision per request item, in request order.
-
-    Models sometimes skip an index, repeat one, or cite ids that belong to another item.
-    Ids not among the item's candidates are dropped; a non-add decision left without ids
-    cannot be applied and becomes add; a missing decision becomes add.
-    """
-    allowed = {item.index: [f.id for f in item.candidates] for item in request.items}
-    chosen: dict[int, ResolutionDecision] = {}
-    for decision in result.decisions:
-        if decision.index not in allowed or decision.index in chosen:
-            continue
-        ids = [i for i in dict.fromkeys(decision.existing_ids) if i in allowed[decision.index]]
-        action = decision.action if ids else "add"
-        chosen[decision.index] = decision.model_copy(
-            update={"action": action, "existing_ids": [] if action == "add" else ids}
-        )
-    return ResolutionResult(
-        decisions=[
-            chosen.get(item.index)
-            or ResolutionDecision(index=item.index, action="add", reason="the model gave no decision")
-            for item in request.items
-        ]
-    )
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -207,8 +180,8 @@ class OpenAILLM(LLM):
     def resolve(self, request: ResolutionRequest, usage: Usage) -> ResolutionResult:
         if not request.items:
             return ResolutionResult()
-        result = self._ask("resolve", _prompts.resolution_prompt(request), ResolutionResult, usage)
-        return clean_decisions(request, result)
+        # the model's answer as given: the update resolver checks it (_resolve.clean_decisions)
+        return self._ask("resolve", _prompts.resolution_prompt(request), ResolutionResult, usage)
 
     # --- one structured question ----------------------------------------------------------
 
