@@ -67,17 +67,20 @@ def connect(args: argparse.Namespace) -> tuple[Settings, Store]:
 STATEMENTS = Path(__file__).resolve().parent / "cypher"  # the benchmarks' own bulk loads and deletes
 
 
+def statement(name: str) -> str:
+    return (STATEMENTS / f"{name}.cypher").read_text(encoding="utf-8")
+
+
 def run_statement(store: Store, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """bench/cypher/<name>.cypher, in a write transaction."""
-    return store.run_text((STATEMENTS / f"{name}.cypher").read_text(encoding="utf-8"), params, write=True)
+    return store.run_text(statement(name), params, write=True)
 
 
 def delete_bench_data(store: Store, prefix: str = PREFIX) -> int:
     """Batched delete of every entity and message under the benchmark prefix."""
     if not prefix.startswith(PREFIX):
         raise ValueError(f"refusing to delete users outside the benchmark prefix {PREFIX!r}")
-    text = (STATEMENTS / "delete.cypher").read_text(encoding="utf-8")
-    return int(store.run_text_autocommit(text, {"prefix": prefix})[0]["deleted"])
+    return int(store.run_text_autocommit(statement("delete"), {"prefix": prefix})[0]["deleted"])
 
 
 def percentile(values: list[float], q: float) -> float:

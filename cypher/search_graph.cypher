@@ -2,35 +2,35 @@
 // (graphmem/_associative.py chooses them, graphmem/_spread.py walks them). For each entity
 // of $nodes in the scope, the $fanout facts around it nearest to the query (a hub's among the
 // facts the other lists found); each with its similarity to the query, to each aspect word in
-// $aspects (for the kept facts only), and the fact counts of its two ends (hub damping). A fact between two asked nodes comes twice.
-// Rows are light (what the walk reads); cypher/search_graph_facts.cypher fetches the few
-// facts that end up in the results.
+// $aspects (for the kept facts only), and the fact counts of its two ends (hub damping). A
+// fact between two asked nodes comes twice. Rows are light (what the walk reads);
+// cypher/search_graph_facts.cypher fetches the few facts that end up in the results.
 // $types / $relations are not applied here: a chain may pass through any fact.
 UNWIND $nodes AS id
 MATCH (e:Entity {id: id})
 WHERE
 // @include fragments/entity_scope
 CALL (e) {
-  // a node of at most $hub_scan facts: its facts nearest to the query, by scanning them
-  WITH e WHERE COUNT { (e)-[:FACT]-() } <= $hub_scan
-  MATCH (e)-[f:FACT]-(:Entity)
+  WITH e, COUNT { (e)-[:FACT]-() } <= $hub_scan AS scanned
+  CALL (e, scanned) {
+    // a node of at most $hub_scan facts: all of them
+    WITH e WHERE scanned
+    MATCH (e)-[f:FACT]-(:Entity)
+    RETURN f
+    UNION
+    // a hub (the speaker, with thousands of facts): only its facts the other lists found
+    // ($listed, the scope's facts nearest to the query anyway), by id, so its cost does not
+    // grow with it
+    WITH e WHERE NOT scanned
+    UNWIND $listed AS listed
+    MATCH (:Entity)-[f:FACT {id: listed}]->(:Entity)
+    WHERE startNode(f) = e OR endNode(f) = e
+    RETURN f
+  }
   WITH f, startNode(f) AS s, endNode(f) AS t
   WHERE
 // @include fragments/fact_filter
   // the embedding read once: reading it is most of a hop's cost
-  WITH f, s, t, f.embedding AS v
-  WITH f, s, t, v, vector.similarity.cosine(v, $embedding) AS similarity
-  ORDER BY similarity DESC
-  LIMIT $fanout
-  RETURN f, s, t, similarity, [a IN $aspects | vector.similarity.cosine(v, a)] AS aspect_sims
-  UNION
-  // a hub (the speaker, with thousands of facts): only its facts the other lists found ($listed,
-  // the scope's facts nearest to the query anyway), by id, so its cost does not grow with it
-  WITH e WHERE COUNT { (e)-[:FACT]-() } > $hub_scan
-  UNWIND $listed AS listed
-  MATCH (s:Entity)-[f:FACT {id: listed}]->(t:Entity)
-  WHERE (s = e OR t = e) AND
-// @include fragments/fact_filter
   WITH f, s, t, f.embedding AS v
   WITH f, s, t, v, vector.similarity.cosine(v, $embedding) AS similarity
   ORDER BY similarity DESC

@@ -22,19 +22,16 @@ import numpy as np
 
 from . import _spread
 from ._conflicts import relation_phrase
-from ._models import Fact
 from ._terms import stem, stem_text
 
 if TYPE_CHECKING:
-    from ._retrieve import EpisodeHit
+    from ._retrieve import EpisodeHit, Ranked
 
 __all__ = ["GraphReader", "hit_seeds", "named_weights", "relation_usage", "walk_seeds"]
 
 RELATION_LOW, RELATION_HIGH = 0.35, 0.6  # cosine of an aspect word to a relation name -> match 0..1
 HIT_SEEDS_WHEN_NAMED = 0.5  # weight of the hits' ends as seeds when the query names an entity
 LOOKALIKE_NAME = 0.2  # weight kept by a named seed that matched only words of a name given in full
-
-Ranked = list[tuple[Fact, float, "int | None"]]
 
 
 def hit_seeds(lists: dict[str, Ranked], episodes: Sequence[EpisodeHit]) -> dict[str, float]:

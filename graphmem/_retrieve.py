@@ -387,6 +387,7 @@ class Retriever:
             len(reader.aspects),
             dataclasses.replace(self.spread, max_hops=hops),
         )
+        aspects = dict(zip(reader.aspects, aspect_vectors))
         fetched: set[str] = set()
         listed = sorted({fact.id for items in lists.values() for fact, _, _ in items})
         for depth in range(hops):
@@ -411,7 +412,7 @@ class Retriever:
                 )
                 # relation names are a small vocabulary: their embeddings are cached like the words'
                 phrases = reader.relation_phrases(rows)
-                vectors = dict(zip(reader.aspects, aspect_vectors)) | dict(zip(phrases, self.phrases.get(phrases)))
+                vectors = aspects | dict(zip(phrases, self.phrases.get(phrases)))
                 walk.add(*reader.read(rows, vectors))
             walk.step()
 

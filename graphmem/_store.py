@@ -135,20 +135,9 @@ class Store:
             return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
         return [record.data() for record in records]
 
-    def run_autocommit(
-        self, name: str, params: dict[str, Any] | None = None, *, usage: Usage | None = None
-    ) -> list[dict[str, Any]]:
-        """Run the named statement in an auto-commit transaction (no retries): the only way to
-        run `CALL { ... } IN TRANSACTIONS`, e.g. batched deletes of large data."""
-        with self._errors(), self._driver.session(database=self.database) as session:
-            rows = [r.data() for r in session.run(_cypher.load(name), params or {})]
-        if usage is not None:
-            usage.neo4j_round_trips += 1
-        return rows
-
     def run_text_autocommit(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """A statement text in an auto-commit transaction: only for bench/cypher/ (the benchmarks'
-        own statements, outside the package)."""
+        """A statement text in an auto-commit transaction (no retries): the only way to run
+        `CALL { ... } IN TRANSACTIONS`, as bench/cypher/delete.cypher does for large data."""
         with self._errors(), self._driver.session(database=self.database) as session:
             return [r.data() for r in session.run(query, params or {})]
 
