@@ -97,14 +97,16 @@ def ms(seconds: float) -> float:
 def environment(store: Store) -> dict[str, Any]:
     try:
         server = store.server_info()
+        memory = {row["name"]: row["value"] for row in store.run_text(statement("server_memory"))}
     except Exception as exc:  # informative only
-        server = {"error": str(exc)}
+        server, memory = {"error": str(exc)}, {}
     return {
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "neo4j": server,
+        "neo4j_memory": memory,
         "uri": store.uri,
         "argv": sys.argv,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

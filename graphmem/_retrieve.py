@@ -23,6 +23,7 @@ associative and hybrid also return the best turns in `results.episodes` (`episod
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import threading
 from collections.abc import Callable, Iterable
@@ -390,7 +391,13 @@ class Retriever:
         aspects = dict(zip(reader.aspects, aspect_vectors))
         fetched: set[str] = set()
         listed = sorted({fact.id for items in lists.values() for fact, _, _ in items})
+        bonus = list_bonus(lists)
         for depth in range(hops):
+            if depth and not (params["types"] or params["relations"]):
+                # paths that cannot change the top `limit` are not followed (nor their ends fetched)
+                walk.prune(walk_floor(walk.best, bonus, limit))
+            if not walk.open:
+                break
             # every seed first; then the best open paths' ends, a bounded number per hop
             nodes = walk.wanted(None if depth == 0 else self.graph_frontier, fetched)
             if nodes:
@@ -425,6 +432,28 @@ class Retriever:
         return blend(walk.best, reader.links, lists, params, limit, fetch)
 
 
+def list_bonus(lists: dict[str, Ranked]) -> dict[str, float]:
+    """Each listed fact's reciprocal-rank points, summed over the lists (blend adds them to
+    the walk's score)."""
+    bonus: dict[str, float] = {}
+    for items in lists.values():
+        for rank, (fact, _, _) in enumerate(items, start=1):
+            bonus[fact.id] = bonus.get(fact.id, 0.0) + 1.0 / (RRF_K + rank)
+    return bonus
+
+
+def walk_floor(reached: dict[str, _spread.Reach], bonus: dict[str, float], limit: int) -> float:
+    """The walk score a fact needs to change blend's top `limit`: the `limit`-th best blended
+    score so far, less the largest bonus a fact could add to it. Scores only grow as the
+    walk goes on, so a path whose facts all stay below this cannot change the results."""
+    scores = {fact_id: reach.score for fact_id, reach in reached.items()}
+    for fact_id, points in bonus.items():
+        scores[fact_id] = scores.get(fact_id, 0.0) + points
+    if len(scores) < limit:
+        return 0.0
+    return heapq.nlargest(limit, scores.values())[-1] - max(bonus.values(), default=0.0)
+
+
 def blend(
     reached: dict[str, _spread.Reach],
     links: dict[str, dict[str, Any]],
@@ -440,10 +469,11 @@ def blend(
     known: dict[str, Fact] = {}
     scores: dict[str, float] = {fact_id: reach.score for fact_id, reach in reached.items()}
     signals: dict[str, dict[str, Signal]] = {fact_id: {} for fact_id in scores}
+    for fact_id, points in list_bonus(lists).items():
+        scores[fact_id] = scores.get(fact_id, 0.0) + points
     for signal, items in lists.items():
         for rank, (fact, score, _) in enumerate(items, start=1):
             known[fact.id] = fact
-            scores[fact.id] = scores.get(fact.id, 0.0) + 1.0 / (RRF_K + rank)
             signals.setdefault(fact.id, {})[signal] = Signal(rank=rank, score=score)
 
     def passes(fact_id: str) -> bool:

@@ -194,8 +194,9 @@ def _check_settings(settings: Settings) -> None:
         raise ConfigError(
             f"GRAPHMEM_NEO4J_VERSION: {settings.neo4j_version!r} is not a Neo4j release number like 5.26.30"
         )
-    if not re.fullmatch(r"[1-9]\d*[kKmMgG]", settings.heap):
-        raise ConfigError(f"GRAPHMEM_NEO4J_HEAP: {settings.heap!r} is not a size like 512m or 2g")
+    for variable, size in (("GRAPHMEM_NEO4J_HEAP", settings.heap), ("GRAPHMEM_NEO4J_PAGECACHE", settings.pagecache)):
+        if not re.fullmatch(r"[1-9]\d*[kKmMgG]", size):
+            raise ConfigError(f"{variable}: {size!r} is not a size like 512m or 2g")
     if settings.bolt_port == settings.http_port:
         raise ConfigError(
             f"GRAPHMEM_BOLT_PORT and GRAPHMEM_HTTP_PORT are both {settings.bolt_port}: give them different ports"
@@ -467,7 +468,7 @@ def _write_conf(settings: Settings, paths: _Paths) -> None:
         f"server.directories.import={paths.import_}",
         f"server.memory.heap.initial_size={settings.heap}",
         f"server.memory.heap.max_size={settings.heap}",
-        "server.memory.pagecache.size=512m",
+        f"server.memory.pagecache.size={settings.pagecache}",
         # Keep the disk footprint small: old transaction logs are not needed for a local memory store.
         "db.tx_log.rotation.retention_policy=1 days",
     ]

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     http_port: int = Field(default=7474, ge=1, le=65535, validation_alias=_env("GRAPHMEM_HTTP_PORT", "http_port"))
     neo4j_version: str = Field(default="5.26.30", validation_alias=_env("GRAPHMEM_NEO4J_VERSION", "neo4j_version"))
     heap: str = Field(default="1g", validation_alias=_env("GRAPHMEM_NEO4J_HEAP", "heap"))
+    # Neo4j serves reads from this cache; a memory whose embeddings outgrow it reads them from
+    # disk (about 1.5 KB per fact, turn and entity)
+    pagecache: str = Field(default="512m", validation_alias=_env("GRAPHMEM_NEO4J_PAGECACHE", "pagecache"))
 
     # LLM
     llm_provider: Literal["openai", "offline"] | None = Field(

@@ -23,6 +23,7 @@ speaker's own node) from passing its activation everywhere.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -122,11 +123,26 @@ class Walk:
             best[path.node] = max(value * damping, best.get(path.node, 0.0))
         return sorted(best, key=lambda node: best[node], reverse=True)[:limit]
 
+    def prune(self, floor: float) -> None:
+        """Drop the open paths that cannot reach `floor`: no fact they lead to could score it
+        (branch and bound; `floor` is what a fact must beat to change the results)."""
+        top = (1.0 + self.config.relevance) * self.config.decay**self.depth
+        self._frontier = [(value, path) for value, path in self._frontier if path.weight * top >= floor]
+
+    @property
+    def open(self) -> bool:
+        return bool(self._frontier)
+
     def step(self) -> None:
-        """Every open path one fact further, over the facts added so far."""
+        """Every open path one fact further, over the facts added so far. A path grown on the
+        last hop only scores its fact: no path goes on from it, so none is built."""
         self.depth += 1
         config, width, depth = self.config, self.width, self.depth
-        grown: list[tuple[float, _Path]] = []
+        last = depth >= config.max_hops
+        decay = config.decay ** (depth - 1)
+        # (value, path, edge, node reached, coverage after, weight carried on): a path is built
+        # only for the `beam` best, most of thousands of candidates are dropped
+        grown: list[tuple[float, _Path, Edge, str, tuple[float, ...], float]] = []
         for _, path in self._frontier:
             # the seed's own fan-out is not damped (the query is about it); inner nodes are
             damping = 1.0 if depth == 1 else hub_damping(self.degree.get(path.node, 1), config.hub_degree)
@@ -146,31 +162,33 @@ class Walk:
                 # along (Nora -lives_in-> Oslo <-based_in- Lea answers "based" twice): damped
                 weight_after = weight if claimed or not width else weight * config.drift
                 coverage = sum(covered) / width if width else 0.0
-                # a chain goes on from here only if this fact answered something: an inner fact
-                # that answers nothing (Nora -lives_in-> Oslo, then Oslo's other residents) is
-                # how a walk wanders off to other people
-                carried = weight if claimed or not width else weight * config.carry
                 value = weight_after * (coverage + config.relevance * edge.similarity)
-                score = value * config.decay ** (depth - 1)
+                score = value * decay
                 known = self.best.get(edge.fact_id)
                 if known is None or score > known.score:
                     self.best[edge.fact_id] = Reach(score=score, via=path.facts, seed=path.seed)
-                grown.append(
-                    (
-                        value,
-                        _Path(
-                            node=other,
-                            seed=path.seed,
-                            weight=carried,
-                            covered=covered,
-                            facts=path.facts + (edge.fact_id,),
-                            nodes=path.nodes | {other},
-                            arrival=(edge.relation, not leaves_source),
-                        ),
-                    )
-                )
-        grown.sort(key=lambda item: item[0], reverse=True)
-        self._frontier = grown[: config.beam]
+                if not last:
+                    # a chain goes on from here only if this fact answered something: an inner
+                    # fact that answers nothing (Nora -lives_in-> Oslo, then Oslo's other
+                    # residents) is how a walk wanders off to other people
+                    carried = weight if claimed or not width else weight * config.carry
+                    grown.append((value, path, edge, other, covered, carried))
+        kept = heapq.nlargest(config.beam, grown, key=lambda item: item[0])
+        self._frontier = [
+            (
+                value,
+                _Path(
+                    node=other,
+                    seed=path.seed,
+                    weight=carried,
+                    covered=covered,
+                    facts=path.facts + (edge.fact_id,),
+                    nodes=path.nodes | {other},
+                    arrival=(edge.relation, edge.source_id != path.node),
+                ),
+            )
+            for value, path, edge, other, covered, carried in kept
+        ]
 
 
 def spread(

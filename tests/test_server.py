@@ -94,6 +94,7 @@ def test_start_reports_running(server: Settings) -> None:
     assert pid_file.read_text().strip() == str(status.pid)
     conf = (Path(status.home) / "conf" / "neo4j.conf").read_text()
     assert f"server.bolt.listen_address=127.0.0.1:{server.bolt_port}" in conf
+    assert f"server.memory.pagecache.size={server.pagecache}" in conf
 
 
 def test_start_again_is_a_no_op(server: Settings) -> None:
@@ -168,7 +169,11 @@ def test_taken_port_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "env"),
-    [("heap", "lots", "GRAPHMEM_NEO4J_HEAP"), ("neo4j_version", "5.26", "GRAPHMEM_NEO4J_VERSION")],
+    [
+        ("heap", "lots", "GRAPHMEM_NEO4J_HEAP"),
+        ("pagecache", "2 GB", "GRAPHMEM_NEO4J_PAGECACHE"),
+        ("neo4j_version", "5.26", "GRAPHMEM_NEO4J_VERSION"),
+    ],
 )
 def test_bad_settings_are_named(tmp_path: Path, field: str, value: str, env: str) -> None:
     with pytest.raises(ConfigError, match=env):

@@ -134,3 +134,59 @@ def test_the_walk_asks_for_the_best_paths_ends_and_hubs_last():
     assert walk.wanted(None, {"s"}) == ["person", "hub"]  # the hub's better path is damped
     assert walk.wanted(1, {"s"}) == ["person"]
     assert walk.wanted(None, {"s", "person", "hub"}) == []
+
+
+def _random_graph(rng, nodes: int, facts: int, width: int) -> list[Edge]:
+    edges = []
+    for i in range(facts):
+        s, t = rng.randrange(nodes), rng.randrange(nodes)
+        aspects = tuple(rng.choice((0.0, 0.0, 0.2, rng.random(), 1.0)) for _ in range(width))
+        edges.append(Edge(f"f{i}", f"n{s}", f"n{t}", rng.uniform(-0.2, 0.9), aspects, rng.choice("abcd")))
+    return edges
+
+
+def _top(reached, bonus, limit):
+    scores = {f: r.score for f, r in reached.items()}
+    for f, points in bonus.items():
+        scores[f] = scores.get(f, 0.0) + points
+    top = sorted(scores, key=lambda f: scores[f], reverse=True)[:limit]
+    return [(f, round(scores[f], 12), reached[f].via if f in reached else None) for f in top]
+
+
+def test_pruning_by_the_floor_never_changes_the_top_results():
+    # branch and bound: paths dropped by walk_floor could not have changed the top `limit`
+    import random
+
+    from graphmem._retrieve import walk_floor
+
+    rng = random.Random(7)
+    dropped = 0
+    for _ in range(200):
+        width, limit = rng.randrange(0, 3), rng.choice((1, 3, 10))
+        edges = _random_graph(rng, rng.randrange(5, 40), rng.randrange(5, 120), width)
+        degree = {}
+        for e in edges:
+            degree[e.source_id] = degree.get(e.source_id, 0) + 1
+            degree[e.target_id] = degree.get(e.target_id, 0) + 1
+        seeds = {f"n{i}": rng.random() for i in range(rng.randrange(1, 4))}
+        bonus = {e.fact_id: 1 / (60 + r) for r, e in enumerate(rng.sample(edges, min(len(edges), 8)), start=1)}
+        full, pruned = Walk(seeds, width), Walk(seeds, width)
+        for walk in (full, pruned):
+            walk.add(edges, degree)
+        for depth in range(3):
+            if depth:
+                before = len(pruned._frontier)
+                pruned.prune(walk_floor(pruned.best, bonus, limit))
+                dropped += before - len(pruned._frontier)
+            full.step()
+            pruned.step()
+        assert _top(pruned.best, bonus, limit) == _top(full.best, bonus, limit)
+    assert dropped > 0  # the floor did cut paths, so the equality above was tested
+
+
+def test_the_floor_is_zero_until_there_are_enough_results():
+    from graphmem._retrieve import walk_floor
+    from graphmem._spread import Reach
+
+    assert walk_floor({"a": Reach(0.9)}, {}, limit=2) == 0.0
+    assert walk_floor({"a": Reach(0.9), "b": Reach(0.5)}, {"b": 0.01}, limit=2) == 0.51 - 0.01
