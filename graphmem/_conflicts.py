@@ -75,47 +75,53 @@ class ConflictDetector:
             c["fact"]["predicate"] for cands in stored.values() for c in cands
         }
         vectors = self._relation_embeddings(sorted(relations))
-        return [self._classify(i, triplet, ends[i], stored.get(i, []), vectors) for i, triplet in enumerate(triplets)]
-
-    def _classify(
-        self,
-        index: int,
-        triplet: Triplet,
-        ends: tuple[str, str],
-        stored: list[dict[str, Any]],
-        vectors: dict[str, list[float]],
-    ) -> ConflictSet:
-        source_id, target_id = ends
-        result = ConflictSet(index=index, triplet=triplet, source_id=source_id, target_id=target_id)
-        seen: set[str] = set()
-        for row in stored:
-            fact = fact_from_record(row["fact"])
-            if fact.id in seen:
-                continue
-            seen.add(fact.id)
-            same_source = fact.source_id == source_id
-            if same_source and fact.target_id == target_id and fact.relation == triplet.relation:
-                result.duplicate = fact
-                continue
-            if same_source and fact.relation == triplet.relation:
-                result.candidates.append(ConflictCandidate(fact=fact, reason="same_relation", similarity=1.0))
-            elif {fact.source_id, fact.target_id} == {source_id, target_id}:
-                result.candidates.append(ConflictCandidate(fact=fact, reason="same_pair"))
-            elif same_source:
-                similarity = cosine(vectors[fact.relation], vectors[triplet.relation])
-                if similarity >= self.relation_threshold:
-                    result.candidates.append(
-                        ConflictCandidate(fact=fact, reason="similar_relation", similarity=similarity)
-                    )
-            elif row.get("score") is not None:
-                result.candidates.append(
-                    ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(row["score"]))
-                )
-        return result
+        return [
+            classify(i, triplet, ends[i], stored.get(i, []), vectors, self.relation_threshold)
+            for i, triplet in enumerate(triplets)
+        ]
 
     def _relation_embeddings(self, relations: list[str]) -> dict[str, list[float]]:
         vectors = self.phrases.get([relation_phrase(r) for r in relations])
         return dict(zip(relations, vectors))
+
+
+def classify(
+    index: int,
+    triplet: Triplet,
+    ends: tuple[str, str],
+    stored: list[dict[str, Any]],
+    vectors: dict[str, list[float]],
+    relation_threshold: float,
+) -> ConflictSet:
+    """What the stored facts cypher/conflict_candidates.cypher found (rows of `fact` and, for a
+    sentence neighbour, `score`) are to a new triplet whose ends resolved to `ends`: its
+    restatement (same ends, same relation), or candidates it may contradict, each with why.
+    `vectors` holds the relation names' embeddings. Pure: unit-tested without Neo4j."""
+    source_id, target_id = ends
+    result = ConflictSet(index=index, triplet=triplet, source_id=source_id, target_id=target_id)
+    seen: set[str] = set()
+    for row in stored:
+        fact = fact_from_record(row["fact"])
+        if fact.id in seen:
+            continue
+        seen.add(fact.id)
+        same_source = fact.source_id == source_id
+        if same_source and fact.target_id == target_id and fact.relation == triplet.relation:
+            result.duplicate = fact
+            continue
+        if same_source and fact.relation == triplet.relation:
+            result.candidates.append(ConflictCandidate(fact=fact, reason="same_relation", similarity=1.0))
+        elif {fact.source_id, fact.target_id} == {source_id, target_id}:
+            result.candidates.append(ConflictCandidate(fact=fact, reason="same_pair"))
+        elif same_source:
+            similarity = cosine(vectors[fact.relation], vectors[triplet.relation])
+            if similarity >= relation_threshold:
+                result.candidates.append(ConflictCandidate(fact=fact, reason="similar_relation", similarity=similarity))
+        elif row.get("score") is not None:
+            result.candidates.append(
+                ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(row["score"]))
+            )
+    return result
 
 
 def relation_phrase(relation: str) -> str:

@@ -92,43 +92,56 @@ class NodeMatcher:
         matches: dict[str, NodeMatch] = {}
         for row, entity in zip(rows, entities):
             hit = by_index.get(row["i"], {})
-            matches[row["normalized"]] = self._decide(scope, entity, row["normalized"], hit)
+            matches[row["normalized"]] = decide(
+                scope, entity, row["normalized"], hit, self.threshold, self.strict_threshold
+            )
         return matches
 
-    def _decide(self, scope: Scope, entity: Entity, normalized: str, hit: dict[str, Any]) -> NodeMatch:
-        exact = hit.get("exact")
-        if exact:
-            return NodeMatch(
-                name=entity.name,
-                type=entity.type,
-                normalized=normalized,
-                node_id=exact["id"],
-                matched=True,
-                matched_name=exact["name"],
-                score=1.0,
-            )
-        for near in hit.get("near") or []:
-            score = float(near["score"])
-            if (
-                score < self.threshold
-                or not types_compatible(entity.type, near["type"])
-                or not numbers_agree(normalized, near["normalized"])
-            ):
-                continue
-            if names_compatible(normalized, near["normalized"]) or score >= self.strict_threshold:
-                return NodeMatch(
-                    name=entity.name,
-                    type=entity.type,
-                    normalized=normalized,
-                    node_id=near["id"],
-                    matched=True,
-                    matched_name=near["name"],
-                    score=score,
-                )
+
+def decide(
+    scope: Scope,
+    entity: Entity,
+    normalized: str,
+    found: dict[str, Any],
+    threshold: float,
+    strict_threshold: float,
+) -> NodeMatch:
+    """Which node an extracted entity is, from what cypher/match_entities.cypher found for it
+    (`exact`: the node of the same normalised name; `near`: the nearest nodes by name
+    embedding, best first). Pure: unit-tested without Neo4j."""
+    exact = found.get("exact")
+    if exact:
         return NodeMatch(
             name=entity.name,
             type=entity.type,
             normalized=normalized,
-            node_id=entity_id(scope, normalized),
-            matched=False,
+            node_id=exact["id"],
+            matched=True,
+            matched_name=exact["name"],
+            score=1.0,
         )
+    for near in found.get("near") or []:
+        score = float(near["score"])
+        if (
+            score < threshold
+            or not types_compatible(entity.type, near["type"])
+            or not numbers_agree(normalized, near["normalized"])
+        ):
+            continue
+        if names_compatible(normalized, near["normalized"]) or score >= strict_threshold:
+            return NodeMatch(
+                name=entity.name,
+                type=entity.type,
+                normalized=normalized,
+                node_id=near["id"],
+                matched=True,
+                matched_name=near["name"],
+                score=score,
+            )
+    return NodeMatch(
+        name=entity.name,
+        type=entity.type,
+        normalized=normalized,
+        node_id=entity_id(scope, normalized),
+        matched=False,
+    )
