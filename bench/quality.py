@@ -33,7 +33,7 @@ from typing import Any
 
 from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
-from graphmem._terms import stem_text
+from graphmem._terms import STEMMER, stem_text
 from graphmem.embed.base import Embedder
 
 from .common import (
@@ -178,7 +178,11 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
         ("load_messages", "messages", messages),
     ):
         for i in range(0, len(rows), batch):
-            run_statement(store, statement, {param: rows[i : i + batch], **scope.params(), "scope_key": scope.key})
+            run_statement(
+                store,
+                statement,
+                {param: rows[i : i + batch], **scope.params(), "scope_key": scope.key, "stemmer": STEMMER},
+            )
     seconds = time.perf_counter() - started
     return {
         "entities": len(entities),

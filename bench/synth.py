@@ -34,7 +34,7 @@ from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
 from graphmem._settings import default_home
 from graphmem._store import Store
-from graphmem._terms import stem_text
+from graphmem._terms import STEMMER, stem_text
 from graphmem.embed.base import Embedder
 
 from .common import PREFIX, log, run_statement
@@ -315,7 +315,9 @@ class SyntheticMemories:
         message_seconds = 0.0
         for user, rows in message_rows.items():
             scope = Scope(user_id=user)
-            message_seconds += self._load("load_messages", "messages", rows, {**scope.params(), "scope_key": scope.key})
+            message_seconds += self._load(
+                "load_messages", "messages", rows, {**scope.params(), "scope_key": scope.key, "stemmer": STEMMER}
+            )
         self.loaded = per_user
         seconds = time.perf_counter() - started
         return {

@@ -1,6 +1,7 @@
-// Gives stored turns their embedding and stems (see graphmem/_terms.py), one batch per call.
+// Gives stored turns their stems (see graphmem/_terms.py) and, to those without one, their
+// embedding; one batch per call.
 UNWIND $rows AS row
 MATCH (m:Message {id: row.id})
-SET m.stems = row.stems
-WITH m, row
+SET m.stems = row.stems, m.stemmer = $stemmer
+WITH m, row WHERE row.embedding IS NOT NULL
 CALL db.create.setNodeVectorProperty(m, 'embedding', row.embedding)

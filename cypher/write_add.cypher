@@ -10,7 +10,8 @@ CALL () {
   ON CREATE SET msg.external_id = m.external_id, msg.role = m.role, msg.speaker = m.speaker,
                 msg.content = m.content, msg.timestamp = m.timestamp, msg.created_at = $now,
                 msg.user_id = $user_id, msg.agent_id = $agent_id, msg.run_id = $run_id,
-                msg.scope_key = $scope_key, msg.metadata = m.metadata, msg.stems = m.stems
+                msg.scope_key = $scope_key, msg.metadata = m.metadata, msg.stems = m.stems,
+                msg.stemmer = $stemmer
   WITH msg, m WHERE msg.embedding IS NULL AND m.embedding IS NOT NULL
   CALL db.create.setNodeVectorProperty(msg, 'embedding', m.embedding)
 }

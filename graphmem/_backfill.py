@@ -1,34 +1,36 @@
-"""Makes the turns of a graph written before schema version 2 searchable: each stored
-:Message without an embedding gets one (and its stems), batch by batch. Each batch is its
-own transaction and the walk goes in id order, so a stopped backfill loses nothing and a
-second run only does what is left (`graphmem init` runs it)."""
+"""Makes every stored turn searchable as this version searches it, batch by batch: a turn
+written before schema version 2 (no embedding) gets its embedding and stems, and a turn
+stemmed by another stemmer gets new stems (graphmem/_terms.STEMMER). Each batch is its own
+transaction and the walk goes in id order, so a stopped backfill loses nothing and a second
+run only does what is left (`graphmem init` runs it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from ._store import Store
-from ._terms import stem_text
+from ._terms import STEMMER, stem_text
 from .embed.base import Embedder
 
 
 def episodes_missing(store: Store) -> int:
-    return int(store.run("episodes_backfill_count")[0]["missing"])
+    return int(store.run("episodes_backfill_count", {"stemmer": STEMMER})[0]["missing"])
 
 
 def backfill_episodes(
     store: Store, embedder: Embedder, *, batch: int = 256, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Embeds every stored turn that has no embedding yet; returns how many it embedded.
-    `progress(n)` is called after each committed batch of n turns."""
+    """Brings every stored turn up to date; returns how many it changed. Only the turns
+    without an embedding are embedded. `progress(n)` is called after each committed batch."""
     done, after = 0, ""
     while True:
-        rows = store.run("episodes_to_backfill", {"after": after, "limit": batch})
+        rows = store.run("episodes_to_backfill", {"after": after, "limit": batch, "stemmer": STEMMER})
         if not rows:
             return done
-        vectors = embedder.embed([r["content"] for r in rows])
-        filled = [{"id": r["id"], "embedding": v, "stems": stem_text(r["content"])} for r, v in zip(rows, vectors)]
-        store.run("episodes_backfill", {"rows": filled}, write=True)
+        unembedded = [r for r in rows if r["unembedded"]]
+        vectors = dict(zip((r["id"] for r in unembedded), embedder.embed([r["content"] for r in unembedded])))
+        filled = [{"id": r["id"], "embedding": vectors.get(r["id"]), "stems": stem_text(r["content"])} for r in rows]
+        store.run("episodes_backfill", {"rows": filled, "stemmer": STEMMER}, write=True)
         done += len(rows)
         after = rows[-1]["id"]
         if progress is not None:

@@ -5,16 +5,18 @@ its English stem (Porter, as Lucene's `english` analyzer does), so "work", "work
 and "working" are one term. Stored turns keep their stems as one space-padded string
 (`stem_text`), so a scope scanned exactly matches a stem with a plain `CONTAINS ' stem '`,
 and a larger scope goes through the full-text indexes, whose `english` analyzer stems alike.
+The stemmer is snowball's classic Porter, the algorithm of Lucene's PorterStemFilter; a turn
+records which stemmer made its stems (`m.stemmer`), and `graphmem init` re-stems the others.
 Only letters, digits and _ survive, so a term is safe as a Lucene term too.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
-from typing import cast
 
-from nltk.stem import PorterStemmer
+import snowballstemmer
 
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have he her his how i in is it its me my of on or "
@@ -24,13 +26,17 @@ STOPWORDS = frozenset(
 MAX_QUERY_WORDS = 32
 
 _WORD = re.compile(r"\w+")
-_stemmer = PorterStemmer()
+#: the stemmer stored turns record; a change here is a migration (`graphmem init` re-stems)
+STEMMER = "snowball-porter"
+_stemmer = snowballstemmer.stemmer("porter")
+_stemmer_lock = threading.Lock()  # a snowball stemmer keeps its state while it works
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The English stem of one case-folded word ("working" -> "work", "studies" -> "studi")."""
-    return cast(str, _stemmer.stem(word, to_lowercase=False))  # nltk ships no type information
+    with _stemmer_lock:
+        return str(_stemmer.stemWord(word))
 
 
 def words(text: str) -> list[str]:

@@ -25,7 +25,7 @@ from ._models import (
     normalize_name,
 )
 from ._store import Store
-from ._terms import stem_text
+from ._terms import STEMMER, stem_text
 
 
 class StoredMessage(BaseModel):
@@ -192,6 +192,7 @@ def apply_plan(
         **plan.scope.params(),
         "scope_key": plan.scope.key,
         "now": plan.now,
+        "stemmer": STEMMER,
         "messages": messages,
         "entities": entities,
         "invalidations": invalidations,

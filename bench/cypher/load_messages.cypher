@@ -6,7 +6,7 @@ MATCH (s:Entity {id: m.source_id})-[f:FACT {id: m.fact_id}]->(t:Entity {id: m.ta
 CREATE (msg:Message {id: m.id})
 SET msg.external_id = m.external_id, msg.role = m.role, msg.speaker = m.speaker,
     msg.content = m.content, msg.timestamp = m.timestamp, msg.created_at = m.timestamp,
-    msg.stems = m.stems, msg.user_id = $user_id, msg.agent_id = $agent_id,
+    msg.stems = m.stems, msg.stemmer = $stemmer, msg.user_id = $user_id, msg.agent_id = $agent_id,
     msg.run_id = $run_id, msg.scope_key = $scope_key, msg.metadata = m.metadata
 SET f.message_ids = [msg.id]
 CREATE (msg)-[:MENTIONS]->(s), (msg)-[:MENTIONS]->(t)

@@ -73,7 +73,7 @@ def init() -> None:
             out.print(table)
             missing = episodes_missing(store)
             if missing:
-                # turns stored by graphmem before schema 2 become searchable episodes
+                # turns stored before schema 2 get embeddings, turns stemmed otherwise new stems
                 columns = [
                     TextColumn("[bold]{task.description}"),
                     BarColumn(),
@@ -81,9 +81,9 @@ def init() -> None:
                     TimeElapsedColumn(),
                 ]
                 with Progress(*columns, console=console) as bar:
-                    task = bar.add_task("embedding stored turns", total=missing)
+                    task = bar.add_task("updating stored turns", total=missing)
                     done = backfill_episodes(store, embedder, progress=lambda n: bar.advance(task, n))
-                out.print(f"{done:,} stored turns embedded (episodes are searchable)")
+                out.print(f"{done:,} stored turns updated (embedded or re-stemmed: episodes are searchable)")
         finally:
             store.close()
 

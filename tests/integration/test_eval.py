@@ -46,7 +46,7 @@ def _find_locomo() -> Path:
     local checkout (a CI clone), next to the checkout it was cloned from. Never copied here."""
     if os.environ.get("LOCOMO_PATH"):
         return Path(os.environ["LOCOMO_PATH"])
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     candidates = [repo.parent / "shared/datasets/locomo/locomo10.json"]
     origin = subprocess.run(
         ["git", "-C", str(repo), "config", "--get", "remote.origin.url"], capture_output=True, text=True

@@ -23,7 +23,7 @@ from graphmem._store import Store
 
 pytestmark = pytest.mark.neo4j
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 ARTIFACTS = ROOT / "artifacts"
 CELL_TIMEOUT = 300  # seconds; the first cell loads the embedder, slow on a busy 2-core machine

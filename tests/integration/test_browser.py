@@ -34,7 +34,7 @@ from graphmem.llm import OfflineLLM
 
 pytestmark = pytest.mark.neo4j
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INSPECT = ROOT / "cypher" / "inspect"
 ARTIFACTS = ROOT / "artifacts"
 SAMPLE = Path(graphmem.__file__).parent / "data" / "sample_transcript.jsonl"

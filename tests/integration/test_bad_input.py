@@ -24,7 +24,7 @@ from graphmem.cli._common import EXIT_CODES
 from graphmem.embed import HashingEmbedder
 
 pytestmark = pytest.mark.neo4j
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def invoke(*args: str, input: str | None = None):
