@@ -1,4 +1,4 @@
-"""The hand-written retrieval fixture shared by tests/test_retrieval.py and bench/search_bench.py.
+"""The hand-written retrieval fixture shared by tests/integration/test_retrieval.py and bench/search_bench.py.
 
 A small world (people, cities, companies, foods, hobbies) of ~60 facts, each with a fact
 sentence, written with `add_triplets` into every one of several users: the users hold

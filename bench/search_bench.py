@@ -4,7 +4,7 @@
 
 For each size N it grows synthetic memories to N facts plus N conversation turns (one
 :Message per fact, telling it) spread over --users users (bulk UNWIND loads, see
-bench/synth.py), next to the hand-written retrieval fixture of tests/test_retrieval.py
+bench/synth.py), next to the hand-written retrieval fixture of tests/integration/test_retrieval.py
 (bench/fixtures.py, written through GraphMemory into a few users). Then it times ~--queries
 searches per mode, every mode of graphmem._retrieve.MODES, each called as the default call
 makes it (associative and hybrid also return the best turns, `episodes=5`):
@@ -106,7 +106,7 @@ def time_searches(
     for q in queries:
         usage = Usage()
         # the default mode is timed as the default call runs it (hops=None: its full walk); the
-        # query's hops set how far entity and hybrid expand, as in tests/test_retrieval.py
+        # query's hops set how far entity and hybrid expand, as in tests/integration/test_retrieval.py
         hops = None if mode == DEFAULT_MODE else q["hops"]
         started = time.perf_counter()
         hits = retriever.search(

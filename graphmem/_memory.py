@@ -487,7 +487,7 @@ class AsyncGraphMemory:
         async with self._semaphore:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
-    # The same signatures as GraphMemory's (tests/test_api.py compares them).
+    # The same signatures as GraphMemory's (tests/unit/test_api.py compares them).
     async def add(
         self,
         messages: MessagesInput,

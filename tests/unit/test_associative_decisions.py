@@ -1,6 +1,6 @@
 """Associative recall's pure decisions (graphmem/_associative.py): seeds, look-alike names,
 aspects and how a fact's wording answers them. No Neo4j; the searches on real data are in
-tests/test_associative.py."""
+tests/integration/test_associative.py."""
 
 from __future__ import annotations
 

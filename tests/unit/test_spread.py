@@ -1,5 +1,5 @@
 """The associative walk (graphmem/_spread.py) and the search terms (graphmem/_terms.py), pure:
-no Neo4j. The graph tests on real data are in tests/test_associative.py."""
+no Neo4j. The graph tests on real data are in tests/integration/test_associative.py."""
 
 from __future__ import annotations
 
