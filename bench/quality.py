@@ -33,6 +33,7 @@ from typing import Any
 
 from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
+from graphmem._queries import Queries
 from graphmem._terms import STEMMER, stem_text
 from graphmem.embed.base import Embedder
 
@@ -357,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             finally:
                 if not args.keep:
-                    store.run("delete_scope", Scope(user_id=user).params(), write=True)
+                    Queries(store).delete_scope(Scope(user_id=user))
             report["load_average_after"] = list(os.getloadavg())
             write_report(args.out, report)
         print_tables(report)

@@ -35,6 +35,7 @@ import sys
 import time
 from typing import Any
 
+from graphmem._queries import Queries
 from graphmem.embed.base import Embedder
 
 from . import fixtures as fx
@@ -92,7 +93,7 @@ def make_retriever(memory: Any, embedder: Any, path: str) -> Any:
         "index": {"scan_max": 0},
         "index-k300": {"scan_max": 0, "k_min": 300, "k_max": 300},
     }[path]
-    return Retriever(memory.store, embedder, phrases=memory.phrases, **options)
+    return Retriever(memory.queries, embedder, phrases=memory.phrases, **options)
 
 
 def time_searches(
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"growing synthetic memories to {size} facts")
             load = synth.grow_to(size)
             log(f"loaded {load}")
-            counts = store.run("count_data")[0]
+            counts = Queries(store).count_data()
             queries = build_queries(synth, args.queries, cached)
             row: dict[str, Any] = {
                 "size": size,

@@ -1,10 +1,11 @@
 // Keyword search: facts whose sentence, predicate or end-entity names hold the query's words.
-// A scope of at most $scan_max facts is scanned exactly: each word is matched as a whole
-// word (words of 4+ letters also as a prefix: "work" finds "works"), case-insensitively,
-// and a fact scores the sum of its matched words' inverse document frequency within the
-// scope, so a rare name outweighs a common verb. A larger scope goes through the shared
+// A scope of at most $scan_max facts is scanned exactly: each term of $patterns (a word or its
+// stem as a prefix, graphmem/_terms.word_patterns) is matched as a whole word,
+// case-insensitively, and a fact scores the sum of its matched terms' inverse document
+// frequency within the scope, so a rare name outweighs a common verb. A larger scope goes through the shared
 // full-text indexes (fact_text, entity_name) with k scaled by the scope's share.
-// $words: the query's word terms (letters, digits, _ only); $lucene: the same, OR-ed.
+// $patterns: one regular expression per term, of word characters, | and \w* only;
+// $lucene: the query's words (letters, digits, _ only), OR-ed.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
   WITH scope_size WHERE scope_size <= $scan_max
@@ -13,12 +14,12 @@ CALL (scope_size, total_size) {
   WHERE
 // @include fragments/fact_filter
   WITH s, f, t, f.fact + ' ' + f.predicate + ' ' + s.name + ' ' + t.name AS text
-  WITH s, f, t, [w IN $words WHERE text =~ ('(?isuU).*\\b' + w + CASE WHEN size(w) >= 4 THEN '\\w*' ELSE '' END + '\\b.*')] AS matched
+  WITH s, f, t, [p IN $patterns WHERE text =~ ('(?isuU).*\\b(?:' + p + ')\\b.*')] AS matched
   WITH collect({s: s, f: f, t: t, matched: matched}) AS rows
-  WITH rows, size(rows) AS n, [w IN $words | size([r IN rows WHERE w IN r.matched])] AS df
+  WITH rows, size(rows) AS n, [p IN $patterns | size([r IN rows WHERE p IN r.matched])] AS df
   UNWIND rows AS r
-  WITH r, reduce(acc = 0.0, i IN range(0, size($words) - 1) |
-         acc + CASE WHEN $words[i] IN r.matched THEN log(1.0 + toFloat(n) / df[i]) ELSE 0.0 END) AS score
+  WITH r, reduce(acc = 0.0, i IN range(0, size($patterns) - 1) |
+         acc + CASE WHEN $patterns[i] IN r.matched THEN log(1.0 + toFloat(n) / df[i]) ELSE 0.0 END) AS score
   WHERE score > 0
   RETURN r.s AS s, r.f AS f, r.t AS t, score
   ORDER BY score DESC

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from ._conflicts import relation_phrase
 from ._terms import stem, stem_text
 
 if TYPE_CHECKING:
+    from ._queries import GraphRow, SeedRow
     from ._retrieve import EpisodeHit, Ranked
 
 __all__ = ["GraphReader", "hit_seeds", "named_weights", "relation_usage", "walk_seeds"]
@@ -55,7 +56,7 @@ def hit_seeds(lists: dict[str, Ranked], episodes: Sequence[EpisodeHit]) -> dict[
     return seeds
 
 
-def named_weights(named: list[dict[str, Any]], words: list[str]) -> dict[str, float]:
+def named_weights(named: Sequence[SeedRow], words: list[str]) -> dict[str, float]:
     """The named seeds' weights (rows of search_seed_entities: id, normalized, score),
     look-alikes damped: an entity that matched only words of a name the query gives in full
     (Ben Frank, by "Frank" of "Viktor Frank") is someone the query does not name."""
@@ -70,7 +71,7 @@ def named_weights(named: list[dict[str, Any]], words: list[str]) -> dict[str, fl
     return weights
 
 
-def walk_seeds(named: list[dict[str, Any]], hits: dict[str, float], words: list[str]) -> dict[str, float]:
+def walk_seeds(named: Sequence[SeedRow], hits: dict[str, float], words: list[str]) -> dict[str, float]:
     """The walk's seeds: the named entities, and the hits' ends below them. When the query
     names an entity outright, the ends of the best hits are often other people's look-alike
     facts, so they weigh HIT_SEEDS_WHEN_NAMED of their weight."""
@@ -101,20 +102,20 @@ class GraphReader:
     """Rows of cypher/search_graph.cypher, hop after hop, as the walk's edges. Keeps every row
     read (`links`, by fact id), since how a relation is worded is learnt from all of them."""
 
-    def __init__(self, words: list[str], named: list[dict[str, Any]]):
+    def __init__(self, words: list[str], named: Sequence[SeedRow]):
         name_words = {w for item in named if float(item["score"]) > 0 for w in item["normalized"].split()}
         self.aspects = [w for w in words if w not in name_words]
         self.stems = [stem(w) for w in self.aspects]
-        self.links: dict[str, dict[str, Any]] = {}
+        self.links: dict[str, GraphRow] = {}
         self._said: dict[str, frozenset[str]] = {}
 
     @staticmethod
-    def relation_phrases(rows: list[dict[str, Any]]) -> list[str]:
+    def relation_phrases(rows: Sequence[GraphRow]) -> list[str]:
         """The relation names to embed before `read` (the caller caches them)."""
         return sorted({relation_phrase(row["relation"]) for row in rows})
 
     def read(
-        self, rows: list[dict[str, Any]], vectors: dict[str, list[float]]
+        self, rows: Sequence[GraphRow], vectors: dict[str, list[float]]
     ) -> tuple[list[_spread.Edge], dict[str, int]]:
         """Rows -> edges and the fact counts of their ends. `vectors` holds the aspects' and the
         relation phrases' embeddings; a row's `aspect_sims` are vector.similarity.cosine

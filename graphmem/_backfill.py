@@ -8,29 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._store import Store
+from ._queries import Queries
 from ._terms import STEMMER, stem_text
 from .embed.base import Embedder
 
 
-def episodes_missing(store: Store) -> int:
-    return int(store.run("episodes_backfill_count", {"stemmer": STEMMER})[0]["missing"])
+def episodes_missing(queries: Queries) -> int:
+    return queries.episodes_backfill_count(STEMMER)
 
 
 def backfill_episodes(
-    store: Store, embedder: Embedder, *, batch: int = 256, progress: Callable[[int], None] | None = None
+    queries: Queries, embedder: Embedder, *, batch: int = 256, progress: Callable[[int], None] | None = None
 ) -> int:
     """Brings every stored turn up to date; returns how many it changed. Only the turns
     without an embedding are embedded. `progress(n)` is called after each committed batch."""
     done, after = 0, ""
     while True:
-        rows = store.run("episodes_to_backfill", {"after": after, "limit": batch, "stemmer": STEMMER})
+        rows = queries.episodes_to_backfill(after=after, limit=batch, stemmer=STEMMER)
         if not rows:
             return done
         unembedded = [r for r in rows if r["unembedded"]]
         vectors = dict(zip((r["id"] for r in unembedded), embedder.embed([r["content"] for r in unembedded])))
         filled = [{"id": r["id"], "embedding": vectors.get(r["id"]), "stems": stem_text(r["content"])} for r in rows]
-        store.run("episodes_backfill", {"rows": filled, "stemmer": STEMMER}, write=True)
+        queries.episodes_backfill(filled, stemmer=STEMMER)
         done += len(rows)
         after = rows[-1]["id"]
         if progress is not None:

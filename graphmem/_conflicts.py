@@ -13,7 +13,8 @@ import math
 from typing import Any
 
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
-from ._store import Store, fact_from_record
+from ._queries import FactProbe, Queries, StoredCandidate
+from ._store import fact_from_record
 from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
 
@@ -27,7 +28,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 class ConflictDetector:
     def __init__(
         self,
-        store: Store,
+        queries: Queries,
         embedder: Embedder,
         *,
         relation_threshold: float = 0.75,
@@ -36,7 +37,7 @@ class ConflictDetector:
         k: int = 20,
         phrases: PhraseVectors | None = None,
     ):
-        self.store = store
+        self.queries = queries
         self.embedder = embedder
         self.relation_threshold = relation_threshold
         self.fact_threshold = fact_threshold
@@ -55,20 +56,12 @@ class ConflictDetector:
     ) -> list[ConflictSet]:
         if not triplets:
             return []
-        rows = [
-            {"i": i, "source_id": s, "target_id": t, "embedding": vec}
+        probes = [
+            FactProbe(i=i, source_id=s, target_id=t, embedding=vec)
             for i, ((s, t), vec) in enumerate(zip(ends, fact_embeddings, strict=True))
         ]
-        found = self.store.run(
-            "conflict_candidates",
-            {
-                "rows": rows,
-                "scope_key": scope.key,
-                "k": self.k,
-                "per_source": self.per_source,
-                "min_score": self.fact_threshold,
-            },
-            usage=usage,
+        found = self.queries.conflict_candidates(
+            scope, probes, k=self.k, per_source=self.per_source, min_score=self.fact_threshold, usage=usage
         )
         stored = {r["i"]: r["candidates"] for r in found}
         relations = {t.relation for t in triplets} | {
@@ -89,7 +82,7 @@ def classify(
     index: int,
     triplet: Triplet,
     ends: tuple[str, str],
-    stored: list[dict[str, Any]],
+    stored: list[StoredCandidate] | list[dict[str, Any]],
     vectors: dict[str, list[float]],
     relation_threshold: float,
 ) -> ConflictSet:
@@ -117,10 +110,8 @@ def classify(
             similarity = cosine(vectors[fact.relation], vectors[triplet.relation])
             if similarity >= relation_threshold:
                 result.candidates.append(ConflictCandidate(fact=fact, reason="similar_relation", similarity=similarity))
-        elif row.get("score") is not None:
-            result.candidates.append(
-                ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(row["score"]))
-            )
+        elif (score := row.get("score")) is not None:
+            result.candidates.append(ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(score)))
     return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._ids import entity_id
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
-from ._store import Store
+from ._queries import EntityCandidates, EntityProbe, IndexWidth, Queries
 
 TYPE_GROUPS = [
     {"Person", "Individual", "Human", "User", "People", "Speaker"},
@@ -44,7 +44,7 @@ def names_compatible(a: str, b: str) -> bool:
 class NodeMatcher:
     def __init__(
         self,
-        store: Store,
+        queries: Queries,
         *,
         threshold: float = 0.8,
         strict_threshold: float = 0.95,
@@ -52,7 +52,7 @@ class NodeMatcher:
         scan_max: int = 2000,
         k_max: int = 5000,
     ):
-        self.store = store
+        self.queries = queries
         self.threshold = threshold
         self.strict_threshold = strict_threshold
         self.k = k  # neighbours asked of the shared vector index, before scaling by the scope's share
@@ -65,33 +65,18 @@ class NodeMatcher:
         """Map each entity's normalised name to its NodeMatch."""
         if not entities:
             return {}
-        rows: list[dict[str, Any]] = [
-            {
-                "i": i,
-                "normalized": normalize_name(e.name),
-                "id": entity_id(scope, normalize_name(e.name)),
-                "embedding": vec,
-            }
+        probes = [
+            EntityProbe(
+                i=i, normalized=normalize_name(e.name), id=entity_id(scope, normalize_name(e.name)), embedding=vec
+            )
             for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
         ]
-        found = self.store.run(
-            "match_entities",
-            {
-                **scope.params(),
-                "rows": rows,
-                "scope_key": scope.key,
-                "keep": 5,
-                "scan_max": self.scan_max,
-                "want": self.k,
-                "k_min": self.k,
-                "k_max": self.k_max,
-            },
-            usage=usage,
-        )
+        width = IndexWidth(scan_max=self.scan_max, k_min=self.k, k_max=self.k_max, want=self.k)
+        found = self.queries.match_entities(scope, probes, keep=5, width=width, usage=usage)
         by_index = {r["i"]: r for r in found}
         matches: dict[str, NodeMatch] = {}
-        for row, entity in zip(rows, entities):
-            hit = by_index.get(row["i"], {})
+        for row, entity in zip(probes, entities):
+            hit: EntityCandidates | dict[str, Any] = by_index.get(row["i"], {})
             matches[row["normalized"]] = decide(
                 scope, entity, row["normalized"], hit, self.threshold, self.strict_threshold
             )
@@ -102,7 +87,7 @@ def decide(
     scope: Scope,
     entity: Entity,
     normalized: str,
-    found: dict[str, Any],
+    found: EntityCandidates | dict[str, Any],
     threshold: float,
     strict_threshold: float,
 ) -> NodeMatch:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -38,6 +38,7 @@ from ._models import (
     normalize_name,
     utcnow,
 )
+from ._queries import Queries
 from ._resolve import UpdateResolver
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
 from ._schema import ensure_schema
@@ -101,19 +102,20 @@ class GraphMemory:
     ):
         self.settings = settings or load_settings()
         self.store = store
+        self.queries = Queries(store)
         self.llm = llm
         self.embedder = embedder
         self.single_pass = self.settings.extraction == "single_pass" if single_pass is None else single_pass
-        self.matcher = NodeMatcher(store, threshold=self.settings.match_threshold)
+        self.matcher = NodeMatcher(self.queries, threshold=self.settings.match_threshold)
         self.phrases = PhraseVectors(embedder)  # relation names and question words, one cache
         self.detector = ConflictDetector(
-            store, embedder, fact_threshold=self.settings.conflict_threshold, phrases=self.phrases
+            self.queries, embedder, fact_threshold=self.settings.conflict_threshold, phrases=self.phrases
         )
         self.resolver = UpdateResolver(llm)
-        self.retriever = Retriever(store, embedder, llm, phrases=self.phrases)
+        self.retriever = Retriever(self.queries, embedder, llm, phrases=self.phrases)
         self._scope_locks = [threading.RLock() for _ in range(_SCOPE_LOCK_STRIPES)]
         if apply_schema:
-            ensure_schema(store, dim=embedder.dim, model=embedder.model_name)
+            ensure_schema(self.queries, dim=embedder.dim, model=embedder.model_name)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> GraphMemory:
@@ -157,7 +159,7 @@ class GraphMemory:
         stored = [StoredMessage(id=message_node_id(scope, m), external_id=m.id, message=m) for m in parsed]
         keyed = [s.id for s in stored if s.external_id is not None]
         if keyed:
-            known = set(self.store.run("known_messages", {"ids": keyed}, usage=usage)[0]["known"])
+            known = self.queries.known_messages(keyed, usage=usage)
             stored = [s for s in stored if s.id not in known]
         skipped = len(parsed) - len(stored)
         if not stored:
@@ -276,7 +278,7 @@ class GraphMemory:
             )
             with self._stage(usage, "write"):
                 try:
-                    result = apply_plan(self.store, plan, usage, before_commit=before_commit)
+                    result = apply_plan(self.queries, plan, usage, before_commit=before_commit)
                 except Exception as exc:
                     # A concurrent add wrote the same entity or fact first: match again against
                     # what it committed (the retry sees it as existing), once.
@@ -358,11 +360,11 @@ class GraphMemory:
     ) -> list[Episode]:
         """The stored turns a fact was said in, oldest first; with a scope, only that scope's."""
         item = fact.fact if isinstance(fact, SearchHit) else fact
-        scoped = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
-        if not any(scoped.values()):
-            scoped = {"user_id": item.user_id, "agent_id": item.agent_id, "run_id": item.run_id}
-        rows = self.store.run("get_episodes", {**scoped, "as_of": None, "ids": item.message_ids})
-        return [episode_from_record(r["episode"]) for r in rows]
+        if any((user_id, agent_id, run_id)):
+            scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        else:
+            scope = Scope(user_id=item.user_id, agent_id=item.agent_id, run_id=item.run_id)
+        return [episode_from_record(r) for r in self.queries.get_episodes(scope, item.message_ids)]
 
     # -- read & manage ----------------------------------------------------------------
     def get_all(
@@ -375,15 +377,13 @@ class GraphMemory:
         limit: int = 10_000,
     ) -> list[Fact]:
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        return self.store.facts(
-            "get_all", {**scope.params(), "include_invalidated": include_invalidated, "limit": limit}
-        )
+        return self.queries.get_all(scope, include_invalidated=include_invalidated, limit=limit)
 
     def get(
         self, fact_id: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> Fact | None:
         """One fact by id; with a scope, None unless the fact belongs to that scope."""
-        facts = self.store.facts("get_fact", {"id": check_text(fact_id, "fact id")})
+        facts = self.queries.get_fact(check_text(fact_id, "fact id"))
         if not facts:
             return None
         fact = facts[0]
@@ -399,7 +399,7 @@ class GraphMemory:
         only a fact of that scope (False otherwise, as for an unknown id)."""
         if self.get(fact_id, user_id=user_id, agent_id=agent_id, run_id=run_id) is None:
             return False
-        self.store.run("delete_fact", {"id": fact_id}, write=True)
+        self.queries.delete_fact(fact_id)
         return True
 
     def stats(
@@ -407,15 +407,14 @@ class GraphMemory:
     ) -> MemoryStats:
         """Counts of the scope's entities, valid and invalidated facts and turns; with no scope,
         of the whole database."""
-        params = {"user_id": user_id, "agent_id": agent_id, "run_id": run_id}
-        if any(value is not None for value in params.values()):
-            params = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id).params()  # checks the ids
-        return MemoryStats.model_validate(self.store.run("scope_stats", params)[0])
+        scoped = any(value is not None for value in (user_id, agent_id, run_id))
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id) if scoped else None  # checks the ids
+        return MemoryStats.model_validate(self.queries.scope_stats(scope))
 
     def delete_all(self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None) -> int:
         """Delete every entity, fact and message of the scope; returns the number of nodes removed."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        return cast(int, self.store.run("delete_scope", scope.params(), write=True)[0]["deleted"])
+        return self.queries.delete_scope(scope)
 
     def history(
         self,
@@ -433,11 +432,10 @@ class GraphMemory:
         if any((user_id, agent_id, run_id)):
             scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
             wanted = {k: v for k, v in scope.params().items() if v is not None}
-            rows = self.store.run("find_entity", {**scope.params(), "normalized": normalize_name(id_or_name)})
-            ids = [r["id"] for r in rows] or ids
+            ids = self.queries.find_entity(scope, normalize_name(id_or_name)) or ids
         facts: dict[str, Fact] = {}
         for key in ids:
-            for fact in self.store.facts("history", {"id": key}):
+            for fact in self.queries.history(key):
                 # an id of another scope's fact or entity must not leak it into this one
                 if all(getattr(fact, k) == v for k, v in wanted.items()):
                     facts.setdefault(fact.id, fact)
@@ -447,7 +445,7 @@ class GraphMemory:
         """Delete ALL graphmem data in the database. Guarded: pass confirm=True."""
         if not confirm:
             raise InputError("reset() deletes every memory of every user: call reset(confirm=True) if you mean it")
-        return cast(int, self.store.run("reset", write=True)[0]["deleted"])
+        return self.queries.reset()
 
 
 def _check_metadata(metadata: dict[str, Any] | None) -> None:

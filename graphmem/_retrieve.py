@@ -49,7 +49,8 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._store import Store, fact_from_record
+from ._queries import EpisodeRow, Filters, GraphRow, IndexWidth, Queries, Seeding, SeedRow
+from ._store import fact_from_record
 from ._terms import query_stems, query_words
 from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
@@ -64,6 +65,16 @@ DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 to
 MAX_CHAIN = 3  # facts on an associative chain: one cypher/search_graph.cypher round trip each
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
 _EPISODE_MODES = ("associative", "hybrid", "episode")
+#: the lists each mode runs, at once ("episode" only when episodes are asked for; "named": the
+#: entities the query names, associative's seeds)
+_LISTS: dict[str, tuple[str, ...]] = {
+    "associative": ("triplet", "keyword", "episode", "named"),
+    "hybrid": ("triplet", "keyword", "entity", "episode"),
+    "entity": ("entity",),
+    "triplet": ("triplet",),
+    "keyword": ("keyword",),
+    "episode": ("episode",),
+}
 TURNS_TITLE = "Relevant conversation turns:"  # to_context: the turns' heading, after the facts
 
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
@@ -136,7 +147,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: Store,
+        queries: Queries,
         embedder: Embedder,
         llm: LLM | None = None,
         *,
@@ -153,7 +164,7 @@ class Retriever:
         spread: _spread.SpreadConfig = _spread.SpreadConfig(),
         phrases: PhraseVectors | None = None,
     ):
-        self.store = store
+        self.queries = queries
         self.embedder = embedder
         self.llm = llm
         self.scan_max = scan_max
@@ -197,47 +208,46 @@ class Retriever:
         if limit < 1 or fanout < 1 or (hops is not None and hops < 0) or episodes < 0:
             raise InputError("limit and fanout must be >= 1, hops and episodes >= 0")
         usage = usage or Usage()
-        params: dict[str, Any] = {
-            **scope.params(),
-            "as_of": as_utc(as_of) if as_of else None,
-            "include_invalidated": include_invalidated,
-            "types": [normalize_label(t) for t in entity_types] if entity_types else None,
-            "relations": [normalize_relation(r) for r in relations] if relations else None,
-        }
+        filters = Filters(
+            scope,
+            as_of=as_utc(as_of) if as_of else None,
+            include_invalidated=include_invalidated,
+            types=[normalize_label(t) for t in entity_types] if entity_types else None,
+            relations=[normalize_relation(r) for r in relations] if relations else None,
+        )
         words = query_words(query)
         stems = query_stems(query)
         if mode != "keyword" and embedding is None:
             embedding = self.embedder.embed_one(query)
         depth = max(limit * 3, 30)
         want_episodes = limit if mode == "episode" else episodes if mode in _EPISODE_MODES else 0
-        jobs: dict[str, Callable[[Usage], Any]] = {}
-        if mode in ("triplet", "hybrid", "associative"):
-            jobs["triplet"] = lambda u: self._triplets(embedding, params, depth, u)
-        if mode in ("keyword", "hybrid", "associative") and words:
-            jobs["keyword"] = lambda u: self._keyword(words, stems, params, depth, u)
-        if mode in ("entity", "hybrid"):
-            jobs["entity"] = lambda u: self._entities(
-                query, embedding, words, params, depth, hops or 1, fanout, use_llm_entities, u
-            )
-        if want_episodes:
-            # associative also seeds its walk with the entities the best turns mention
-            jobs["episode"] = lambda u: self._episodes(words, stems, embedding, params, max(want_episodes, 5), u)
-        if mode == "associative":
-            jobs["named"] = lambda u: self._named(words, embedding, params, u)
-        lists = self._run(jobs, usage)
-        episode_hits = lists.pop("episode", [])[:want_episodes]
-        named = lists.pop("named", [])
+        # the lists each mode runs at once (the table below), then how it ranks them
+        lists: dict[str, Callable[[Usage], Any]] = {
+            "triplet": lambda u: self._triplets(embedding, filters, depth, u),
+            "keyword": lambda u: self._keyword(words, filters, depth, u),
+            "entity": lambda u: self._entities(
+                query, embedding, words, filters, depth, hops or 1, fanout, use_llm_entities, u
+            ),
+            "episode": lambda u: self._episodes(words, stems, embedding, filters, max(want_episodes, 5), u),
+            "named": lambda u: self._named(words, embedding, filters, u),
+        }
+        wanted = [name for name in _LISTS[mode] if name != "episode" or want_episodes]
+        if not words and "keyword" in wanted:
+            wanted.remove("keyword")
+        found = self._run({name: lists[name] for name in wanted}, usage)
+        episode_hits = found.pop("episode", [])[:want_episodes]
+        named = found.pop("named", [])
         if mode == "associative":
             chain = min(max(hops if hops is not None else MAX_CHAIN, 1), MAX_CHAIN)
-            hits = self._associative(embedding, words, params, lists, named, episode_hits, chain, limit, usage)
+            hits = self._associative(embedding, words, filters, found, named, episode_hits, chain, limit, usage)
         elif mode == "hybrid":
-            hits = fuse(lists)
+            hits = fuse(found)
         elif mode == "episode":
             hits = []
         else:
             hits = [
                 SearchHit(fact=f, score=score, hops=hop, signals={mode: Signal(rank=i + 1, score=score)})
-                for i, (f, score, hop) in enumerate(lists.get(mode, []))
+                for i, (f, score, hop) in enumerate(found.get(mode, []))
             ]
         return SearchResults(hits[:limit], episode_hits)
 
@@ -256,25 +266,20 @@ class Retriever:
             usage.merge(part)
         return lists
 
-    def _shared(self, want: int) -> dict[str, Any]:
-        return {"scan_max": self.scan_max, "k_min": self.k_min, "k_max": self.k_max, "want": want}
+    def _width(self, want: int) -> IndexWidth:
+        return IndexWidth(scan_max=self.scan_max, k_min=self.k_min, k_max=self.k_max, want=want)
 
-    def _triplets(self, embedding: list[float] | None, params: dict[str, Any], depth: int, usage: Usage) -> Ranked:
-        rows = self.store.run(
-            "search_triplets",
-            {**params, **self._shared(depth * 3), "embedding": embedding, "limit": depth},
-            usage=usage,
+    def _seeding(self, words: list[str]) -> Seeding:
+        return Seeding(
+            words=words, min_vector_score=self.min_vector_score, vector_seeds=self.vector_seeds, seeds=self.seeds
         )
+
+    def _triplets(self, embedding: list[float] | None, filters: Filters, depth: int, usage: Usage) -> Ranked:
+        rows = self.queries.search_triplets(filters, self._width(depth * 3), embedding, depth, usage)
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
-    def _keyword(self, words: list[str], stems: list[str], params: dict[str, Any], depth: int, usage: Usage) -> Ranked:
-        # an exactly scanned scope matches stems as word prefixes; the full-text indexes stem
-        # the words themselves (english analyzer)
-        rows = self.store.run(
-            "search_keyword",
-            {**params, **self._shared(depth * 3), "words": stems, "lucene": " OR ".join(words), "limit": depth},
-            usage=usage,
-        )
+    def _keyword(self, words: list[str], filters: Filters, depth: int, usage: Usage) -> Ranked:
+        rows = self.queries.search_keyword(filters, self._width(depth * 3), words, depth, usage)
         return [(_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
     def _episodes(
@@ -282,22 +287,11 @@ class Retriever:
         words: list[str],
         stems: list[str],
         embedding: list[float] | None,
-        params: dict[str, Any],
+        filters: Filters,
         count: int,
         usage: Usage,
     ) -> list[EpisodeHit]:
-        rows = self.store.run(
-            "search_episodes",
-            {
-                **params,
-                **self._shared(count * 3),
-                "embedding": embedding,
-                "stems": stems,
-                "lucene": " OR ".join(words) if words else None,
-                "limit": count,
-            },
-            usage=usage,
-        )
+        rows = self.queries.search_episodes(filters, self._width(count * 3), embedding, words, stems, count, usage)
         return fuse_episodes(rows)[:count]
 
     def _entities(
@@ -305,7 +299,7 @@ class Retriever:
         query: str,
         embedding: list[float] | None,
         words: list[str],
-        params: dict[str, Any],
+        filters: Filters,
         depth: int,
         hops: int,
         fanout: int,
@@ -316,11 +310,8 @@ class Retriever:
         if use_llm and self.llm is not None:
             named = extract_entities(self.llm, ExtractionInput(messages=[Message(content=query)]), usage)
             seed_words = query_words(" ".join(e.name for e in named)) or words
-        common = {**params, "embedding": embedding, "fanout": fanout}
-        rows = self.store.run(
-            "search_entities",
-            {**common, **self._shared(self.seeds * 5), **self._seed_params(seed_words)},
-            usage=usage,
+        rows = self.queries.search_entities(
+            filters, self._width(self.seeds * 5), self._seeding(seed_words), embedding, fanout, usage
         )
         now = utcnow()
         found: dict[str, tuple[Fact, float, int | None]] = {}
@@ -330,11 +321,7 @@ class Retriever:
             if hop > 1:
                 if not frontier:
                     break
-                rows = self.store.run(
-                    "search_expand",
-                    {**common, "frontier": [{"id": node, "weight": w} for node, w in frontier.items()]},
-                    usage=usage,
-                )
+                rows = self.queries.search_expand(filters, frontier, embedding, fanout, usage)
             reached: dict[str, float] = {}
             for r in rows:
                 fact, weight = _fact(r["fact"]), float(r["weight"])
@@ -348,32 +335,19 @@ class Retriever:
         ranked = sorted(found.values(), key=lambda x: x[1], reverse=True)
         return ranked[:depth]
 
-    def _seed_params(self, words: list[str]) -> dict[str, Any]:
-        return {
-            "words": words,
-            "lucene": " OR ".join(words) or '""',
-            "min_vector_score": self.min_vector_score,
-            "vector_seeds": self.vector_seeds,
-            "seeds": self.seeds,
-        }
-
     # -- associative ------------------------------------------------------------------
-    def _named(
-        self, words: list[str], embedding: list[float] | None, params: dict[str, Any], usage: Usage
-    ) -> list[dict[str, Any]]:
-        return self.store.run(
-            "search_seed_entities",
-            {**params, **self._shared(self.seeds * 5), **self._seed_params(words), "embedding": embedding},
-            usage=usage,
+    def _named(self, words: list[str], embedding: list[float] | None, filters: Filters, usage: Usage) -> list[SeedRow]:
+        return self.queries.search_seed_entities(
+            filters, self._width(self.seeds * 5), self._seeding(words), embedding, usage
         )
 
     def _associative(
         self,
         embedding: list[float] | None,
         words: list[str],
-        params: dict[str, Any],
+        filters: Filters,
         lists: dict[str, Ranked],
-        named: list[dict[str, Any]],
+        named: list[SeedRow],
         episodes: list[EpisodeHit],
         hops: int,
         limit: int,
@@ -393,7 +367,7 @@ class Retriever:
         listed = sorted({fact.id for items in lists.values() for fact, _, _ in items})
         bonus = list_bonus(lists)
         for depth in range(hops):
-            if depth and not (params["types"] or params["relations"]):
+            if depth and not (filters.types or filters.relations):
                 # paths that cannot change the top `limit` are not followed (nor their ends fetched)
                 walk.prune(walk_floor(walk.best, bonus, limit))
             if not walk.open:
@@ -402,19 +376,14 @@ class Retriever:
             nodes = walk.wanted(None if depth == 0 else self.graph_frontier, fetched)
             if nodes:
                 fetched.update(nodes)
-                rows = self.store.run(
-                    "search_graph",
-                    {
-                        **params,
-                        "types": None,
-                        "relations": None,
-                        "nodes": nodes,
-                        "embedding": embedding,
-                        "aspects": aspect_vectors,
-                        "fanout": self.graph_fanout,
-                        "hub_scan": self.graph_hub_scan,
-                        "listed": listed,
-                    },
+                rows = self.queries.search_graph(
+                    filters,
+                    nodes,
+                    embedding,
+                    aspect_vectors,
+                    fanout=self.graph_fanout,
+                    hub_scan=self.graph_hub_scan,
+                    listed=listed,
                     usage=usage,
                 )
                 # relation names are a small vocabulary: their embeddings are cached like the words'
@@ -424,12 +393,9 @@ class Retriever:
             walk.step()
 
         def fetch(ids: list[str]) -> dict[str, Fact]:
-            rows = self.store.run(
-                "search_graph_facts", {**params, "types": None, "relations": None, "ids": ids}, usage=usage
-            )
-            return {fact.id: fact for fact in (_fact(row["fact"]) for row in rows)}
+            return {fact.id: fact for fact in self.queries.search_graph_facts(filters, ids, usage)}
 
-        return blend(walk.best, reader.links, lists, params, limit, fetch)
+        return blend(walk.best, reader.links, lists, filters, limit, fetch)
 
 
 def list_bonus(lists: dict[str, Ranked]) -> dict[str, float]:
@@ -456,9 +422,9 @@ def walk_floor(reached: dict[str, _spread.Reach], bonus: dict[str, float], limit
 
 def blend(
     reached: dict[str, _spread.Reach],
-    links: dict[str, dict[str, Any]],
+    links: dict[str, GraphRow],
     lists: dict[str, Ranked],
-    params: dict[str, Any],
+    filters: Filters,
     limit: int,
     fetch: Callable[[list[str]], dict[str, Fact]],
 ) -> list[SearchHit]:
@@ -479,9 +445,9 @@ def blend(
     def passes(fact_id: str) -> bool:
         fact = known.get(fact_id)
         if fact is not None:
-            return _passes(fact.relation, fact.source_type, fact.target_type, params)
+            return _passes(fact.relation, fact.source_type, fact.target_type, filters)
         link = links[fact_id]
-        return _passes(link["relation"], link["source_type"], link["target_type"], params)
+        return _passes(link["relation"], link["source_type"], link["target_type"], filters)
 
     ranked = sorted((i for i in scores if passes(i)), key=lambda i: scores[i], reverse=True)[:limit]
     missing = [i for i in ranked if i not in known]
@@ -499,8 +465,8 @@ def blend(
     return hits
 
 
-def _passes(relation: str, source_type: str | None, target_type: str | None, params: dict[str, Any]) -> bool:
-    types, relations = params.get("types"), params.get("relations")
+def _passes(relation: str, source_type: str | None, target_type: str | None, filters: Filters) -> bool:
+    types, relations = filters.types, filters.relations
     if types and source_type not in types and target_type not in types:
         return False
     return not relations or relation in relations
@@ -538,20 +504,21 @@ def fuse(lists: dict[str, Ranked]) -> list[SearchHit]:
     return sorted(hits.values(), key=lambda h: h.score, reverse=True)
 
 
-def fuse_episodes(rows: list[dict[str, Any]]) -> list[EpisodeHit]:
+def fuse_episodes(rows: list[EpisodeRow]) -> list[EpisodeHit]:
     """The turns of cypher/search_episodes.cypher fused by reciprocal rank of their vector and
     keyword scores, each kept as a signal."""
     hits: dict[str, EpisodeHit] = {}
     for signal in ("vector", "keyword"):
-        scored = [r for r in rows if r[signal] is not None and (signal == "vector" or r[signal] > 0)]
-        scored.sort(key=lambda r: r[signal], reverse=True)
-        for rank, row in enumerate(scored, start=1):
+        values = [(r, r["vector"] if signal == "vector" else r["keyword"]) for r in rows]
+        scored = [(r, v) for r, v in values if v is not None and (signal == "vector" or v > 0)]
+        scored.sort(key=lambda item: item[1], reverse=True)
+        for rank, (row, value) in enumerate(scored, start=1):
             episode = row["episode"]
             hit = hits.get(episode["id"])
             if hit is None:
                 hit = hits[episode["id"]] = EpisodeHit(episode=episode_from_record(episode), score=0.0)
             hit.score += 1.0 / (RRF_K + rank)
-            hit.signals[signal] = Signal(rank=rank, score=float(row[signal]))
+            hit.signals[signal] = Signal(rank=rank, score=float(value))
     return sorted(hits.values(), key=lambda h: h.score, reverse=True)
 
 

@@ -6,9 +6,8 @@ import time
 
 from pydantic import BaseModel
 
-from . import _cypher
 from ._errors import SchemaError
-from ._store import Store
+from ._queries import Queries
 
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
@@ -32,9 +31,9 @@ class SchemaStatus(BaseModel):
         return self.version is not None and all(self.indexes.get(n) == "ONLINE" for n in wanted)
 
 
-def read_status(store: Store) -> SchemaStatus:
-    record = store.run("schema_read")[0]
-    rows = store.run("schema_indexes", {"names": list(VECTOR_INDEXES + FULLTEXT_INDEXES)})
+def read_status(queries: Queries) -> SchemaStatus:
+    record = queries.schema_read()
+    rows = queries.schema_indexes(list(VECTOR_INDEXES + FULLTEXT_INDEXES))
     return SchemaStatus(
         version=record["version"],
         dim=record["dim"],
@@ -55,41 +54,39 @@ def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
             )
 
 
-def check_model(store: Store, status: SchemaStatus, model: str) -> None:
+def check_model(queries: Queries, status: SchemaStatus, model: str) -> None:
     """Vectors of two models do not compare even at one dimension: refuse to mix them."""
-    if status.model and status.model != model and store.run("count_data")[0]["entities"]:
+    if status.model and status.model != model and queries.count_data()["entities"]:
         raise SchemaError(
             f"the stored memory was embedded with {status.model} but the configured embedder is {model}: "
             f"configure {status.model} again, or `graphmem reset` this database first"
         )
 
 
-def apply_schema(store: Store, *, dim: int, model: str, timeout: float = 120.0) -> SchemaStatus:
+def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120.0) -> SchemaStatus:
     """Create what is missing, wait for every index to be online, record the version.
 
     Running it again changes nothing. A vector index built for another dimension is an
     error, never silently reused.
     """
-    status = read_status(store)
+    status = read_status(queries)
     check_dimensions(status, dim, model)
-    check_model(store, status, model)
+    check_model(queries, status, model)
     if any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
-        for statement in _cypher.statements("schema_drop_fulltext"):
-            store.run_text(statement, write=True)
-    for statement in _cypher.statements("schema"):
-        store.run_text(statement, {"dim": dim}, write=True)
-    _wait_online(store, timeout)
-    status = read_status(store)
+        queries.schema_statements("schema_drop_fulltext")
+    queries.schema_statements("schema", {"dim": dim})
+    _wait_online(queries, timeout)
+    status = read_status(queries)
     if status.version != SCHEMA_VERSION or status.dim != dim or status.model != model:
-        store.run("schema_record", {"version": SCHEMA_VERSION, "dim": dim, "model": model}, write=True)
-        status = read_status(store)
+        queries.schema_record(version=SCHEMA_VERSION, dim=dim, model=model)
+        status = read_status(queries)
     return status
 
 
-def _wait_online(store: Store, timeout: float) -> None:
+def _wait_online(queries: Queries, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        status = read_status(store)
+        status = read_status(queries)
         states = {n: status.indexes.get(n) for n in VECTOR_INDEXES + FULLTEXT_INDEXES}
         if all(s == "ONLINE" for s in states.values()):
             return
@@ -103,11 +100,11 @@ def _wait_online(store: Store, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def ensure_schema(store: Store, *, dim: int, model: str) -> SchemaStatus:
+def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
     """Cheap check on start-up; applies the schema only when it is missing or outdated."""
-    status = read_status(store)
+    status = read_status(queries)
     check_dimensions(status, dim, model)
-    check_model(store, status, model)
+    check_model(queries, status, model)
     if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:
         return status
-    return apply_schema(store, dim=dim, model=model)
+    return apply_schema(queries, dim=dim, model=model)

@@ -56,6 +56,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import _cypher
 from ._errors import ConfigError, ServerError
 from ._settings import Settings, default_home
 
@@ -591,7 +592,7 @@ def _wait_for_bolt(settings: Settings, paths: _Paths, pid: int, wait_seconds: fl
                 try:
                     driver.verify_connectivity()
                     with driver.session() as session:  # the home database may still be starting
-                        session.run("RETURN 1").consume()
+                        session.run(_cypher.load("ping")).consume()
                     return
                 except AuthError:
                     raise ServerError(

@@ -1,6 +1,7 @@
-"""The only door to Neo4j.
+"""The transport to Neo4j, under the typed door (`_queries.Queries`, a method per statement).
 
-Every statement comes from cypher/*.cypher by name and every value is a parameter.
+Every statement comes from cypher/*.cypher by name and every value is a parameter; the one
+exception is the user's own `graphmem cypher` (`run_read_only`, or `run_text` with --write).
 Reads and writes go through the driver's managed transactions (`execute_query`,
 `execute_write`), which retry transient errors. Each call counts one round trip into
 the `Usage` it is given, so the cost of an add can be measured.
@@ -178,16 +179,10 @@ class Store:
             usage.neo4j_round_trips += 1
         return rows
 
-    # -- facts ------------------------------------------------------------------------
-    def facts(self, name: str, params: dict[str, Any], *, usage: Usage | None = None) -> list[Fact]:
-        return [fact_from_record(row["fact"]) for row in self.run(name, params, usage=usage) if row.get("fact")]
-
     def server_info(self) -> dict[str, Any]:
         with self._errors():
             info = self._driver.get_server_info()
-        rows = self.run_text(
-            "CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS version, edition"
-        )
+        rows = self.run("server_components")
         return {"address": str(info.address), "agent": info.agent, **(rows[0] if rows else {})}
 
 

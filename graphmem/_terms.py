@@ -34,9 +34,25 @@ _stemmer_lock = threading.Lock()  # a snowball stemmer keeps its state while it 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The English stem of one case-folded word ("working" -> "work", "studies" -> "studi")."""
+    """The English stem of one case-folded word ("working" -> "work", "studies" -> "studi").
+    Words of one or two letters stay as they are ("us" is not "u"), as in Porter's reference
+    implementation and Lucene's."""
+    if len(word) <= 2:
+        return word
     with _stemmer_lock:
         return str(_stemmer.stemWord(word))
+
+
+def word_patterns(words: list[str]) -> list[str]:
+    """For an exactly scanned scope's keyword search (cypher/search_keyword.cypher), one regular
+    expression per stem of the words, matched as a whole word of the raw text: the words
+    themselves, or the stem as a prefix ("work" finds "works", "worked"; a stem of under four
+    letters only as a whole word, since "ag" of "age" would find "again"). Words hold only
+    \\w characters (`words()`), so a pattern is made of them, `|` and `\\w*` only."""
+    by_stem: dict[str, set[str]] = {}
+    for word in words:
+        by_stem.setdefault(stem(word), set()).add(word)
+    return ["|".join(sorted(found | {s + r"\w*" if len(s) >= 4 else s})) for s, found in by_stem.items()]
 
 
 def words(text: str) -> list[str]:

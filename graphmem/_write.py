@@ -1,5 +1,6 @@
 """Cypher writer: turns the decisions of one add into the parameters of cypher/write_add.cypher
-and applies them in one transaction (one round trip). Returns the facts as written."""
+(`plan_write`, pure: unit-tested without Neo4j) and applies them in one transaction, one round
+trip (`apply_plan`). Returns the facts as written."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from ._models import (
     Usage,
     normalize_name,
 )
-from ._store import Store
+from ._queries import Queries
 from ._terms import STEMMER, stem_text
 
 
@@ -58,8 +59,16 @@ def _checked_label(label: str) -> str:
 
 
 def apply_plan(
-    store: Store, plan: AddPlan, usage: Usage, *, before_commit: Callable[[], None] | None = None
+    queries: Queries, plan: AddPlan, usage: Usage, *, before_commit: Callable[[], None] | None = None
 ) -> AddResult:
+    params, result = plan_write(plan)
+    queries.write_add(params, usage=usage, before_commit=before_commit)
+    return result
+
+
+def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
+    """The parameters of cypher/write_add.cypher for one add's decisions, and the AddResult the
+    write will have made (facts added, invalidated, updated, restated)."""
     result = AddResult()
     message_ids = [m.id for m in plan.messages]
     new_facts: list[dict[str, Any]] = []
@@ -200,5 +209,4 @@ def apply_plan(
         "updates": updates,
         "restated": restated,
     }
-    store.write_transaction("write_add", params, usage=usage, before_commit=before_commit)
-    return result
+    return params, result

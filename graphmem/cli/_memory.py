@@ -112,7 +112,7 @@ def demo(
     with clean_errors():
         cfg = settings()
         with open_memory(cfg, start_managed=True) as memory:
-            apply_schema(memory.store, dim=memory.embedder.dim, model=memory.embedder.model_name)
+            apply_schema(memory.queries, dim=memory.embedder.dim, model=memory.embedder.model_name)
             conversations = read_transcript(SAMPLE)
             out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
             stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)

@@ -13,6 +13,7 @@ from rich.table import Table
 from .. import _server
 from .._backfill import backfill_episodes, episodes_missing
 from .._errors import InputError
+from .._queries import Queries
 from .._schema import apply_schema
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
 
@@ -66,12 +67,12 @@ def init() -> None:
         store = connect(cfg)
         try:
             embedder = make_embedder(cfg)
-            state = apply_schema(store, dim=embedder.dim, model=embedder.model_name)
+            state = apply_schema(Queries(store), dim=embedder.dim, model=embedder.model_name)
             table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
             for name, index_state in sorted(state.indexes.items()):
                 table.add_row(name, index_state)
             out.print(table)
-            missing = episodes_missing(store)
+            missing = episodes_missing(Queries(store))
             if missing:
                 # turns stored before schema 2 get embeddings, turns stemmed otherwise new stems
                 columns = [
@@ -82,7 +83,7 @@ def init() -> None:
                 ]
                 with Progress(*columns, console=console) as bar:
                     task = bar.add_task("updating stored turns", total=missing)
-                    done = backfill_episodes(store, embedder, progress=lambda n: bar.advance(task, n))
+                    done = backfill_episodes(Queries(store), embedder, progress=lambda n: bar.advance(task, n))
                 out.print(f"{done:,} stored turns updated (embedded or re-stemmed: episodes are searchable)")
         finally:
             store.close()

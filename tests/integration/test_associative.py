@@ -63,7 +63,7 @@ def family(memory: GraphMemory, new_user) -> str:
 
 @pytest.mark.parametrize("path", ["scan", "shared"])
 def test_two_and_three_hop_chains_rank_first(memory: GraphMemory, family: str, path: str) -> None:
-    retriever = memory.retriever if path == "scan" else Retriever(memory.store, memory.embedder, scan_max=0)
+    retriever = memory.retriever if path == "scan" else Retriever(memory.queries, memory.embedder, scan_max=0)
     scope = Scope(user_id=family)
     cases = {
         "Where does Lena Fischer's brother work?": ("Jonas Weber", "works_at", "Bosch"),
@@ -179,7 +179,7 @@ def test_keyword_search_stems(memory: GraphMemory, new_user, path: str) -> None:
         [_t("Jonas", "works_at", "Bosch", "Jonas works at Bosch.", target_type="Organization")], user_id=user
     )
     memory.add({"role": "user", "content": "Yesterday I worked late on the budget."}, user_id=user)
-    retriever = memory.retriever if path == "scan" else Retriever(memory.store, memory.embedder, scan_max=0)
+    retriever = memory.retriever if path == "scan" else Retriever(memory.queries, memory.embedder, scan_max=0)
     for query in ("who is working", "worked", "work"):
         hits = retriever.search(query, Scope(user_id=user), mode="keyword")
         assert [key(h) for h in hits] == [("Jonas", "works_at", "Bosch")], (path, query)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench import fixtures as fx
-from graphmem import GraphMemory, Scope
+from graphmem import GraphMemory, Scope, Usage
 from graphmem._retrieve import MODES, RRF_K, Retriever
 from graphmem.llm import OfflineLLM
 
@@ -103,20 +103,18 @@ def test_entity_mode_reaches_a_two_hop_fact_that_triplet_mode_misses(memory, use
 
 
 def test_entity_seeds_are_the_named_entities_else_a_few_nearest(memory, user):
+    from graphmem._queries import Filters, Seeding
     from graphmem._retrieve import query_words
 
     def seeds(text: str) -> list[tuple[str, float]]:
-        params = {
-            **Scope(user_id=user).params(),
-            **memory.retriever._shared(50),
-            "words": query_words(text),
-            "lucene": " OR ".join(query_words(text)) or '""',
-            "embedding": memory.embedder.embed_one(text),
-            "min_vector_score": 0.5,
-            "vector_seeds": 3,
-            "seeds": 10,
-        }
-        return [(r["name"], r["score"]) for r in memory.store.run("search_seed_entities", params)]
+        rows = memory.queries.search_seed_entities(
+            Filters(Scope(user_id=user)),
+            memory.retriever._width(50),
+            Seeding(words=query_words(text), min_vector_score=0.5, vector_seeds=3, seeds=10),
+            memory.embedder.embed_one(text),
+            Usage(),
+        )
+        return [(r["name"], r["score"]) for r in rows]
 
     # named: only Alice, although every person's name is ~0.6-0.7 from such a question
     assert seeds("Where does Alice's sister work?") == [("Alice", 1.0)]
@@ -230,7 +228,7 @@ def test_entity_type_and_relation_filters(memory, user, mode):
 def test_no_result_crosses_scopes(world, path):
     memory, users = world
     # scan: small scopes are scanned exactly; shared_index: the path of large scopes, forced
-    retriever = memory.retriever if path == "scan" else Retriever(memory.store, memory.embedder, scan_max=0)
+    retriever = memory.retriever if path == "scan" else Retriever(memory.queries, memory.embedder, scan_max=0)
     queries = [q for q in fx.QUERIES if q.kind != "plain"] + fx.QUERIES[3:8]
     for user in users[:2]:
         for mode in FACT_MODES:
@@ -254,7 +252,7 @@ def test_no_result_crosses_scopes(world, path):
 
 def test_shared_index_path_finds_the_same_key_facts(memory, user):
     """The path a large scope takes (indexes shared by all scopes, k scaled by its share)."""
-    forced = Retriever(memory.store, memory.embedder, scan_max=0)
+    forced = Retriever(memory.queries, memory.embedder, scan_max=0)
     scope = Scope(user_id=user)
     assert rank(forced.search(query("paraphrase").text, scope, mode="triplet"), fx.PARAPHRASE) == 1
     assert rank(forced.search("Tell me about Quetzalli", scope, mode="keyword"), fx.RARE_NOUN) == 1

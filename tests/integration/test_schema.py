@@ -12,6 +12,7 @@ import pytest
 
 from graphmem import SchemaError
 from graphmem._cypher import statements
+from graphmem._queries import Queries
 from graphmem._schema import (
     FULLTEXT_INDEXES,
     SCHEMA_VERSION,
@@ -55,16 +56,16 @@ def _record(store) -> dict:
 
 def _configured(store) -> tuple[int, str]:
     """The embedder the shared test database was built with (the session's MiniLM)."""
-    status = read_status(store)
+    status = read_status(Queries(store))
     return status.dim or 384, status.model or "all-MiniLM-L6-v2"
 
 
 def test_apply_schema_twice_changes_nothing_the_second_time(store):
     dim, model = _configured(store)
-    first = apply_schema(store, dim=dim, model=model)
+    first = apply_schema(Queries(store), dim=dim, model=model)
     indexes, constraints, record = _indexes(store), _constraints(store), _record(store)
 
-    second = apply_schema(store, dim=dim, model=model)
+    second = apply_schema(Queries(store), dim=dim, model=model)
 
     assert second == first
     assert _indexes(store) == indexes  # same ids: nothing dropped and recreated
@@ -96,7 +97,7 @@ def test_search_indexes_are_online_with_the_right_shape(store):
         "fact",
         "predicate",
     ]
-    status = read_status(store)
+    status = read_status(Queries(store))
     assert status.ready
     assert set(status.index_dims) == set(VECTOR_INDEXES) and set(status.index_dims.values()) == {dim}
     assert all(status.indexes[n] == "ONLINE" for n in VECTOR_INDEXES + FULLTEXT_INDEXES)
@@ -125,9 +126,9 @@ def test_a_wrong_dimension_is_refused_before_anything_changes(store):
     dim, model = _configured(store)
     indexes, record = _indexes(store), _record(store)
     with pytest.raises(SchemaError, match=rf"(entity|fact)_embedding holds {dim}-dimensional vectors"):
-        check_dimensions(read_status(store), 128, model)
+        check_dimensions(read_status(Queries(store)), 128, model)
     with pytest.raises(SchemaError, match="_embedding holds"):
-        apply_schema(store, dim=128, model=model)
+        apply_schema(Queries(store), dim=128, model=model)
     assert _indexes(store) == indexes and _record(store) == record
 
 

@@ -190,3 +190,17 @@ def test_the_floor_is_zero_until_there_are_enough_results():
 
     assert walk_floor({"a": Reach(0.9)}, {}, limit=2) == 0.0
     assert walk_floor({"a": Reach(0.9), "b": Reach(0.5)}, {"b": 0.01}, limit=2) == 0.51 - 0.01
+
+
+def test_short_words_keep_their_form_and_patterns_match_word_or_stem():
+    import re
+
+    from graphmem._terms import stem, word_patterns
+
+    assert stem("us") == "us" and stem("working") == "work" and stem("age") == "ag"
+    patterns = word_patterns(["age", "working", "works", "us"])
+    assert patterns == ["ag|age", "work\\w*|working|works", "us"]
+    text = "Ana works at the US office at age 30, again"
+    found = [p for p in patterns if re.search(rf"(?i)\b(?:{p})\b", text)]
+    assert found == patterns  # "age" by its word; "again" is not "ag"
+    assert not re.search(rf"(?i)\b(?:{patterns[0]})\b", "again and agent")
