@@ -144,7 +144,7 @@ def load_world(store: Any, embedder: Embedder, world: World, user: str, batch: i
                 "id": key,
                 "source_id": ids[f.source],
                 "target_id": ids[f.target],
-                "predicate": f.relation,
+                "relation": f.relation,
                 "fact": f.sentence,
                 "embedding": vector,
                 "valid_from": at,

@@ -1,7 +1,7 @@
 """Synthetic memories for the search benchmark, bulk-loaded in UNWIND batches.
 
 The data model is the one cypher/write_add.cypher writes: (:Entity {id, name, normalized,
-type, embedding, user_id, agent_id, run_id, scope_key, ...})-[:FACT {id, predicate, fact,
+type, embedding, user_id, agent_id, run_id, scope_key, ...})-[:FACT {id, relation, fact,
 embedding, valid_from, valid_to, message_ids, ...}]->(:Entity), ids derived as graphmem derives
 them. Every fact also comes with the conversation turn that told it, as graphmem stores turns:
 (:Message {content: the fact sentence, embedding, stems, ...})-[:MENTIONS]->(both ends), the
@@ -271,7 +271,7 @@ class SyntheticMemories:
                         "id": fact_key,
                         "source_id": ids[0],
                         "target_id": ids[1],
-                        "predicate": f.relation,
+                        "relation": f.relation,
                         "fact": f.sentence,
                         "embedding": vector,
                         "valid_from": valid_from,

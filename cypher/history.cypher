@@ -1,5 +1,5 @@
 // The life of a fact or of an entity: for a fact id, every fact with the same source and
-// predicate, plus the facts it replaced or was replaced by; for an entity id, every fact
+// relation, plus the facts it replaced or was replaced by; for an entity id, every fact
 // touching it. Invalidated facts included, oldest first.
 // Every branch starts from an indexed id and walks the edges of at most two nodes (a
 // replaced fact shares its source or target with the fact that replaced it), so the cost
@@ -13,7 +13,7 @@ CALL (start, a, b, entity) {
   UNION
   WITH start, a WHERE start IS NOT NULL
   MATCH (a)-[f:FACT]->(:Entity)
-  WHERE f.predicate = start.predicate OR f.invalidated_by = start.id OR f.id = start.invalidated_by
+  WHERE f.relation = start.relation OR f.invalidated_by = start.id OR f.id = start.invalidated_by
   RETURN f
   UNION
   WITH start, b WHERE start IS NOT NULL

@@ -32,7 +32,7 @@ OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 
 // analyzer and are dropped first by schema_drop_fulltext.cypher.
 CREATE FULLTEXT INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON EACH [e.name]
 OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};
-CREATE FULLTEXT INDEX fact_text IF NOT EXISTS FOR ()-[f:FACT]-() ON EACH [f.fact, f.predicate]
+CREATE FULLTEXT INDEX fact_text IF NOT EXISTS FOR ()-[f:FACT]-() ON EACH [f.fact, f.relation]
 OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};
 CREATE FULLTEXT INDEX message_text IF NOT EXISTS FOR (m:Message) ON EACH [m.content]
 OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};

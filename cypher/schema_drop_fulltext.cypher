@@ -1,5 +1,6 @@
 // Drops the full-text indexes so that cypher/schema.cypher re-creates them with the english
-// analyzer; run by `graphmem init` only when one was built with another analyzer.
+// analyzer and the properties it names; run by `graphmem init` (and a first start) only when
+// one was built with another analyzer or other properties.
 DROP INDEX entity_name IF EXISTS;
 DROP INDEX fact_text IF EXISTS;
 DROP INDEX message_text IF EXISTS;

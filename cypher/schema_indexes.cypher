@@ -1,5 +1,5 @@
 // State and configuration of graphmem's indexes.
-SHOW INDEXES YIELD name, type, state, options
+SHOW INDEXES YIELD name, type, state, properties, options
 WHERE name IN $names
-RETURN name, type, state, options.indexConfig.`vector.dimensions` AS dim,
+RETURN name, type, state, properties, options.indexConfig.`vector.dimensions` AS dim,
        options.indexConfig.`fulltext.analyzer` AS analyzer

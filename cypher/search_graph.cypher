@@ -37,6 +37,6 @@ CALL (e) {
   LIMIT $fanout
   RETURN f, s, t, similarity, [a IN $aspects | vector.similarity.cosine(v, a)] AS aspect_sims
 }
-RETURN f.id AS id, s.id AS source_id, t.id AS target_id, f.predicate AS relation, f.fact AS text,
+RETURN f.id AS id, s.id AS source_id, t.id AS target_id, f.relation AS relation, f.fact AS text,
   s.type AS source_type, t.type AS target_type, similarity, aspect_sims,
   COUNT { (s)-[:FACT]-() } AS source_degree, COUNT { (t)-[:FACT]-() } AS target_degree

@@ -1,4 +1,4 @@
-// Keyword search: facts whose sentence, predicate or end-entity names hold the query's words.
+// Keyword search: facts whose sentence, relation or end-entity names hold the query's words.
 // A scope of at most $scan_max facts is scanned exactly: each term of $patterns (a word or its
 // stem as a prefix, graphmem/_terms.word_patterns) is matched as a whole word,
 // case-insensitively, and a fact scores the sum of its matched terms' inverse document
@@ -13,7 +13,7 @@ CALL (scope_size, total_size) {
   WITH s, f, t
   WHERE
 // @include fragments/fact_filter
-  WITH s, f, t, f.fact + ' ' + f.predicate + ' ' + s.name + ' ' + t.name AS text
+  WITH s, f, t, f.fact + ' ' + f.relation + ' ' + s.name + ' ' + t.name AS text
   WITH s, f, t, [p IN $patterns WHERE text =~ ('(?isuU).*\\b(?:' + p + ')\\b.*')] AS matched
   WITH collect({s: s, f: f, t: t, matched: matched}) AS rows
   WITH rows, size(rows) AS n, [p IN $patterns | size([r IN rows WHERE p IN r.matched])] AS df

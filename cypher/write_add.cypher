@@ -45,7 +45,7 @@ CALL () {
   UNWIND $new_facts AS nf
   MATCH (s:Entity {id: nf.source_id}), (t:Entity {id: nf.target_id})
   CREATE (s)-[f:FACT {id: nf.id}]->(t)
-  SET f.predicate = nf.predicate, f.fact = nf.fact,
+  SET f.relation = nf.relation, f.fact = nf.fact,
       f.valid_from = nf.valid_from, f.valid_to = null, f.created_at = $now, f.updated_at = $now,
       f.last_seen = $now, f.mentions = 1, f.confidence = nf.confidence,
       f.message_ids = nf.message_ids, f.user_id = $user_id, f.agent_id = $agent_id,
@@ -56,7 +56,7 @@ CALL () {
 CALL () {
   UNWIND $updates AS up
   MATCH ()-[f:FACT {id: up.id}]->()
-  SET f.predicate = up.predicate, f.fact = up.fact,
+  SET f.relation = up.relation, f.fact = up.fact,
       f.confidence = up.confidence, f.updated_at = $now, f.last_seen = $now,
       f.mentions = f.mentions + 1,
       f.message_ids = f.message_ids + [x IN up.message_ids WHERE NOT x IN f.message_ids]

@@ -1,4 +1,4 @@
-"""Conflict detector: for each new triplet, its exact stored twin (a restatement) and the
+"""Conflict detector: for each new triplet, the stored fact it restates (same ends and relation) and the
 stored valid facts it may contradict. No LLM: graph lookups and vector similarity, in
 one Neo4j round trip per add.
 
@@ -64,9 +64,7 @@ class ConflictDetector:
             scope, probes, k=self.k, per_source=self.per_source, min_score=self.fact_threshold, usage=usage
         )
         stored = {r["i"]: r["candidates"] for r in found}
-        relations = {t.relation for t in triplets} | {
-            c["fact"]["predicate"] for cands in stored.values() for c in cands
-        }
+        relations = {t.relation for t in triplets} | {c["fact"]["relation"] for cands in stored.values() for c in cands}
         vectors = self._relation_embeddings(sorted(relations))
         return [
             classify(i, triplet, ends[i], stored.get(i, []), vectors, self.relation_threshold)
@@ -88,7 +86,7 @@ def classify(
 ) -> ConflictSet:
     """What the stored facts cypher/conflict_candidates.cypher found (rows of `fact` and, for a
     sentence neighbour, `score`) are to a new triplet whose ends resolved to `ends`: its
-    restatement (same ends, same relation), or candidates it may contradict, each with why.
+    restated fact (same ends, same relation), or candidates it may contradict, each with why.
     `vectors` holds the relation names' embeddings. Pure: unit-tested without Neo4j."""
     source_id, target_id = ends
     result = ConflictSet(index=index, triplet=triplet, source_id=source_id, target_id=target_id)
@@ -100,7 +98,7 @@ def classify(
         seen.add(fact.id)
         same_source = fact.source_id == source_id
         if same_source and fact.target_id == target_id and fact.relation == triplet.relation:
-            result.duplicate = fact
+            result.restated = fact
             continue
         if same_source and fact.relation == triplet.relation:
             result.candidates.append(ConflictCandidate(fact=fact, reason="same_relation", similarity=1.0))

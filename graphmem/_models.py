@@ -299,13 +299,14 @@ class ConflictCandidate(BaseModel):
 
 
 class ConflictSet(BaseModel):
-    """For one new triplet (by index): its exact stored twin, if any, and facts it may contradict."""
+    """For one new triplet (by index): the stored fact it restates (same ends, same relation:
+    the resolver's `noop`), if any, and the facts it may contradict."""
 
     index: int
     triplet: Triplet
     source_id: str
     target_id: str
-    duplicate: Fact | None = None
+    restated: Fact | None = None
     candidates: list[ConflictCandidate] = Field(default_factory=list)
 
 

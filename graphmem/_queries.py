@@ -163,6 +163,7 @@ class IndexRow(TypedDict):
     name: str
     type: str
     state: str
+    properties: list[str]
     dim: int | None
     analyzer: str | None
 
@@ -361,6 +362,10 @@ class Queries:
 
     def schema_indexes(self, names: list[str]) -> list[IndexRow]:
         return cast(list[IndexRow], self._rows("schema_indexes", {"names": names}))
+
+    def schema_migrate_relation(self, *, batch: int) -> int:
+        """Moves one batch of facts' `predicate` to `relation`; returns how many it moved."""
+        return int(self._rows("schema_migrate_relation", {"batch": batch}, write=True)[0]["moved"])
 
     def schema_record(self, *, version: int, dim: int, model: str) -> None:
         self._rows("schema_record", {"version": version, "dim": dim, "model": model}, write=True)

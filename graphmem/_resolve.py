@@ -19,9 +19,9 @@ class UpdateResolver:
         decisions: dict[int, ResolutionDecision] = {}
         ask: list[ResolutionItem] = []
         for c in conflicts:
-            if c.duplicate is not None:
+            if c.restated is not None:
                 decisions[c.index] = ResolutionDecision(
-                    index=c.index, action="noop", existing_ids=[c.duplicate.id], reason="restatement"
+                    index=c.index, action="noop", existing_ids=[c.restated.id], reason="restated"
                 )
             elif not c.candidates:
                 decisions[c.index] = ResolutionDecision(index=c.index, action="add", reason="no candidates")

@@ -11,10 +11,13 @@ from ._queries import Queries
 
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
-SCHEMA_VERSION = 2
+#: 3: a fact's relation name is stored as `relation` (was `predicate`), fact_text indexes it
+SCHEMA_VERSION = 3
 VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
 FULLTEXT_ANALYZER = "english"
+#: the properties each full-text index must cover (cypher/schema.cypher)
+FULLTEXT_PROPERTIES = {"entity_name": ["name"], "fact_text": ["fact", "relation"], "message_text": ["content"]}
 
 
 class SchemaStatus(BaseModel):
@@ -24,6 +27,7 @@ class SchemaStatus(BaseModel):
     indexes: dict[str, str]  # name -> state
     index_dims: dict[str, int]
     analyzers: dict[str, str] = {}  # full-text index name -> analyzer
+    properties: dict[str, list[str]] = {}  # index name -> the properties it covers
 
     @property
     def ready(self) -> bool:
@@ -41,6 +45,7 @@ def read_status(queries: Queries) -> SchemaStatus:
         indexes={r["name"]: r["state"] for r in rows},
         index_dims={r["name"]: int(r["dim"]) for r in rows if r["dim"] is not None},
         analyzers={r["name"]: r["analyzer"] for r in rows if r["analyzer"] is not None},
+        properties={r["name"]: list(r["properties"] or []) for r in rows},
     )
 
 
@@ -72,7 +77,10 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
     status = read_status(queries)
     check_dimensions(status, dim, model)
     check_model(queries, status, model)
-    if any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
+    while queries.schema_migrate_relation(batch=10_000):
+        pass  # schema 3: `predicate` -> `relation`, a batch per transaction
+    stale = [name for name, covered in status.properties.items() if FULLTEXT_PROPERTIES.get(name, covered) != covered]
+    if stale or any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
         queries.schema_statements("schema_drop_fulltext")
     queries.schema_statements("schema", {"dim": dim})
     _wait_online(queries, timeout)

@@ -33,7 +33,6 @@ def _native(value: Any) -> Any:
 def fact_from_record(data: dict[str, Any]) -> Fact:
     """A Fact from the `f {.*, source: ..., target: ...}` projection used by the Cypher files."""
     clean = {k: _native(v) for k, v in data.items() if v is not None}
-    clean["relation"] = clean.pop("predicate")
     clean.setdefault("message_ids", [])
     return Fact.model_validate(clean)
 

@@ -77,7 +77,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
     restated: list[dict[str, Any]] = []
     used_nodes: dict[str, NodeMatch] = {}
     candidates = {c.fact.id: c.fact for cs in plan.conflicts for c in cs.candidates}
-    candidates.update({cs.duplicate.id: cs.duplicate for cs in plan.conflicts if cs.duplicate})
+    candidates.update({cs.restated.id: cs.restated for cs in plan.conflicts if cs.restated})
 
     def node_name(match: NodeMatch) -> str:
         return match.matched_name or match.name
@@ -112,7 +112,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
                 "id": fact.id,
                 "source_id": fact.source_id,
                 "target_id": fact.target_id,
-                "predicate": fact.relation,
+                "relation": fact.relation,
                 "fact": fact.fact,
                 "embedding": embedding,
                 "valid_from": fact.valid_from,
@@ -148,7 +148,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
                 updates.append(
                     {
                         "id": old.id,
-                        "predicate": t.relation,
+                        "relation": t.relation,
                         "fact": t.sentence,
                         "embedding": embedding,
                         "confidence": t.confidence,

@@ -4,7 +4,7 @@ UNWIND $facts AS r
 MATCH (s:Entity {id: r.source_id})
 MATCH (t:Entity {id: r.target_id})
 CREATE (s)-[f:FACT {id: r.id}]->(t)
-SET f.predicate = r.predicate, f.fact = r.fact,
+SET f.relation = r.relation, f.fact = r.fact,
     f.valid_from = r.valid_from, f.valid_to = r.valid_to, f.invalidated_by = r.invalidated_by,
     f.invalidated_at = r.valid_to, f.created_at = r.valid_from, f.updated_at = r.valid_from,
     f.last_seen = r.valid_from, f.mentions = r.mentions, f.confidence = 1.0, f.message_ids = [],

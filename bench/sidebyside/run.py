@@ -109,8 +109,8 @@ def state_check(side: Any, user_id: str, script: Script) -> dict[str, Any]:
     if side.name == "graphmem":
         rows = side.memory.store.run_text(
             "MATCH (s:Entity {user_id: $u})-[f:FACT]->(t:Entity) "
-            "WHERE f.valid_to IS NULL AND f.predicate IN $rels "
-            "RETURN s.name AS source, f.predicate AS relation, t.name AS target",
+            "WHERE f.valid_to IS NULL AND f.relation IN $rels "
+            "RETURN s.name AS source, f.relation AS relation, t.name AS target",
             {"u": user_id, "rels": sorted(FUNCTIONAL)},
         )
         side.meter.take()

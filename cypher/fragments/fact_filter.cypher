@@ -8,4 +8,4 @@ AND CASE
       ELSE $include_invalidated OR f.valid_to IS NULL
     END
 AND ($types IS NULL OR s.type IN $types OR t.type IN $types)
-AND ($relations IS NULL OR f.predicate IN $relations)
+AND ($relations IS NULL OR f.relation IN $relations)

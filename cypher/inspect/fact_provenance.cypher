@@ -10,7 +10,7 @@
 MATCH (s:Entity)-[f:FACT {id: $fact_id}]->(t:Entity)
 OPTIONAL MATCH (m:Message)
 WHERE m.id IN f.message_ids
-RETURN s.name + ' -[' + f.predicate + ']-> ' + t.name AS triplet,
+RETURN s.name + ' -[' + f.relation + ']-> ' + t.name AS triplet,
        f.fact AS fact,
        f.valid_from AS valid_from,
        f.valid_to AS valid_to,

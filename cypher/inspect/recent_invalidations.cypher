@@ -13,11 +13,11 @@ WHERE old.user_id = $user_id
   AND old.invalidated_at >= datetime() - duration({days: $days})
 OPTIONAL MATCH (ns:Entity)-[new:FACT {id: old.invalidated_by}]->(nt:Entity)
 RETURN old.invalidated_at AS invalidated_at,
-       s.name + ' -[' + old.predicate + ']-> ' + t.name AS old_triplet,
+       s.name + ' -[' + old.relation + ']-> ' + t.name AS old_triplet,
        old.fact AS old_fact,
        old.valid_from AS old_valid_from,
        old.valid_to AS old_valid_to,
-       ns.name + ' -[' + new.predicate + ']-> ' + nt.name AS replaced_by,
+       ns.name + ' -[' + new.relation + ']-> ' + nt.name AS replaced_by,
        new.fact AS new_fact,
        new.valid_from AS new_valid_from,
        old.id AS old_fact_id,

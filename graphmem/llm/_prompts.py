@@ -41,7 +41,7 @@ Entities:
 
 _RELATION_RULES = """\
 Relations:
-- `relation`: a short snake_case predicate in present tense, e.g. lives_in, works_at,
+- `relation`: a short snake_case verb phrase in present tense, e.g. lives_in, works_at,
   sister_of, married_to, allergic_to, likes, dislikes, owns, studies_at, born_in.
   Prefer these common forms over paraphrases so the same fact always gets the same name.
   Direction reads source -> target: (Anna, sister_of, Bob) means Anna is Bob's sister.

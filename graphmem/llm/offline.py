@@ -336,11 +336,11 @@ class OfflineLLM(LLM):
                 for f in item.candidates
                 if normalize_name(f.source) == normalize_name(new.source) and f.relation == new.relation
             ]
-            twins = [f.id for f in same if normalize_name(f.target) == normalize_name(new.target)]
+            restated = [f.id for f in same if normalize_name(f.target) == normalize_name(new.target)]
             rivals = [f.id for f in same if f.is_valid and normalize_name(f.target) != normalize_name(new.target)]
-            if twins:
+            if restated:
                 decisions.append(
-                    ResolutionDecision(index=item.index, action="noop", existing_ids=twins, reason="already stored")
+                    ResolutionDecision(index=item.index, action="noop", existing_ids=restated, reason="already stored")
                 )
             elif rivals and new.relation in SINGLE_VALUED:
                 decisions.append(

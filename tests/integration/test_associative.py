@@ -219,6 +219,15 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
         {"u": user},
         write=True,
     )
+    # schema 2 stored a fact's relation name as `predicate`
+    store.run_text(
+        "CREATE (:Entity {id: $u + '-maya', user_id: $u, name: 'Maya', normalized: 'maya', type: 'Person'})"
+        "-[:FACT {id: $u + '-f', user_id: $u, predicate: 'climbs_with', fact: 'Maya climbs with Jonas', "
+        "valid_from: datetime('2025-01-01T00:00:00Z'), created_at: datetime('2025-01-01T00:00:00Z'), mentions: 1}]->"
+        "(:Entity {id: $u + '-jonas', user_id: $u, name: 'Jonas', normalized: 'jonas', type: 'Person'})",
+        {"u": user},
+        write=True,
+    )
     store.run_text("DROP INDEX fact_text IF EXISTS", write=True)
     store.run_text("CREATE FULLTEXT INDEX fact_text FOR ()-[f:FACT]-() ON EACH [f.fact, f.predicate]", write=True)
     store.run_text("MATCH (s:GraphmemSchema {name: 'graphmem'}) SET s.version = 1", write=True)
@@ -233,6 +242,14 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
         for r in store.run("schema_indexes", {"names": ["fact_text", "entity_name", "message_text"]})
     }
     assert analyzers == {"fact_text": "english", "entity_name": "english", "message_text": "english"}
+    [fact] = store.run_text(
+        "MATCH ()-[f:FACT {id: $id}]->() RETURN f.relation AS relation, f.predicate AS old", {"id": f"{user}-f"}
+    )
+    assert fact == {"relation": "climbs_with", "old": None}
+    climbing = CliRunner().invoke(
+        app, ["search", "climbs_with", "--user", user, "--mode", "keyword", "--json"], catch_exceptions=False
+    )
+    assert [h["fact"]["relation"] for h in json.loads(climbing.output)["facts"]] == ["climbs_with"], climbing.output
     missing = store.run_text(
         "MATCH (m:Message {user_id: $u}) WHERE m.embedding IS NULL OR m.stems IS NULL RETURN count(m) AS n", {"u": user}
     )[0]["n"]

@@ -303,7 +303,7 @@ def test_browser_draws_user_graph(seeded: Seeded, neo4j_settings: Settings) -> N
             entities = {f.source_id for f in valid} | {f.target_id for f in valid}
             assert result.locator("svg.neod3viz g.relationship").count() == len(valid)
             assert nodes.count() >= len(entities)
-            # graphmem.grass: FACTs captioned by predicate (Browser's default is the type).
+            # graphmem.grass: FACTs captioned by relation (Browser's default is the type).
             edge_labels = {t.strip() for t in result.locator("svg.neod3viz g.relationship text").all_text_contents()}
             assert {"lives_in", "works_at"} <= edge_labels, edge_labels
             # ... and Person nodes in the sheet's blue.

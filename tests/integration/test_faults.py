@@ -145,7 +145,7 @@ def _stored_message_ids(store: Store, user: str) -> list[str]:
 def _facts(store: Store, user: str) -> list[tuple]:
     rows = store.run_text(
         "MATCH (s:Entity)-[f:FACT]->(t:Entity) WHERE f.user_id = $u "
-        "RETURN s.name AS s, f.predicate AS p, t.name AS t, f.valid_from AS vf, f.valid_to AS vt, "
+        "RETURN s.name AS s, f.relation AS p, t.name AS t, f.valid_from AS vf, f.valid_to AS vt, "
         "f.mentions AS n, f.message_ids AS mids",
         {"u": user},
     )

@@ -98,7 +98,7 @@ LUCENE = [
     "^2",
     "\\*",
     "fact:*",
-    "predicate:lives_in",
+    "relation:lives_in",
     "*:*",
 ]
 CORPUS = CYPHER + CONTROL + SCRIPTS + MARKUP + LUCENE

@@ -95,7 +95,7 @@ def test_search_indexes_are_online_with_the_right_shape(store):
     assert (rows["fact_text"]["type"], rows["fact_text"]["state"]) == ("FULLTEXT", "ONLINE")
     assert rows["fact_text"]["entityType"] == "RELATIONSHIP" and rows["fact_text"]["properties"] == [
         "fact",
-        "predicate",
+        "relation",
     ]
     status = read_status(Queries(store))
     assert status.ready
@@ -168,18 +168,18 @@ def test_vector_and_fulltext_indexes_answer_on_this_server(memory, embedder, sto
     k = min(store.run("count_data")[0]["facts"], 20_000)
     nearest = store.run_text(
         "CALL db.index.vector.queryRelationships('fact_embedding', $k, $embedding) YIELD relationship, score "
-        "WHERE relationship.user_id = $user RETURN relationship.predicate AS predicate, score ORDER BY score DESC",
+        "WHERE relationship.user_id = $user RETURN relationship.relation AS relation, score ORDER BY score DESC",
         {"embedding": query, "user": user, "k": k},
     )
     assert len(nearest) == 3
-    assert nearest[0]["predicate"] == "adopted" and nearest[0]["score"] > nearest[1]["score"] + 0.05, nearest
+    assert nearest[0]["relation"] == "adopted" and nearest[0]["score"] > nearest[1]["score"] + 0.05, nearest
 
     rare = store.run_text(
         "CALL db.index.fulltext.queryRelationships('fact_text', 'sourdough') YIELD relationship, score "
-        "WHERE relationship.user_id = $user RETURN relationship.predicate AS predicate",
+        "WHERE relationship.user_id = $user RETURN relationship.relation AS relation",
         {"user": user},
     )
-    assert [r["predicate"] for r in rare] == ["owns"]
+    assert [r["relation"] for r in rare] == ["owns"]
     named = store.run_text(
         "CALL db.index.fulltext.queryNodes('entity_name', 'biscuit') YIELD node "
         "WHERE node.user_id = $user RETURN node.name AS name",

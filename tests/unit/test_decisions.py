@@ -59,7 +59,7 @@ def stored(fid: str, source: str, relation: str, target: str, score: float | Non
         "source": source,
         "source_type": "Person",
         "source_id": source,
-        "predicate": relation,
+        "relation": relation,
         "target": target,
         "target_type": "City",
         "target_id": target,
@@ -74,9 +74,9 @@ VECTORS = {"lives_in": [1.0, 0.0], "resides_in": [0.9, 0.1], "likes": [0.0, 1.0]
 NEW = Triplet(source="ana", relation="lives_in", target="rome")
 
 
-def test_the_same_ends_and_relation_is_a_restatement():
+def test_the_same_ends_and_relation_is_restated():
     found = classify(0, NEW, ("ana", "rome"), [stored("f1", "ana", "lives_in", "rome")], VECTORS, 0.75)
-    assert found.duplicate is not None and found.duplicate.id == "f1" and not found.candidates
+    assert found.restated is not None and found.restated.id == "f1" and not found.candidates
 
 
 def test_candidates_are_named_by_why():
@@ -96,5 +96,5 @@ def test_candidates_are_named_by_why():
         ("same-pair", "same_pair"),
         ("similar-fact", "similar_fact"),
     ]
-    assert found.duplicate is None
+    assert found.restated is None
     assert found.candidates[3].similarity == 0.9

@@ -90,7 +90,7 @@ def test_resolver_calls_llm_once_for_all_candidates_and_checks_its_ids():
             triplet=Triplet(source="Sam", relation="lives_in", target="Oslo"),
             source_id="s",
             target_id="Oslo",
-            duplicate=_fact("f1", "Oslo"),
+            restated=_fact("f1", "Oslo"),
         ),
         ConflictSet(
             index=3,

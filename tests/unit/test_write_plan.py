@@ -57,8 +57,8 @@ LIVES_ROME = Triplet(source="Ana", source_type="Person", relation="lives_in", ta
 OSLO = old_fact("f-oslo", "lives_in", "Oslo")
 
 
-def conflict(duplicate: Fact | None = None) -> ConflictSet:
-    return ConflictSet(index=0, triplet=LIVES_ROME, source_id="n-ana", target_id="n-rome", duplicate=duplicate)
+def conflict(restated: Fact | None = None) -> ConflictSet:
+    return ConflictSet(index=0, triplet=LIVES_ROME, source_id="n-ana", target_id="n-rome", restated=restated)
 
 
 def test_a_contradiction_adds_the_new_fact_and_closes_the_old_one():
@@ -69,7 +69,7 @@ def test_a_contradiction_adds_the_new_fact_and_closes_the_old_one():
         )
     )
     [new] = params["new_facts"]
-    assert (new["source_id"], new["predicate"], new["target_id"]) == ("n-ana", "lives_in", "n-rome")
+    assert (new["source_id"], new["relation"], new["target_id"]) == ("n-ana", "lives_in", "n-rome")
     assert params["invalidations"] == [{"id": "f-oslo", "valid_to": NOW, "invalidated_by": new["id"]}]
     assert [f.id for f in result.added] == [new["id"]] and result.invalidated[0].valid_to == NOW
     # only the nodes the facts use are written, each with its embedding; the turn with its stems
@@ -95,7 +95,7 @@ def test_an_update_rewrites_in_place_only_between_the_same_ends():
             [conflict().model_copy(update={"candidates": [ConflictCandidate(fact=same_ends, reason="same_pair")]})],
         )
     )
-    assert params["updates"][0]["id"] == "f-rome" and params["updates"][0]["predicate"] == "lives_in"
+    assert params["updates"][0]["id"] == "f-rome" and params["updates"][0]["relation"] == "lives_in"
     assert params["new_facts"] == [] and result.updated[0].relation == "lives_in"
     # an update that would move the fact to another node keeps the old one as history
     params, result = plan_write(
