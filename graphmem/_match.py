@@ -94,17 +94,21 @@ def decide(
     """Which node an extracted entity is, from what cypher/match_entities.cypher found for it
     (`exact`: the node of the same normalised name; `near`: the nearest nodes by name
     embedding, best first). Pure: unit-tested without Neo4j."""
-    exact = found.get("exact")
-    if exact:
+
+    def node(node_id: str, matched_name: str | None = None, score: float | None = None) -> NodeMatch:
         return NodeMatch(
             name=entity.name,
             type=entity.type,
             normalized=normalized,
-            node_id=exact["id"],
-            matched=True,
-            matched_name=exact["name"],
-            score=1.0,
+            node_id=node_id,
+            matched=matched_name is not None,
+            matched_name=matched_name,
+            score=score,
         )
+
+    exact = found.get("exact")
+    if exact:
+        return node(exact["id"], exact["name"], 1.0)
     for near in found.get("near") or []:
         score = float(near["score"])
         if (
@@ -114,19 +118,5 @@ def decide(
         ):
             continue
         if names_compatible(normalized, near["normalized"]) or score >= strict_threshold:
-            return NodeMatch(
-                name=entity.name,
-                type=entity.type,
-                normalized=normalized,
-                node_id=near["id"],
-                matched=True,
-                matched_name=near["name"],
-                score=score,
-            )
-    return NodeMatch(
-        name=entity.name,
-        type=entity.type,
-        normalized=normalized,
-        node_id=entity_id(scope, normalized),
-        matched=False,
-    )
+            return node(near["id"], near["name"], score)
+    return node(entity_id(scope, normalized))
