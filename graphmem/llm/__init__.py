@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import LLM
 from .offline import OfflineLLM
-from .openai import OpenAILLM
 from .scripted import RelationRequest, ScriptedLLM
 
 if TYPE_CHECKING:
     from .._settings import Settings
+    from .openai import OpenAILLM
 
 __all__ = ["LLM", "OfflineLLM", "OpenAILLM", "RelationRequest", "ScriptedLLM", "make_llm"]
 
@@ -19,5 +19,16 @@ def make_llm(settings: Settings) -> LLM:
     """The backend the settings ask for: OpenAI-compatible when a key or base URL is set
     (or GRAPHMEM_LLM_PROVIDER=openai), else the offline rules."""
     if settings.resolved_llm_provider == "openai":
+        from .openai import OpenAILLM
+
         return OpenAILLM.from_settings(settings)
     return OfflineLLM()
+
+
+def __getattr__(name: str) -> Any:
+    # the openai client takes ~1 s to import: only a process that uses it pays for it
+    if name == "OpenAILLM":
+        from .openai import OpenAILLM
+
+        return OpenAILLM
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
