@@ -250,7 +250,7 @@ class GraphMemory:
         message_vectors = vectors[facts_end:messages_end]
         self.phrases.put(relations, vectors[messages_end:])
         # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
-        # process would otherwise each miss the other's uncommitted facts and store a fact twice
+        # process would otherwise each miss the other's uncommitted facts and store one fact
         # twice, or two values of a single-valued relation. Other scopes are not held up.
         with self._scope_lock(scope):
             with self._stage(usage, "match"):

@@ -395,7 +395,7 @@ class Retriever:
         def fetch(ids: list[str]) -> dict[str, Fact]:
             return {fact.id: fact for fact in self.queries.search_graph_facts(filters, ids, usage)}
 
-        return blend(walk.best, reader.links, lists, filters, limit, fetch)
+        return blend(walk.best, reader.links, lists, bonus, filters, limit, fetch)
 
 
 def list_bonus(lists: dict[str, Ranked]) -> dict[str, float]:
@@ -424,6 +424,7 @@ def blend(
     reached: dict[str, _spread.Reach],
     links: dict[str, GraphRow],
     lists: dict[str, Ranked],
+    bonus: dict[str, float],
     filters: Filters,
     limit: int,
     fetch: Callable[[list[str]], dict[str, Fact]],
@@ -431,11 +432,12 @@ def blend(
     """The walk's ranking, with the triplet and keyword lists' reciprocal ranks as a tie-breaker
     and as the only score of facts the walk did not reach; the types / relations filters
     apply to the results, not to the chains that led to them. The walk read light rows
-    (`links`): the top `limit` facts no list returned whole come from `fetch`."""
+    (`links`): the top `limit` facts no list returned whole come from `fetch`. `bonus`: the
+    lists' reciprocal-rank points per fact (list_bonus, computed once per search)."""
     known: dict[str, Fact] = {}
     scores: dict[str, float] = {fact_id: reach.score for fact_id, reach in reached.items()}
     signals: dict[str, dict[str, Signal]] = {fact_id: {} for fact_id in scores}
-    for fact_id, points in list_bonus(lists).items():
+    for fact_id, points in bonus.items():
         scores[fact_id] = scores.get(fact_id, 0.0) + points
     for signal, items in lists.items():
         for rank, (fact, score, _) in enumerate(items, start=1):
@@ -493,11 +495,11 @@ def _entity_score(fact: Fact, similarity: float, weight: float, hop: int, now: d
 
 def fuse(lists: dict[str, Ranked]) -> list[SearchHit]:
     """Reciprocal-rank fusion, deduplicated by fact id, with each signal's rank kept."""
+    bonus = list_bonus(lists)
     hits: dict[str, SearchHit] = {}
     for signal, items in lists.items():
         for rank, (fact, score, hop) in enumerate(items, start=1):
-            hit = hits.setdefault(fact.id, SearchHit(fact=fact, score=0.0, hops=hop))
-            hit.score += 1.0 / (RRF_K + rank)
+            hit = hits.setdefault(fact.id, SearchHit(fact=fact, score=bonus[fact.id], hops=hop))
             hit.signals[signal] = Signal(rank=rank, score=score)
             if hop is not None:
                 hit.hops = hop
