@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from pydantic import (
     AfterValidator,
@@ -83,6 +83,14 @@ def normalize_relation(relation: str) -> str:
     return candidate if candidate and RELATION_PATTERN.match(candidate) else "related_to"
 
 
+class ScopeIds(TypedDict):
+    """A scope as keyword arguments of the API (and parameters of the statements)."""
+
+    user_id: str | None
+    agent_id: str | None
+    run_id: str | None
+
+
 class Scope(BaseModel):
     """Who a memory belongs to. Every read and write filters on the ids that are set."""
 
@@ -117,7 +125,7 @@ class Scope(BaseModel):
         """Canonical identity of the scope; entity ids are derived from it."""
         return json.dumps([self.user_id, self.agent_id, self.run_id])
 
-    def params(self) -> dict[str, str | None]:
+    def params(self) -> ScopeIds:
         return {"user_id": self.user_id, "agent_id": self.agent_id, "run_id": self.run_id}
 
 

@@ -335,7 +335,7 @@ class Queries:
 
     def scope_stats(self, scope: Scope | None) -> ScopeCounts:
         """The scope's counts; with None, the whole database's."""
-        params = scope.params() if scope else {"user_id": None, "agent_id": None, "run_id": None}
+        params = {**scope.params()} if scope else {"user_id": None, "agent_id": None, "run_id": None}
         return cast(ScopeCounts, self._rows("scope_stats", params)[0])
 
     def count_data(self) -> DataCounts:
@@ -345,7 +345,7 @@ class Queries:
         self._rows("delete_fact", {"id": fact_id}, write=True)
 
     def delete_scope(self, scope: Scope) -> int:
-        return int(self._rows("delete_scope", scope.params(), write=True)[0]["deleted"])
+        return int(self._rows("delete_scope", {**scope.params()}, write=True)[0]["deleted"])
 
     def reset(self) -> int:
         return int(self._rows("reset", {}, write=True)[0]["deleted"])

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     )
     max_concurrency: int = Field(default=4, ge=1, validation_alias=_env("GRAPHMEM_MAX_CONCURRENCY", "max_concurrency"))
 
+    # graphmem serve / graphmem mcp --http: the bearer token clients send (unset: one is
+    # generated into api_token_file)
+    api_token: str | None = Field(default=None, repr=False, validation_alias=_env("GRAPHMEM_API_TOKEN", "api_token"))
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -125,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def password_file(self) -> Path:
         return self.home / "neo4j" / "password"
+
+    @property
+    def api_token_file(self) -> Path:
+        return self.home / "api-token"
 
     @property
     def bolt_uri(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import _eval, _memory, _neo4j
+from . import _eval, _memory, _neo4j, _serve
 
 app = typer.Typer(
     name="graphmem",
@@ -45,6 +45,8 @@ app.command()(_memory.history)
 app.command()(_memory.export)
 app.command()(_memory.stats)
 app.command()(_memory.delete)
+app.command()(_serve.mcp)
+app.command()(_serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,92 @@
+"""`graphmem mcp` and `graphmem serve`: the memory for agents, over MCP and over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .._memory import AsyncGraphMemory
+from .._settings import Settings
+from ._common import clean_errors, console, open_memory, settings
+from ._memory import AgentOpt, RunOpt, UserOpt
+
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (a non-loopback one needs GRAPHMEM_API_TOKEN).")]
+
+
+def _token(cfg: Settings, host: str) -> str:
+    from .._auth import api_token, check_bind
+
+    check_bind(host, cfg)
+    token, where = api_token(cfg)
+    console.print(f"Clients authenticate with `Authorization: Bearer <token>`; the token is in {where}.")
+    return token
+
+
+def mcp(
+    user: UserOpt = None,
+    agent: AgentOpt = None,
+    run: RunOpt = None,
+    any_user: Annotated[bool, typer.Option("--any-user", help="Let tool calls name any user_id.")] = False,
+    allow_delete_all: Annotated[
+        bool, typer.Option("--allow-delete-all", help="Enable the delete_all_memories tool (it still needs confirm).")
+    ] = False,
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8765,
+) -> None:
+    """Serve the memory as MCP tools (stdio by default, for desktop clients).
+
+    Connect a client over stdio with this command, e.g. in Claude Desktop's or Cursor's config:
+    {"mcpServers": {"graphmem": {"command": "graphmem", "args": ["mcp", "--user", "me"]}}}.
+    With --http, point the client at http://127.0.0.1:8765/mcp and send the header
+    `Authorization: Bearer <token>` (GRAPHMEM_API_TOKEN, or the file printed at start).
+    Tools: add_memory, add_facts, search_memory, get_facts, get_history, delete_fact,
+    get_status, delete_all_memories. The scope comes from --user/--agent/--run; a call may
+    narrow it (give a run_id), and name another user only with --any-user.
+    """
+    from .. import __version__
+    from .._mcp import build_server, run_http, run_stdio
+    from .._scope_policy import ScopePolicy
+
+    with clean_errors():
+        policy = ScopePolicy(user_id=user, agent_id=agent, run_id=run, any_user=any_user)
+        cfg = settings()
+        token = _token(cfg, host) if http else ""
+        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True))
+        server = build_server(memory, policy, allow_delete_all=allow_delete_all, version=__version__)
+        try:
+            if http:
+                console.print(f"graphmem MCP server at http://{host}:{port}/mcp (Ctrl-C stops it)")
+                run_http(server, token=token, host=host, port=port)
+            else:
+                run_stdio(server)
+        finally:
+            memory.sync.close()
+
+
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8080,
+    max_body: Annotated[int, typer.Option("--max-body", help="Largest request body in bytes.")] = 1 << 20,
+) -> None:
+    """Serve the memory as a REST API (FastAPI + uvicorn); OpenAPI docs at /docs.
+
+    Every endpoint but /healthz needs `Authorization: Bearer <token>` (GRAPHMEM_API_TOKEN, or
+    the file printed at start). Example:
+    curl -H "Authorization: Bearer $(cat ~/.cache/graphmem/api-token)" -H 'content-type: application/json'
+    -d '{"query": "where does alice work?", "user_id": "alice"}' http://127.0.0.1:8080/v1/search
+    """
+    import uvicorn
+
+    from .._rest import create_app
+
+    with clean_errors():
+        cfg = settings()
+        token = _token(cfg, host)
+        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True))
+        app = create_app(memory, token=token, max_body_bytes=max_body)
+        console.print(f"graphmem REST API at http://{host}:{port} (docs at /docs; Ctrl-C stops it)")
+        # uvicorn stops on SIGINT/SIGTERM once the requests in flight are answered; the app's
+        # shutdown then closes the memory
+        uvicorn.run(app, host=host, port=port, log_level="warning")
