@@ -12,8 +12,13 @@ Tests write into scopes with random ids and delete them afterwards.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,14 @@ from graphmem._settings import default_home
 from graphmem._store import Store
 from graphmem.embed.base import Embedder
 from graphmem.llm import LLM, OfflineLLM
+
+GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _docker_answers() -> bool:
@@ -146,3 +159,104 @@ def make_memory(store: Store, embedder: Embedder, neo4j_settings: Settings):
 @pytest.fixture
 def memory(make_memory) -> GraphMemory:
     return make_memory()
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A managed Neo4j of the test module's own (temporary home, free ports, the jars shared
+    from ~/.cache/graphmem), for tests that stop it. The shared test server is never stopped."""
+    from graphmem import _server
+
+    home = tmp_path_factory.mktemp("own-server-home")
+    bolt, http = free_port(), free_port()
+    while http == bolt:
+        http = free_port()
+    settings = Settings(home=home, bolt_port=bolt, http_port=http, neo4j_uri=None, neo4j_user="neo4j", heap="512m")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java 17+ is not installed")
+    if _server.lib_dir(settings) is None:
+        pytest.skip("the Neo4j jars are not installed in ~/.cache/graphmem (run `graphmem neo4j start` once)")
+    _server.start(settings, wait_seconds=240)
+    try:
+        yield settings
+    finally:
+        _server.stop(settings)
+
+
+@pytest.fixture(scope="module")
+def own_env(own_server: Settings) -> dict[str, str]:
+    """The environment of a graphmem process on `own_server`: offline, and the hashing
+    embedder (a server of its own: no model to share or to load)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRAPHMEM_", "NEO4J_"))}
+    env.update(
+        {
+            "NEO4J_URI": f"bolt://127.0.0.1:{own_server.bolt_port}",
+            "NEO4J_PASSWORD": own_server.password_file.read_text().strip(),
+            "GRAPHMEM_LLM_PROVIDER": "offline",
+            "GRAPHMEM_EMBEDDER": "hashing",
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def shared_env(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a graphmem process on the shared test server (MiniLM, offline), with
+    a GRAPHMEM_HOME of its own (where a generated API token goes)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRAPHMEM_", "NEO4J_"))}
+    env.update(
+        {
+            "NEO4J_URI": neo4j_settings.bolt_uri,
+            "NEO4J_USER": neo4j_settings.neo4j_user,
+            "NEO4J_PASSWORD": neo4j_settings.password(),
+            "GRAPHMEM_LLM_PROVIDER": "offline",
+            "GRAPHMEM_HOME": str(tmp_path_factory.mktemp("graphmem-home")),
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def wait_for_http() -> Callable[..., None]:
+    return _wait_for_http
+
+
+@pytest.fixture(scope="session")
+def free_tcp_port() -> Callable[[], int]:
+    return free_port
+
+
+def _wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Until `url` answers (any status); fails with the process's output if it exits first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the server exited with {proc.returncode} before answering:\n{out}\n{err}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def spawn() -> Iterator[Callable[..., subprocess.Popen]]:
+    """spawn(args, env): a graphmem process, killed at the end of the run if still running."""
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        proc = subprocess.Popen([GRAPHMEM, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -12,15 +12,12 @@ times out, rate-limits, and answers malformed or schema-violating JSON for some 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,41 +49,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-# -- (a) the server goes away mid-ingest ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("faults-home")
-    bolt, http = _free_port(), _free_port()
-    while http == bolt:
-        http = _free_port()
-    settings = Settings(home=home, bolt_port=bolt, http_port=http, neo4j_uri=None, neo4j_user="neo4j", heap="512m")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java 17+ is not installed")
-    if _server.lib_dir(settings) is None:
-        pytest.skip("the Neo4j jars are not installed in ~/.cache/graphmem (run `graphmem neo4j start` once)")
-    _server.start(settings, wait_seconds=240)
-    try:
-        yield settings
-    finally:
-        _server.stop(settings)
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "GRAPHMEM_", "NEO4J_"))}
-    env.update(
-        {
-            "NEO4J_URI": f"bolt://127.0.0.1:{settings.bolt_port}",
-            "NEO4J_PASSWORD": settings.password_file.read_text().strip(),
-            "GRAPHMEM_LLM_PROVIDER": "offline",
-            "GRAPHMEM_EMBEDDER": "hashing",  # a server of its own: no model to share or to load (see _distinct)
-            "HF_HUB_OFFLINE": "1",
-        }
-    )
-    return env
 
 
 _NAMES = (
@@ -152,8 +114,13 @@ def _facts(store: Store, user: str) -> list[tuple]:
     return sorted((r["s"], r["p"], r["t"], str(r["vf"]), str(r["vt"]), r["n"]) for r in rows)
 
 
-def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(own_server: Settings, tmp_path):
-    env = _env(own_server)
+# -- (a) the server goes away mid-ingest ---------------------------------------------------
+
+
+def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(
+    own_server: Settings, own_env: dict[str, str], tmp_path
+):
+    env = own_env
     uri = env["NEO4J_URI"]
     transcript = tmp_path / "long.jsonl"
     turns = 200
