@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from ._asgi import serve_until_signalled
 from ._auth import BearerAuth
 from ._errors import GraphmemError
 from ._memory import AsyncGraphMemory
@@ -59,7 +59,9 @@ class Status(BaseModel):
 
 
 def _result(payload: BaseModel, text: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload.model_dump(mode="json"))
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=payload.model_dump(mode="json")
+    )
 
 
 @contextmanager
@@ -120,7 +122,9 @@ def build_server(
     async def search_memory(
         query: Annotated[str, Field(description="the question or topic, in natural language")],
         limit: Annotated[int, Field(ge=1, le=100, description="how many facts")] = 10,
-        mode: Annotated[Mode, Field(description="associative (default, multi-hop), hybrid, entity, ...")] = DEFAULT_MODE,
+        mode: Annotated[
+            Mode, Field(description="associative (default, multi-hop), hybrid, entity, ...")
+        ] = DEFAULT_MODE,
         episodes: Annotated[int, Field(ge=0, le=100, description="how many stored turns (0: none)")] = DEFAULT_EPISODES,
         as_of: Annotated[datetime | None, Field(description="what was true at this time")] = None,
         include_invalidated: Annotated[bool, Field(description="also facts no longer true")] = False,
@@ -253,6 +257,4 @@ def http_app(server: MCPServer, *, token: str, host: str) -> Any:
 
 
 def run_http(server: MCPServer, *, token: str, host: str, port: int) -> None:
-    # uvicorn stops on SIGINT/SIGTERM after the requests in flight have been answered
-    config = uvicorn.Config(http_app(server, token=token, host=host), host=host, port=port, log_level="warning")
-    uvicorn.Server(config).run()
+    serve_until_signalled(http_app(server, token=token, host=host), host=host, port=port)

@@ -60,10 +60,6 @@ class ApiError(Exception):
         self.status, self.kind, self.message = status, kind, message
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def error_response(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status, headers=headers)
 
@@ -124,10 +120,15 @@ class Metrics:
             "graphmem_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "graphmem_http_request_duration_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+            "graphmem_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
         )
         self.adds = Counter("graphmem_adds", "add requests that committed", ["kind"], registry=self.registry)
-        self.facts = Counter("graphmem_facts_written", "facts per decision of the adds", ["action"], registry=self.registry)
+        self.facts = Counter(
+            "graphmem_facts_written", "facts per decision of the adds", ["action"], registry=self.registry
+        )
         self.llm_calls = Counter("graphmem_llm_calls", "LLM calls of the adds", registry=self.registry)
         self.llm_tokens = Counter("graphmem_llm_tokens", "LLM tokens of the adds", ["kind"], registry=self.registry)
 
@@ -153,6 +154,7 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
         title="graphmem",
         summary="Long-term graph memory for AI agents, on Neo4j",
         lifespan=lifespan,
+        redirect_slashes=False,  # an API answers the path it was asked, not a redirect
         responses={
             400: {"description": "bad input (the message names the field)"},
             401: {"description": "missing or wrong bearer token"},
@@ -185,10 +187,6 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{_location(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
         return error_response(400, "bad_request", "; ".join(problems) or "invalid request")
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return error_response(413, "body_too_large", _too_large_message(max_body_bytes))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -303,8 +301,8 @@ def _location(loc: Any) -> str:
 
 
 class BodyLimit:
-    """ASGI middleware: a body announced over `limit` is refused before it is read; a chunked
-    one raises BodyTooLarge (answered 413 by the app) once it passes the limit."""
+    """ASGI middleware: a body over `limit` bytes is answered 413 before the app sees it,
+    whether its length is announced or it comes in chunks (read up to the limit, then replayed)."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app = app
@@ -318,17 +316,22 @@ class BodyLimit:
         if length.isdigit() and int(length) > self.limit:
             await error_response(413, "body_too_large", _too_large_message(self.limit))(scope, receive, send)
             return
-        seen = 0
-
-        async def receive_limited() -> MutableMapping[str, Any]:
-            nonlocal seen
+        received: list[MutableMapping[str, Any]] = []
+        size = 0
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise BodyTooLarge()
-            return message
+            received.append(message)
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await error_response(413, "body_too_large", _too_large_message(self.limit))(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
 
-        await self.app(scope, receive_limited, send)
+        async def replay() -> MutableMapping[str, Any]:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
 
 
 def _too_large_message(limit: int) -> str:

@@ -11,7 +11,9 @@ from .._settings import Settings
 from ._common import clean_errors, console, open_memory, settings
 from ._memory import AgentOpt, RunOpt, UserOpt
 
-HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (a non-loopback one needs GRAPHMEM_API_TOKEN).")]
+HostOpt = Annotated[
+    str, typer.Option("--host", help="Address to listen on (a non-loopback one needs GRAPHMEM_API_TOKEN).")
+]
 
 
 def _token(cfg: Settings, host: str) -> str:
@@ -77,8 +79,7 @@ def serve(
     curl -H "Authorization: Bearer $(cat ~/.cache/graphmem/api-token)" -H 'content-type: application/json'
     -d '{"query": "where does alice work?", "user_id": "alice"}' http://127.0.0.1:8080/v1/search
     """
-    import uvicorn
-
+    from .._asgi import serve_until_signalled
     from .._rest import create_app
 
     with clean_errors():
@@ -87,6 +88,4 @@ def serve(
         memory = AsyncGraphMemory(open_memory(cfg, start_managed=True))
         app = create_app(memory, token=token, max_body_bytes=max_body)
         console.print(f"graphmem REST API at http://{host}:{port} (docs at /docs; Ctrl-C stops it)")
-        # uvicorn stops on SIGINT/SIGTERM once the requests in flight are answered; the app's
-        # shutdown then closes the memory
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        serve_until_signalled(app, host=host, port=port)  # the app's shutdown closes the memory
