@@ -87,3 +87,31 @@ def test_the_installed_wheel_runs_init_add_and_search(
     found = _run([graphmem, "search", "Siemens", "--user", user, "--json"], cwd=tmp_path, env=env)
     assert "Siemens" in found.stdout
     assert not os.path.exists(tmp_path / "cypher")
+
+
+def test_the_installed_wheel_serves_mcp_over_stdio(installed: Path, cli_env: dict[str, str], scope_ids) -> None:
+    """What a desktop client configures: the installed `graphmem mcp --user U`, spoken to by
+    the official SDK's client."""
+    import asyncio
+
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    user = f"test-wheel-mcp-{uuid.uuid4().hex[:8]}"
+    scope_ids.append(user)
+    env = {k: v for k, v in cli_env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    params = StdioServerParameters(command=str(installed / "bin" / "graphmem"), args=["mcp", "--user", user], env=env)
+
+    async def run() -> tuple[set[str], str]:
+        async with Client(params) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            await client.call_tool("add_memory", {"messages": "I work at Siemens."})
+            found = await client.call_tool("search_memory", {"query": "Where do I work?"})
+            return tools, found.content[0].text
+
+    tools, context = asyncio.run(run())
+    assert {"add_memory", "search_memory", "get_status"} <= tools
+    assert "Siemens" in context
+    for command in ("mcp", "serve"):
+        helped = _run([str(installed / "bin" / "graphmem"), command, "--help"], env=env)
+        assert "Authorization: Bearer" in helped.stdout
