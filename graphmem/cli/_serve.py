@@ -39,13 +39,15 @@ def mcp(
 ) -> None:
     """Serve the memory as MCP tools (stdio by default, for desktop clients).
 
-    Connect a client over stdio with this command, e.g. in Claude Desktop's or Cursor's config:
-    {"mcpServers": {"graphmem": {"command": "graphmem", "args": ["mcp", "--user", "me"]}}}.
-    With --http, point the client at http://127.0.0.1:8765/mcp and send the header
-    `Authorization: Bearer <token>` (GRAPHMEM_API_TOKEN, or the file printed at start).
+    Stdio, in Claude Desktop's or Cursor's config:
+    {"mcpServers": {"graphmem": {"command": "graphmem", "args": ["mcp", "--user", "me"]}}}
+
+    HTTP (--http): the client connects to http://127.0.0.1:8765/mcp with the header
+    Authorization: Bearer <token> (GRAPHMEM_API_TOKEN, or the file named at start).
+
     Tools: add_memory, add_facts, search_memory, get_facts, get_history, delete_fact,
-    get_status, delete_all_memories. The scope comes from --user/--agent/--run; a call may
-    narrow it (give a run_id), and name another user only with --any-user.
+    get_status, delete_all_memories. The scope is --user/--agent/--run; a call may narrow
+    it (a run_id), and name another user only with --any-user.
     """
     from .. import __version__
     from .._mcp import build_server, run_http, run_stdio
@@ -74,9 +76,10 @@ def serve(
 ) -> None:
     """Serve the memory as a REST API (FastAPI + uvicorn); OpenAPI docs at /docs.
 
-    Every endpoint but /healthz needs `Authorization: Bearer <token>` (GRAPHMEM_API_TOKEN, or
-    the file printed at start). Example:
-    curl -H "Authorization: Bearer $(cat ~/.cache/graphmem/api-token)" -H 'content-type: application/json'
+    Every endpoint but /healthz needs the header Authorization: Bearer <token>
+    (GRAPHMEM_API_TOKEN, or the file named at start), e.g.
+
+    curl -H "Authorization: Bearer $(cat ~/.cache/graphmem/api-token)" -H "content-type: application/json"
     -d '{"query": "where does alice work?", "user_id": "alice"}' http://127.0.0.1:8080/v1/search
     """
     from .._asgi import serve_until_signalled
