@@ -119,3 +119,24 @@ async def _bearer_middleware() -> None:
     await guarded({"type": "http", "path": "/mcp", "headers": [(b"authorization", b"Bearer tok")]}, receive, send)
     await guarded({"type": "http", "path": "/healthz", "headers": []}, receive, send)
     assert reached == ["/mcp", "/healthz"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "named"),
+    [
+        (["serve", "--host", "0.0.0.0"], 4, "GRAPHMEM_API_TOKEN"),
+        (["mcp", "--http", "--host", "10.1.2.3", "--user", "u"], 4, "GRAPHMEM_API_TOKEN"),
+        (["mcp"], 2, "--user"),
+    ],
+)
+def test_the_commands_refuse_before_they_connect(args, code, named, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from graphmem.cli import app
+
+    monkeypatch.delenv("GRAPHMEM_API_TOKEN", raising=False)
+    monkeypatch.setenv("GRAPHMEM_HOME", str(tmp_path))
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")  # never reached
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert named in result.output.replace("\n", " ")
