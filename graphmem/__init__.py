@@ -13,6 +13,7 @@ from ._errors import (
 )
 from ._memory import AsyncGraphMemory, GraphMemory
 from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Scope, Triplet, Usage
+from ._pipeline import AddWindow
 from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
 
@@ -23,6 +24,7 @@ except _metadata.PackageNotFoundError:  # imported from a checkout that was neve
 
 __all__ = [
     "AddResult",
+    "AddWindow",
     "AsyncGraphMemory",
     "ConfigError",
     "Entity",

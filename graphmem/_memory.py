@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
-from . import _extract
+from . import _extract, _pipeline
 from ._conflicts import ConflictDetector, relation_phrase
 from ._errors import InputError, input_error
 from ._ids import message_node_id
@@ -38,6 +39,7 @@ from ._models import (
     normalize_name,
     utcnow,
 )
+from ._pipeline import AddWindow, WindowOutcome
 from ._queries import Queries
 from ._resolve import UpdateResolver
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
@@ -85,6 +87,24 @@ def parse_messages(messages: MessagesInput) -> list[Message]:
         except ValidationError as exc:
             raise input_error(exc, f"message {position}", "message") from None
     return parsed
+
+
+@dataclass
+class PreparedAdd:
+    """An add extracted and embedded, not yet matched or written (GraphMemory._prepare_add)."""
+
+    scope: Scope
+    usage: Usage
+    started: float
+    valid_from: datetime
+    metadata: dict[str, Any] | None
+    messages: list[StoredMessage] = field(default_factory=list)
+    skipped: int = 0
+    entities: list[Entity] = field(default_factory=list)
+    triplets: list[Triplet] = field(default_factory=list)
+    entity_vectors: list[list[float]] = field(default_factory=list)
+    fact_vectors: list[list[float]] = field(default_factory=list)
+    message_vectors: list[list[float]] = field(default_factory=list)
 
 
 class GraphMemory:
@@ -152,6 +172,21 @@ class GraphMemory:
         an ingest adds nothing twice.
         """
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        prepared = self._prepare_add(messages, scope=scope, context=context, timestamp=timestamp, metadata=metadata)
+        return self._commit_add(prepared, _before_commit=_before_commit)
+
+    def _prepare_add(
+        self,
+        messages: MessagesInput,
+        *,
+        scope: Scope,
+        context: Sequence[Message] = (),
+        timestamp: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> PreparedAdd:
+        """The half of an add that does not read the graph: the turns already stored are left
+        out, the rest extracted (the LLM) and embedded. Windows of one scope may be prepared
+        at the same time; `_commit_add` must then take them in order."""
         parsed = parse_messages(messages)
         _check_metadata(metadata)
         usage = Usage()
@@ -161,27 +196,54 @@ class GraphMemory:
         if keyed:
             known = self.queries.known_messages(keyed, usage=usage)
             stored = [s for s in stored if s.id not in known]
-        skipped = len(parsed) - len(stored)
-        if not stored:
-            usage.seconds = time.perf_counter() - started
-            return AddResult(skipped_messages=skipped, usage=usage)
-        with self._stage(usage, "extract"):
-            source = ExtractionInput(messages=[s.message for s in stored], context=list(context))
-            extraction = _extract.extract(self.llm, source, usage, single_pass=self.single_pass)
-        valid_from = _valid_from(timestamp, [s.message for s in stored])
-        result = self._merge(
-            scope,
-            extraction.entities,
-            extraction.triplets,
-            usage,
+        prepared = PreparedAdd(
+            scope=scope,
+            usage=usage,
+            started=started,
             messages=stored,
-            valid_from=valid_from,
+            skipped=len(parsed) - len(stored),
+            valid_from=_valid_from(timestamp, [s.message for s in stored]),
             metadata=metadata,
-            before_commit=_before_commit,
         )
-        result.skipped_messages = skipped
-        result.usage.seconds = time.perf_counter() - started
+        if stored:
+            with self._stage(usage, "extract"):
+                source = ExtractionInput(messages=[s.message for s in stored], context=list(context))
+                extraction = _extract.extract(self.llm, source, usage, single_pass=self.single_pass)
+            self._embed(prepared, extraction.entities, extraction.triplets)
+        return prepared
+
+    def _commit_add(self, prepared: PreparedAdd, *, _before_commit: Callable[[], None] | None = None) -> AddResult:
+        """The half of an add that reads and writes the graph, in one transaction."""
+        if not prepared.messages:
+            prepared.usage.seconds = time.perf_counter() - prepared.started
+            return AddResult(skipped_messages=prepared.skipped, usage=prepared.usage)
+        result = self._merge(prepared, before_commit=_before_commit)
+        result.skipped_messages = prepared.skipped
+        result.usage.seconds = time.perf_counter() - prepared.started
         return result
+
+    def add_many(
+        self,
+        windows: Iterable[AddWindow],
+        *,
+        concurrency: int | None = None,
+        on_extracted: Callable[[int], None] | None = None,
+        on_committed: Callable[[int, WindowOutcome], None] | None = None,
+    ) -> list[WindowOutcome]:
+        """Many adds, pipelined: up to `concurrency` windows are extracted and embedded at once
+        (default GRAPHMEM_MAX_CONCURRENCY), while each scope's windows are matched, resolved and
+        written in the order given, one transaction each; scopes commit in parallel. The graph
+        ends as a serial run of the same windows leaves it. One outcome per window, in order:
+        its AddResult, or the LLMError that left it out (a re-run retries it). Any other error
+        stops the run after the windows in flight; what was stored is, per scope, a prefix.
+        The callbacks get the window's index and run in worker threads."""
+        return _pipeline.add_many(
+            self,
+            windows,
+            concurrency=concurrency or self.settings.max_concurrency,
+            on_extracted=on_extracted,
+            on_committed=on_committed,
+        )
 
     def add_triplets(
         self,
@@ -202,53 +264,49 @@ class GraphMemory:
                 parsed.append(item if isinstance(item, Triplet) else Triplet.model_validate(item))
             except ValidationError as exc:
                 raise input_error(exc, f"triplet {position}", "triplet") from None
-        usage = Usage()
-        started = time.perf_counter()
         cleaned = _extract.clean(ExtractionInput(messages=[]), [], parsed)
-        result = self._merge(
-            scope,
-            cleaned.entities,
-            cleaned.triplets,
-            usage,
-            messages=[],
+        prepared = PreparedAdd(
+            scope=scope,
+            usage=Usage(),
+            started=time.perf_counter(),
             valid_from=as_utc(timestamp) if timestamp else utcnow(),
             metadata=metadata,
         )
-        result.usage.seconds = time.perf_counter() - started
+        self._embed(prepared, cleaned.entities, cleaned.triplets)
+        result = self._merge(prepared)
+        result.usage.seconds = time.perf_counter() - prepared.started
         return result
 
-    def _merge(
-        self,
-        scope: Scope,
-        entities: list[Entity],
-        triplets: list[Triplet],
-        usage: Usage,
-        *,
-        messages: list[StoredMessage],
-        valid_from: datetime,
-        metadata: dict[str, Any] | None,
-        before_commit: Callable[[], None] | None = None,
-        retried: bool = False,
-    ) -> AddResult:
+    def _embed(self, prepared: PreparedAdd, entities: list[Entity], triplets: list[Triplet]) -> None:
+        """One batched embedding call: entity names, fact sentences, the turns themselves
+        (episodes) and the relation names the conflict detector has not seen yet."""
         ends = {normalize_name(t.source) for t in triplets} | {normalize_name(t.target) for t in triplets}
-        entities = [e for e in entities if normalize_name(e.name) in ends]
-        if not triplets and not messages:
-            return AddResult(usage=usage)
-        with self._stage(usage, "embed"):
-            # one batched call: entity names, fact sentences, the turns themselves (episodes) and
-            # the relation names the conflict detector has not seen yet
+        prepared.entities = [e for e in entities if normalize_name(e.name) in ends]
+        prepared.triplets = triplets
+        if not triplets and not prepared.messages:
+            return
+        with self._stage(prepared.usage, "embed"):
             relations = self.phrases.missing([relation_phrase(t.relation) for t in triplets])
             vectors = self.embedder.embed(
-                [e.name for e in entities]
+                [e.name for e in prepared.entities]
                 + [t.sentence for t in triplets]
-                + [m.message.content for m in messages]
+                + [m.message.content for m in prepared.messages]
                 + relations
             )
-        facts_end = len(entities) + len(triplets)
-        messages_end = facts_end + len(messages)
-        entity_vectors, fact_vectors = vectors[: len(entities)], vectors[len(entities) : facts_end]
-        message_vectors = vectors[facts_end:messages_end]
+        facts_end = len(prepared.entities) + len(triplets)
+        messages_end = facts_end + len(prepared.messages)
+        prepared.entity_vectors = vectors[: len(prepared.entities)]
+        prepared.fact_vectors = vectors[len(prepared.entities) : facts_end]
+        prepared.message_vectors = vectors[facts_end:messages_end]
         self.phrases.put(relations, vectors[messages_end:])
+
+    def _merge(
+        self, prepared: PreparedAdd, *, before_commit: Callable[[], None] | None = None, retried: bool = False
+    ) -> AddResult:
+        scope, usage, entities, triplets = prepared.scope, prepared.usage, prepared.entities, prepared.triplets
+        entity_vectors, fact_vectors = prepared.entity_vectors, prepared.fact_vectors
+        if not triplets and not prepared.messages:
+            return AddResult(usage=usage)
         # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
         # process would otherwise each miss the other's uncommitted facts and store one fact
         # twice, or two values of a single-valued relation. Other scopes are not held up.
@@ -266,15 +324,15 @@ class GraphMemory:
             plan = AddPlan(
                 scope=scope,
                 now=utcnow(),
-                valid_from=valid_from,
-                messages=messages,
+                valid_from=prepared.valid_from,
+                messages=prepared.messages,
                 matches=matches,
                 entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
                 conflicts=conflicts,
                 fact_embeddings=fact_vectors,
                 decisions=decisions,
-                metadata=metadata,
-                message_embeddings=message_vectors,
+                metadata=prepared.metadata,
+                message_embeddings=prepared.message_vectors,
             )
             with self._stage(usage, "write"):
                 try:
@@ -284,17 +342,7 @@ class GraphMemory:
                     # what it committed (the retry sees it as existing), once.
                     if retried or not is_constraint_violation(exc):
                         raise
-                    return self._merge(
-                        scope,
-                        entities,
-                        triplets,
-                        usage,
-                        messages=messages,
-                        valid_from=valid_from,
-                        metadata=metadata,
-                        before_commit=before_commit,
-                        retried=True,
-                    )
+                    return self._merge(prepared, before_commit=before_commit, retried=True)
             result.usage = usage
             return result
 
@@ -506,6 +554,23 @@ class AsyncGraphMemory:
             timestamp=timestamp,
             metadata=metadata,
             context=context,
+        )
+
+    async def add_many(
+        self,
+        windows: Iterable[AddWindow],
+        *,
+        concurrency: int | None = None,
+        on_extracted: Callable[[int], None] | None = None,
+        on_committed: Callable[[int, WindowOutcome], None] | None = None,
+    ) -> list[WindowOutcome]:
+        # its own pool of `concurrency` workers: not counted against max_concurrency
+        return await asyncio.to_thread(
+            self.sync.add_many,
+            windows,
+            concurrency=concurrency,
+            on_extracted=on_extracted,
+            on_committed=on_committed,
         )
 
     async def add_triplets(

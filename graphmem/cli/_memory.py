@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .._errors import InputError
 from .._export import to_networkx, write_graph
-from .._ingest import IngestStats, ingest_messages
+from .._ingest import IngestStats, ingest_windows, windows_of
 from .._memory import GraphMemory
 from .._models import Fact, Scope
 from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
@@ -59,6 +59,7 @@ def _run_ingest(
     batch: int,
     context: int,
     quiet: bool,
+    concurrency: int = 1,
 ) -> IngestStats:
     stats = IngestStats()
     total = sum(len(c.messages) for c in conversations)
@@ -67,29 +68,39 @@ def _run_ingest(
         TextColumn("[bold]ingest"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("committed, {task.fields[extracted]} extracted"),
         TextColumn("{task.fields[rate]} msg/s"),
         TextColumn("facts {task.fields[facts]}"),
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console, disable=quiet) as progress:
-        task = progress.add_task("ingest", total=total, rate="0.0", facts=0)
+        task = progress.add_task("ingest", total=total, rate="0.0", facts=0, extracted=0)
+
+        extracted = 0
 
         def advance(n: int, s: IngestStats) -> None:
             rate = (s.messages + s.skipped) / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=n, rate=f"{rate:.1f}", facts=s.added + s.updated)
 
-        for conv in conversations:
-            ingest_messages(
-                memory,
+        def read(n: int) -> None:
+            nonlocal extracted
+            extracted += n
+            progress.update(task, extracted=extracted)
+
+        windows = (
+            window
+            for conv in conversations
+            for window in windows_of(
                 conv.messages,
                 user_id=conv.user_id or (scope.user_id if scope else None),
                 agent_id=scope.agent_id if scope else None,
                 run_id=scope.run_id if scope else None,
                 batch_size=batch,
                 context_size=context,
-                on_batch=advance,
-                stats=stats,
             )
+        )
+        # one pipeline for every conversation: their scopes commit in parallel
+        ingest_windows(memory, windows, concurrency=concurrency, on_extracted=read, on_batch=advance, stats=stats)
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -133,6 +144,10 @@ def ingest(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "auto",
     batch: Annotated[int, typer.Option(help="Messages per add (one transaction each).", min=1)] = 2,
     context: Annotated[int, typer.Option(help="Earlier turns shown to the extractor as context.", min=0)] = 10,
+    concurrency: Annotated[
+        int,
+        typer.Option(help="Windows extracted at once (LLM calls in flight); each scope still commits in order.", min=1),
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest transcripts (JSONL, JSON chat, 'Speaker: text', LOCOMO); resumable, idempotent."""
@@ -143,7 +158,7 @@ def ingest(
         needs_scope = any(c.user_id is None for c in conversations)
         scope = _scope(user, agent, run) if needs_scope or agent or run else None
         with open_memory(settings(), start_managed=True, announce=not as_json) as memory:
-            stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json)
+            stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json, concurrency=concurrency)
         if as_json:
             print_json(stats.model_dump())
         else:

@@ -16,6 +16,8 @@ returning one of those. A task without a script is delegated to `fallback` (an
 `OfflineLLM` by default), so a ScriptedLLM can stand in for a real model. A script list
 that runs out raises RuntimeError: that is a bug in the test, not an LLM failure.
 
+`latency` (seconds) is slept on every call, a model's response time.
+
 `fail` maps a task to `{call_number: exception}` (1-based, counted per task) or to one
 exception raised on every call. A failing call does not consume a scripted response.
 
@@ -91,8 +93,10 @@ class ScriptedLLM(LLM):
         fail: Mapping[str, Mapping[int, BaseException] | BaseException] | None = None,
         fallback: LLM | None = None,
         model: str = "scripted",
+        latency: float = 0.0,
     ) -> None:
         self.model = model
+        self.latency = latency
         self.fallback = fallback or OfflineLLM()
         self.calls: list[tuple[str, Any]] = []
         self._scripts: dict[str, deque[Response] | Callable[[Any], Any] | None] = {}
@@ -152,9 +156,11 @@ class ScriptedLLM(LLM):
                         f"(this is {operation} call {number}); add responses or pass a callable"
                     )
                 response = script.popleft()
+        started = time.perf_counter()
+        if self.latency:
+            time.sleep(self.latency)  # outside the lock: calls in flight overlap, as a server's do
         if failure is not None:
             raise failure
-        started = time.perf_counter()
         result: BaseModel
         if script is None:
             result = delegate()  # the fallback's own usage is discarded: this call is counted once, here

@@ -107,12 +107,13 @@ def _count_messages(store, user: str) -> int:
 
 
 def test_ingest_killed_halfway_then_rerun_equals_uninterrupted(cli_env, tmp_path, store, new_user):
+    """The killed run and its resume are pipelined (--concurrency 4); the clean one is serial."""
     transcript = tmp_path / "long.jsonl"
     _transcript(transcript, 500)
     killed, clean = new_user("killed"), new_user("clean")
 
     proc = subprocess.Popen(
-        [GRAPHMEM, "ingest", str(transcript), "--user", killed],
+        [GRAPHMEM, "ingest", str(transcript), "--user", killed, "--concurrency", "4"],
         env=cli_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -127,7 +128,7 @@ def test_ingest_killed_halfway_then_rerun_equals_uninterrupted(cli_env, tmp_path
     assert 150 <= partial < 500
 
     resumed = subprocess.run(
-        [GRAPHMEM, "ingest", str(transcript), "--user", killed, "--json"],
+        [GRAPHMEM, "ingest", str(transcript), "--user", killed, "--json", "--concurrency", "4"],
         env=cli_env,
         capture_output=True,
         text=True,
