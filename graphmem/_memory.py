@@ -240,7 +240,7 @@ class GraphMemory:
         return _pipeline.add_many(
             self,
             windows,
-            concurrency=concurrency or self.settings.max_concurrency,
+            concurrency=self.settings.max_concurrency if concurrency is None else concurrency,
             on_extracted=on_extracted,
             on_committed=on_committed,
         )

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import pytest
 
-from graphmem import AddResult, AddWindow, LLMError
+from graphmem import AddResult, AddWindow, InputError, LLMError
 from graphmem._pipeline import add_many
 
 
@@ -108,5 +108,5 @@ def test_any_other_failure_stops_the_scope_at_a_prefix_and_is_raised():
 
 
 def test_concurrency_must_be_positive():
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(InputError, match="at least 1"):
         add_many(FakeMemory(), [], concurrency=0)
