@@ -185,7 +185,13 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{_location(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        errors = list(exc.errors())
+        # a field of several shapes (messages: a text or a list) fails once per shape; the
+        # plain-text shape's "should be a valid string" says less than the others
+        detailed = [e for e in errors if not (e.get("loc") and _is_shape(e["loc"][-1]))]
+        problems = dict.fromkeys(
+            f"{_location(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in detailed or errors
+        )
         return error_response(400, "bad_request", "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
@@ -296,8 +302,14 @@ def _not_found(fact_id: str) -> ApiError:
 
 
 def _location(loc: Any) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")] or [str(p) for p in loc]
+    """`messages.0.content` for ('body', 'messages', 'list[ChatMessage]', 0, 'content')."""
+    where = list(loc)[1:] if loc and loc[0] in ("body", "query", "path") else list(loc)
+    parts = [str(p) for p in where if not _is_shape(p)]
     return ".".join(parts) or "request"
+
+
+def _is_shape(part: Any) -> bool:
+    return isinstance(part, str) and (part in ("str", "int", "float", "bool") or "[" in part)
 
 
 class BodyLimit:
