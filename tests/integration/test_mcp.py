@@ -163,3 +163,56 @@ def test_any_user_and_delete_all_when_the_server_allows_them(make_memory, new_us
             assert _ok(await client.call_tool("get_facts", {"user_id": other}))["facts"] == []
 
     asyncio.run(run())
+
+
+def test_stdio_speaks_the_handshake_protocol_and_stops_whole_on_sigterm(shared_env, new_user, store: Store):
+    """A desktop client of today (the initialize handshake, 2025-06-18), written by hand; then
+    SIGTERM with adds in flight: the server exits 0, and each add is stored whole or not at all."""
+    import json
+    import subprocess
+    import time
+
+    user = new_user("mcp-term")
+    proc = subprocess.Popen(
+        [_graphmem(), "mcp", "--user", user],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=shared_env,
+    )
+
+    def send(message: dict) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+
+    try:
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello})
+        assert proc.stdout is not None
+        answer = json.loads(proc.stdout.readline())
+        assert answer["result"]["serverInfo"]["name"] == "graphmem", answer
+        assert answer["result"]["protocolVersion"] == "2025-06-18"
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        firms = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark"]
+        for i, firm in enumerate(firms):
+            call = {"name": "add_memory", "arguments": {"messages": [{"content": f"I work at {firm}.", "id": f"m{i}"}]}}
+            send({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": call})
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    answered = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert all("error" not in a and not a["result"].get("isError") for a in answered), answered
+    rows = store.run_text(
+        "MATCH (m:Message {user_id: $u}) OPTIONAL MATCH ()-[f:FACT {user_id: $u}]->() "
+        "WHERE m.id IN f.message_ids RETURN m.external_id AS id, count(f) AS facts",
+        {"u": user},
+    )
+    assert len(answered) <= len(rows) <= len(firms)
+    assert all(r["facts"] == 1 for r in rows), rows  # whole: each stored turn has its fact
