@@ -479,7 +479,9 @@ class GraphMemory:
         wanted: dict[str, str | None] = {}
         if any((user_id, agent_id, run_id)):
             scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-            wanted = {k: v for k, v in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id)) if v}
+            wanted = {
+                k: v for k, v in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id)) if v is not None
+            }
             ids = self.queries.find_entity(scope, normalize_name(id_or_name)) or ids
         facts: dict[str, Fact] = {}
         for key in ids:

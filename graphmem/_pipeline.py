@@ -80,7 +80,7 @@ def add_many(
     stop = threading.Event()
     errors: list[BaseException] = []
 
-    def run(index: int, window: AddWindow, turn: _Turn) -> None:
+    def run(index: int, window: AddWindow, scope: Scope, turn: _Turn) -> None:
         try:
             if stop.is_set():
                 raise _Stopped()
@@ -88,7 +88,7 @@ def add_many(
             try:
                 prepared = memory._prepare_add(
                     window.messages,
-                    scope=window.scope,
+                    scope=scope,
                     context=window.context,
                     timestamp=window.timestamp,
                     metadata=window.metadata,
@@ -123,10 +123,10 @@ def add_many(
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="graphmem-add") as pool:
         pending: set[Future[None]] = set()
         for index, window in enumerate(_until(windows, stop)):
-            key = window.scope.key
-            turn = _Turn(last.get(key))
-            last[key] = turn
-            pending.add(pool.submit(run, index, window, turn))
+            scope = window.scope
+            turn = _Turn(last.get(scope.key))
+            last[scope.key] = turn
+            pending.add(pool.submit(run, index, window, scope, turn))
             if len(pending) >= 2 * concurrency:
                 _, pending = wait(pending, return_when=FIRST_COMPLETED)
         wait(pending)

@@ -19,8 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ._auth import UNAUTHORIZED, ASGIApp, Receive, Send, authorized
-from ._auth import Scope as AsgiScope
+from ._auth import UNAUTHORIZED, ASGIApp, AsgiScope, Receive, Send, authorized
 from ._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError
 from ._memory import AsyncGraphMemory
 from ._models import AddResult, Fact, Scope

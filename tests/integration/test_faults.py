@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -43,12 +42,6 @@ from graphmem.llm import OpenAILLM, ScriptedLLM
 
 pytestmark = pytest.mark.neo4j
 GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 _NAMES = (
@@ -420,7 +413,9 @@ def test_scripted_llm_faults_in_each_stage_leave_the_graph_whole(make_memory, ne
     )
 
 
-def test_cli_ingest_with_failing_llm_exits_5_and_names_the_batches(neo4j_settings, monkeypatch, tmp_path, new_user):
+def test_cli_ingest_with_failing_llm_exits_5_and_names_the_batches(
+    neo4j_settings, monkeypatch, tmp_path, new_user, free_tcp_port
+):
     """An endpoint that refuses connections: every batch fails, exit code 5, nothing written."""
     user = new_user("cli-llm")
     transcript = tmp_path / "t.jsonl"
@@ -432,7 +427,7 @@ def test_cli_ingest_with_failing_llm_exits_5_and_names_the_batches(neo4j_setting
         "NEO4J_USER": neo4j_settings.neo4j_user,
         "NEO4J_PASSWORD": neo4j_settings.password(),
         "GRAPHMEM_LLM_PROVIDER": "openai",
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_tcp_port()}/v1",
         "OPENAI_API_KEY": "sk-cli-secret-key-123",
         "GRAPHMEM_LLM_MAX_RETRIES": "0",
         "GRAPHMEM_LLM_TIMEOUT": "5",
