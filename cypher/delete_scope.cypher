@@ -1,5 +1,13 @@
 // Deletes every entity, fact and message of a scope (each id that is set must match).
 // Each kind of node is found through the scope index of the first id that is set.
+// The scopes' write clocks go too (they hold the ids); they are not counted as deleted.
+CALL () {
+  MATCH (clock:GraphmemScope)
+  WHERE ($user_id IS NULL OR clock.user_id = $user_id)
+    AND ($agent_id IS NULL OR clock.agent_id = $agent_id)
+    AND ($run_id IS NULL OR clock.run_id = $run_id)
+  DELETE clock
+}
 CALL () {
 // @include fragments/scope_entities
   RETURN e AS n

@@ -7,7 +7,12 @@
 // look-alike names fill it). A scope of at most $scan_max entities is therefore compared
 // exactly, node by node; a larger one asks the index for k scaled by its share of all
 // entities (fragments/shared_k with $want = $k).
+// The scope's write clock (a version bumped by every write that matched entities) is read
+// before the entities are: cypher/write_add.cypher refuses the write if another process
+// has changed the scope since, and the add is matched again (GraphMemory._merge).
 // @include fragments/entity_scope_size
+OPTIONAL MATCH (clock:GraphmemScope {key: $scope_key})
+WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version
 UNWIND $rows AS row
 CALL (row) {
   OPTIONAL MATCH (e:Entity {id: row.id})
@@ -36,4 +41,4 @@ CALL (row, scope_size, total_size) {
   LIMIT $keep
   RETURN collect(node {.id, .name, .normalized, .type, score: score}) AS indexed
 }
-RETURN row.i AS i, exact, scanned + indexed AS near
+RETURN row.i AS i, exact, scanned + indexed AS near, scope_version

@@ -4,6 +4,18 @@
 // that was validated against LABEL_PATTERN, never spliced into this text.
 // Embeddings are stored as 32-bit float arrays (db.create.set*VectorProperty; SET stores 64-bit
 // ones): half the bytes, and a search reads the scope's embeddings about a third faster.
+// Optimistic concurrency across processes: an add that matched entities claims its scope's
+// clock first ($expected_version: the version its reads saw). Racing writers of one scope
+// queue on the clock's lock, and each then reads the version the previous one committed. A stale add writes nothing (no row returned): the caller rolls back
+// and matches again. An add of turns only reads nothing and claims nothing ($expected_version null).
+CALL () {
+  UNWIND CASE WHEN $expected_version IS NULL THEN [] ELSE [1] END AS claim
+// @include fragments/scope_clock
+  WITH clock, clock.version AS seen
+  SET clock.version = seen + 1
+  RETURN collect(seen) AS seen
+}
+WITH seen WHERE $expected_version IS NULL OR seen = [$expected_version]
 CALL () {
   UNWIND $messages AS m
   MERGE (msg:Message {id: m.id})

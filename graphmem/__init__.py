@@ -3,6 +3,7 @@
 from importlib import metadata as _metadata
 
 from ._errors import (
+    ConcurrentWriteError,
     ConfigError,
     GraphmemError,
     InputError,
@@ -26,6 +27,7 @@ __all__ = [
     "AddResult",
     "AddWindow",
     "AsyncGraphMemory",
+    "ConcurrentWriteError",
     "ConfigError",
     "Entity",
     "Episode",

@@ -53,14 +53,18 @@ class ConflictDetector:
         ends: list[tuple[str, str]],
         fact_embeddings: list[list[float]],
         usage: Usage,
+        *,
+        queries: Queries | None = None,
     ) -> list[ConflictSet]:
+        """A ConflictSet per triplet. `queries`: read through another door than the detector's
+        own (an open transaction)."""
         if not triplets:
             return []
         probes = [
             FactProbe(i=i, source_id=s, target_id=t, embedding=vec)
             for i, ((s, t), vec) in enumerate(zip(ends, fact_embeddings, strict=True))
         ]
-        found = self.queries.conflict_candidates(
+        found = (queries or self.queries).conflict_candidates(
             scope, probes, k=self.k, per_source=self.per_source, min_score=self.fact_threshold, usage=usage
         )
         stored = {r["i"]: r["candidates"] for r in found}

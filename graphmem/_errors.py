@@ -33,6 +33,11 @@ class InputError(GraphmemError):
     """
 
 
+class ConcurrentWriteError(GraphmemError):
+    """Other writers kept changing a scope between an add's reads and its write; nothing of the
+    add was stored."""
+
+
 class ServerError(GraphmemError):
     """The managed local Neo4j server could not be installed, started or stopped."""
 

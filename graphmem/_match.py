@@ -13,6 +13,7 @@ pairs above 0.95).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ._ids import entity_id
@@ -41,6 +42,15 @@ def names_compatible(a: str, b: str) -> bool:
     return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
 
 
+@dataclass
+class EntityMatches:
+    """Each entity's NodeMatch by normalised name, and the scope's write clock as it was read
+    before them (None when nothing was read: an add without entities)."""
+
+    nodes: dict[str, NodeMatch]
+    scope_version: int | None
+
+
 class NodeMatcher:
     def __init__(
         self,
@@ -60,11 +70,18 @@ class NodeMatcher:
         self.k_max = k_max
 
     def match(
-        self, scope: Scope, entities: list[Entity], embeddings: list[list[float]], usage: Usage
-    ) -> dict[str, NodeMatch]:
-        """Map each entity's normalised name to its NodeMatch."""
+        self,
+        scope: Scope,
+        entities: list[Entity],
+        embeddings: list[list[float]],
+        usage: Usage,
+        *,
+        queries: Queries | None = None,
+    ) -> EntityMatches:
+        """Map each entity's normalised name to its NodeMatch. `queries`: read through another
+        door than the matcher's own (an open transaction)."""
         if not entities:
-            return {}
+            return EntityMatches(nodes={}, scope_version=None)
         probes = [
             EntityProbe(
                 i=i, normalized=normalize_name(e.name), id=entity_id(scope, normalize_name(e.name)), embedding=vec
@@ -72,15 +89,17 @@ class NodeMatcher:
             for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
         ]
         width = IndexWidth(scan_max=self.scan_max, k_min=self.k, k_max=self.k_max, want=self.k)
-        found = self.queries.match_entities(scope, probes, keep=5, width=width, usage=usage)
+        found = (queries or self.queries).match_entities(scope, probes, keep=5, width=width, usage=usage)
         by_index = {r["i"]: r for r in found}
+        # one value for the whole statement; every row carries it
+        scope_version = found[0]["scope_version"] if found else 0
         matches: dict[str, NodeMatch] = {}
         for row, entity in zip(probes, entities):
             hit: EntityCandidates | dict[str, Any] = by_index.get(row["i"], {})
             matches[row["normalized"]] = decide(
                 scope, entity, row["normalized"], hit, self.threshold, self.strict_threshold
             )
-        return matches
+        return EntityMatches(nodes=matches, scope_version=scope_version)
 
 
 def decide(

@@ -16,21 +16,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from . import _extract, _pipeline
 from ._conflicts import ConflictDetector, relation_phrase
-from ._errors import InputError, input_error
+from ._errors import ConcurrentWriteError, InputError, input_error
 from ._ids import message_node_id
 from ._match import NodeMatcher
 from ._models import (
     AddResult,
+    ConflictSet,
     Entity,
     Episode,
     ExtractionInput,
     Fact,
     MemoryStats,
     Message,
+    ResolutionDecision,
     Scope,
     Triplet,
     Usage,
@@ -40,8 +42,8 @@ from ._models import (
     utcnow,
 )
 from ._pipeline import AddWindow, WindowOutcome
-from ._queries import Queries
-from ._resolve import UpdateResolver
+from ._queries import Queries, ScopeChanged
+from ._resolve import DecisionKey, UpdateResolver
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
 from ._schema import ensure_schema
 from ._settings import Settings, load_settings
@@ -57,6 +59,8 @@ _T = TypeVar("_T")
 #: adds of one scope are serialised from node matching to the write (see GraphMemory._merge);
 #: scopes share one of this many locks
 _SCOPE_LOCK_STRIPES = 64
+#: how often an add is matched again when other processes keep changing its scope first
+_MAX_WRITE_ATTEMPTS = 10
 
 MessagesInput = str | dict[str, Any] | Message | Sequence[dict[str, Any] | Message | str]
 
@@ -87,6 +91,13 @@ def parse_messages(messages: MessagesInput) -> list[Message]:
         except ValidationError as exc:
             raise input_error(exc, f"message {position}", "message") from None
     return parsed
+
+
+class _AskFirst(Exception):
+    """A locked attempt needs the LLM's answer about these conflicts: let go of the scope, ask."""
+
+    def __init__(self, conflicts: list[ConflictSet]):
+        self.conflicts = conflicts
 
 
 @dataclass
@@ -160,7 +171,7 @@ class GraphMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        timestamp: datetime | None = None,
+        timestamp: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
         context: Sequence[Message] = (),
         _before_commit: Callable[[], None] | None = None,
@@ -181,7 +192,7 @@ class GraphMemory:
         *,
         scope: Scope,
         context: Sequence[Message] = (),
-        timestamp: datetime | None = None,
+        timestamp: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> PreparedAdd:
         """The half of an add that does not read the graph: the turns already stored are left
@@ -252,7 +263,7 @@ class GraphMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        timestamp: datetime | None = None,
+        timestamp: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> AddResult:
         """Structured import without extraction; still matched, conflict-checked and resolved."""
@@ -269,7 +280,7 @@ class GraphMemory:
             scope=scope,
             usage=Usage(),
             started=time.perf_counter(),
-            valid_from=as_utc(timestamp) if timestamp else utcnow(),
+            valid_from=_valid_from(timestamp, []),
             metadata=metadata,
         )
         self._embed(prepared, cleaned.entities, cleaned.triplets)
@@ -300,51 +311,95 @@ class GraphMemory:
         prepared.message_vectors = vectors[facts_end:messages_end]
         self.phrases.put(relations, vectors[messages_end:])
 
-    def _merge(
-        self, prepared: PreparedAdd, *, before_commit: Callable[[], None] | None = None, retried: bool = False
+    def _merge(self, prepared: PreparedAdd, *, before_commit: Callable[[], None] | None = None) -> AddResult:
+        """Match, detect, resolve and write.
+
+        Optimistic first: the reads run without locks, and the write commits only if the
+        scope's write clock is still at the version the reads saw. When another process
+        changed the scope in between, the add is matched again inside one transaction that
+        holds the clock, so a busy scope cannot starve it. The LLM is never called while the
+        clock is held: the resolver's answers are kept for the add, and a locked attempt
+        whose candidates need a new answer lets go, asks, and starts again."""
+        if not prepared.triplets and not prepared.messages:
+            return AddResult(usage=prepared.usage)
+        answers: dict[DecisionKey, ResolutionDecision] = {}
+        locked = False
+        # Under a per-scope lock, racing adds of one scope in this process never go stale (no
+        # wasted reads or resolve calls); across processes the scope's write clock catches them.
+        with self._scope_lock(prepared.scope):
+            for _ in range(_MAX_WRITE_ATTEMPTS):
+                try:
+                    if not locked:
+                        return self._merge_once(prepared, self.queries, answers, before_commit, locked=False)
+                    return self.store.unit_of_work(
+                        lambda tx: self._merge_once(prepared, Queries(tx), answers, before_commit, locked=True)
+                    )
+                except ScopeChanged:
+                    locked = True
+                except _AskFirst as pending:
+                    with self._stage(prepared.usage, "resolve"):
+                        self.resolver.resolve(pending.conflicts, prepared.usage, answers)
+                    continue
+                except Exception as exc:
+                    # a concurrent add stored the same entity or fact first: the re-match sees it
+                    if not is_constraint_violation(exc):
+                        raise
+                prepared.usage.rematches += 1
+        raise ConcurrentWriteError(
+            f"the add to scope {prepared.scope.key} was refused {_MAX_WRITE_ATTEMPTS} times because other "
+            "writers kept changing what it had read before it could write: retry it (nothing of it was "
+            "stored), or send this scope's adds through fewer processes"
+        )
+
+    def _merge_once(
+        self,
+        prepared: PreparedAdd,
+        queries: Queries,
+        answers: dict[DecisionKey, ResolutionDecision],
+        before_commit: Callable[[], None] | None,
+        *,
+        locked: bool,
     ) -> AddResult:
+        """One attempt. `locked`: `queries` runs in a transaction that first takes the scope's
+        clock, so nothing read can change before the write; raises _AskFirst rather than call
+        the LLM."""
         scope, usage, entities, triplets = prepared.scope, prepared.usage, prepared.entities, prepared.triplets
         entity_vectors, fact_vectors = prepared.entity_vectors, prepared.fact_vectors
-        if not triplets and not prepared.messages:
-            return AddResult(usage=usage)
-        # Match, detect, resolve and write under a per-scope lock: racing adds of one scope in this
-        # process would otherwise each miss the other's uncommitted facts and store one fact
-        # twice, or two values of a single-valued relation. Other scopes are not held up.
-        with self._scope_lock(scope):
-            with self._stage(usage, "match"):
-                matches = self.matcher.match(scope, entities, entity_vectors, usage)
-            with self._stage(usage, "detect"):
-                pair_ids = [
-                    (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id)
-                    for t in triplets
-                ]
-                conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage)
-            with self._stage(usage, "resolve"):
-                decisions = self.resolver.resolve(conflicts, usage)
-            plan = AddPlan(
-                scope=scope,
-                now=utcnow(),
-                valid_from=prepared.valid_from,
-                messages=prepared.messages,
-                matches=matches,
-                entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
-                conflicts=conflicts,
-                fact_embeddings=fact_vectors,
-                decisions=decisions,
-                metadata=prepared.metadata,
-                message_embeddings=prepared.message_vectors,
-            )
-            with self._stage(usage, "write"):
-                try:
-                    result = apply_plan(self.queries, plan, usage, before_commit=before_commit)
-                except Exception as exc:
-                    # A concurrent add wrote the same entity or fact first: match again against
-                    # what it committed (the retry sees it as existing), once.
-                    if retried or not is_constraint_violation(exc):
-                        raise
-                    return self._merge(prepared, before_commit=before_commit, retried=True)
-            result.usage = usage
-            return result
+        claimed = queries.claim_scope(scope, utcnow(), usage=usage) if locked else None
+        with self._stage(usage, "match"):
+            matched = self.matcher.match(scope, entities, entity_vectors, usage, queries=queries)
+            matches = matched.nodes
+        with self._stage(usage, "detect"):
+            pair_ids = [
+                (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id) for t in triplets
+            ]
+            conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage, queries=queries)
+        with self._stage(usage, "resolve"):
+            if locked:
+                decided, ask = self.resolver.decide(conflicts, answers)
+                if ask:
+                    raise _AskFirst(conflicts)
+                decisions = [decided[c.index] for c in conflicts]
+            else:
+                decisions = self.resolver.resolve(conflicts, usage, answers)
+        plan = AddPlan(
+            scope=scope,
+            now=utcnow(),
+            valid_from=prepared.valid_from,
+            messages=prepared.messages,
+            matches=matches,
+            entity_embeddings={normalize_name(e.name): v for e, v in zip(entities, entity_vectors)},
+            conflicts=conflicts,
+            fact_embeddings=fact_vectors,
+            decisions=decisions,
+            metadata=prepared.metadata,
+            message_embeddings=prepared.message_vectors,
+            scope_version=claimed if claimed is not None else matched.scope_version,
+        )
+        with self._stage(usage, "write"):
+            result = apply_plan(queries, plan, usage, before_commit=before_commit)
+        result.usage = usage
+        return result
 
     def _scope_lock(self, scope: Scope) -> threading.RLock:
         digest = hashlib.sha256(scope.key.encode("utf-8", "surrogatepass")).digest()
@@ -512,7 +567,21 @@ def _check_metadata(metadata: dict[str, Any] | None) -> None:
         ) from None
 
 
-def _valid_from(timestamp: datetime | None, messages: list[Message]) -> datetime:
+_TIMESTAMP = TypeAdapter(datetime)
+
+
+def _timestamp(value: datetime | str | None) -> datetime | None:
+    """The `timestamp=` of an add: a datetime or an ISO 8601 string, as a message's own is."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return _TIMESTAMP.validate_python(value)
+    except ValidationError as exc:
+        raise input_error(exc, "timestamp") from None
+
+
+def _valid_from(timestamp: datetime | str | None, messages: list[Message]) -> datetime:
+    timestamp = _timestamp(timestamp)
     if timestamp is not None:
         return as_utc(timestamp)
     stamps = [as_utc(m.timestamp) for m in messages if m.timestamp is not None]
@@ -543,7 +612,7 @@ class AsyncGraphMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        timestamp: datetime | None = None,
+        timestamp: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
         context: Sequence[Message] = (),
     ) -> AddResult:
@@ -582,7 +651,7 @@ class AsyncGraphMemory:
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        timestamp: datetime | None = None,
+        timestamp: datetime | str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> AddResult:
         return await self._call(

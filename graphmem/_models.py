@@ -367,6 +367,8 @@ class Usage(BaseModel):
     seconds: float = 0.0
     llm_seconds: float = 0.0
     neo4j_round_trips: int = 0
+    #: times an add was matched again because another writer changed its scope first
+    rematches: int = 0
     stages: dict[str, float] = Field(default_factory=dict)
     calls: list[LLMCall] = Field(default_factory=list)
 
@@ -383,6 +385,7 @@ class Usage(BaseModel):
             self.record(call)
         self.seconds += other.seconds
         self.neo4j_round_trips += other.neo4j_round_trips
+        self.rematches += other.rematches
         for stage, seconds in other.stages.items():
             self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 

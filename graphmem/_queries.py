@@ -18,7 +18,7 @@ from typing import Any, TypedDict, cast
 
 from . import _cypher
 from ._models import Fact, Scope, Usage
-from ._store import Store, fact_from_record
+from ._store import Store, TransactionStore, fact_from_record
 from ._terms import word_patterns
 
 
@@ -94,6 +94,7 @@ class EntityCandidates(TypedDict):
     i: int
     exact: dict[str, Any] | None
     near: list[NodeRow]
+    scope_version: int  # the scope's write clock, read before the entities
 
 
 class FactProbe(TypedDict):
@@ -187,10 +188,14 @@ class TurnToBackfill(TypedDict):
     unembedded: bool
 
 
+class ScopeChanged(Exception):
+    """An add's write found its scope changed by another writer since its reads: match again."""
+
+
 class Queries:
     """One method per named statement (the file's name); `usage` counts the round trip."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store | TransactionStore):
         self.store = store
 
     def _rows(self, name: str, params: dict[str, Any], usage: Usage | None = None, *, write: bool = False) -> Any:
@@ -212,8 +217,21 @@ class Queries:
     def write_add(
         self, params: dict[str, Any], *, usage: Usage, before_commit: Callable[[], None] | None = None
     ) -> None:
-        """cypher/write_add.cypher in one transaction; `params` come from `_write.plan_write`."""
-        self.store.write_transaction("write_add", params, usage=usage, before_commit=before_commit)
+        """cypher/write_add.cypher in one transaction; `params` come from `_write.plan_write`.
+        Raises ScopeChanged, the transaction rolled back, when another writer changed the
+        scope after the add's reads (the statement then writes nothing and returns no row)."""
+
+        def claimed(rows: list[dict[str, Any]]) -> None:
+            if not rows:
+                raise ScopeChanged(params["scope_key"])
+
+        self.store.write_transaction("write_add", params, usage=usage, check_rows=claimed, before_commit=before_commit)
+
+    def claim_scope(self, scope: Scope, now: datetime, *, usage: Usage) -> int:
+        """Takes the scope's write clock until the transaction ends (only useful inside
+        Store.unit_of_work) and returns its version."""
+        params = {**scope.params(), "scope_key": scope.key, "now": now}
+        return int(self._rows("claim_scope", params, usage, write=True)[0]["version"])
 
     def known_messages(self, ids: list[str], *, usage: Usage) -> set[str]:
         return set(self._rows("known_messages", {"ids": ids}, usage)[0]["known"])

@@ -1,7 +1,9 @@
 """Update resolver: add / update / invalidate / noop for every new triplet of an add.
 
 Restatements are noop and triplets without candidates are add, both without an LLM
-call. Only triplets with conflict candidates go to the LLM, all in one batched call.
+call. Only triplets with conflict candidates go to the LLM, all in one batched call; an add
+matched again (another writer changed its scope) reuses the answers whose candidates did
+not change.
 The LLM's answer is checked: ids it names must be candidates of that triplet.
 """
 
@@ -10,12 +12,41 @@ from __future__ import annotations
 from ._models import ConflictSet, ResolutionDecision, ResolutionItem, ResolutionRequest, ResolutionResult, Usage
 from .llm.base import LLM
 
+#: what an LLM answer was about: the triplet's index and its candidates as they were read
+DecisionKey = tuple[int, tuple[tuple[str, str, str, bool], ...]]
+
+
+def decision_key(item: ResolutionItem) -> DecisionKey:
+    return item.index, tuple((f.id, f.relation, f.fact, f.valid_to is None) for f in item.candidates)
+
 
 class UpdateResolver:
     def __init__(self, llm: LLM):
         self.llm = llm
 
-    def resolve(self, conflicts: list[ConflictSet], usage: Usage) -> list[ResolutionDecision]:
+    def resolve(
+        self,
+        conflicts: list[ConflictSet],
+        usage: Usage,
+        known: dict[DecisionKey, ResolutionDecision] | None = None,
+    ) -> list[ResolutionDecision]:
+        """A decision per conflict set. `known` holds the LLM's earlier answers for this add (an
+        add matched again asks only about candidates that changed) and gains the new ones."""
+        known = {} if known is None else known
+        decided, ask = self.decide(conflicts, known)
+        if ask:
+            request = ResolutionRequest(items=ask)
+            answers = clean_decisions(request, self.llm.resolve(request, usage)).decisions
+            for item, decision in zip(ask, answers, strict=True):
+                known[decision_key(item)] = decided[decision.index] = decision
+        return [decided[c.index] for c in conflicts]
+
+    @staticmethod
+    def decide(
+        conflicts: list[ConflictSet], known: dict[DecisionKey, ResolutionDecision]
+    ) -> tuple[dict[int, ResolutionDecision], list[ResolutionItem]]:
+        """The decisions that need no LLM call (restated, no candidates, answered before), and
+        the items left to ask about. Pure."""
         decisions: dict[int, ResolutionDecision] = {}
         ask: list[ResolutionItem] = []
         for c in conflicts:
@@ -26,12 +57,12 @@ class UpdateResolver:
             elif not c.candidates:
                 decisions[c.index] = ResolutionDecision(index=c.index, action="add", reason="no candidates")
             else:
-                ask.append(ResolutionItem(index=c.index, new=c.triplet, candidates=[x.fact for x in c.candidates]))
-        if ask:
-            request = ResolutionRequest(items=ask)
-            for decision in clean_decisions(request, self.llm.resolve(request, usage)).decisions:
-                decisions[decision.index] = decision
-        return [decisions[c.index] for c in conflicts]
+                item = ResolutionItem(index=c.index, new=c.triplet, candidates=[x.fact for x in c.candidates])
+                if (answer := known.get(decision_key(item))) is not None:
+                    decisions[c.index] = answer
+                else:
+                    ask.append(item)
+        return decisions, ask
 
 
 def clean_decisions(request: ResolutionRequest, result: ResolutionResult) -> ResolutionResult:

@@ -12,7 +12,8 @@ from ._queries import Queries
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
 #: 3: a fact's relation name is stored as `relation` (was `predicate`), fact_text indexes it
-SCHEMA_VERSION = 3
+#: 4: a write clock per scope (GraphmemScope), checked by every write that matched entities
+SCHEMA_VERSION = 4
 VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
 FULLTEXT_ANALYZER = "english"

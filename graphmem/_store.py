@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -22,6 +22,8 @@ from . import _cypher
 from ._errors import InputError, Neo4jUnavailable
 from ._models import Fact, Usage
 from ._settings import Settings
+
+_T = TypeVar("_T")
 
 
 def _native(value: Any) -> Any:
@@ -157,17 +159,21 @@ class Store:
         params: dict[str, Any],
         *,
         usage: Usage | None = None,
+        check_rows: Callable[[list[dict[str, Any]]], None] | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Run one named write statement in one managed transaction.
 
-        `before_commit` runs after the statement and before the commit; if it raises,
-        the transaction rolls back (it exists to prove that nothing partial is committed).
+        `check_rows` sees the statement's rows; if it raises, the transaction rolls back.
+        `before_commit` runs last before the commit, likewise (it exists to prove that
+        nothing partial is committed).
         """
         query = _cypher.load(name)
 
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             rows = [r.data() for r in tx.run(query, params)]
+            if check_rows is not None:
+                check_rows(rows)
             if before_commit is not None:
                 before_commit()
             return rows
@@ -178,11 +184,61 @@ class Store:
             usage.neo4j_round_trips += 1
         return rows
 
+    def unit_of_work(self, work: Callable[[TransactionStore], _T]) -> _T:
+        """`work` in one managed write transaction: the statements it runs through the
+        TransactionStore it is given commit together when it returns, or not at all. Retried
+        whole on transient errors (deadlocks), so `work` must not call an LLM."""
+        with self._errors(), self._driver.session(database=self.database) as session:
+            return session.execute_write(lambda tx: work(TransactionStore(tx)))
+
     def server_info(self) -> dict[str, Any]:
         with self._errors():
             info = self._driver.get_server_info()
         rows = self.run("server_components")
         return {"address": str(info.address), "agent": info.agent, **(rows[0] if rows else {})}
+
+
+class TransactionStore:
+    """The statement methods of Store, run inside one open transaction (Store.unit_of_work)."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction):
+        self._tx = tx
+
+    def run(
+        self, name: str, params: dict[str, Any] | None = None, *, write: bool = False, usage: Usage | None = None
+    ) -> list[dict[str, Any]]:
+        result = self._tx.run(_cypher.load(name), params or {})
+        rows = [dict(zip(record.keys(), record.values(), strict=True)) for record in result]
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return rows
+
+    def run_text(
+        self, query: str, params: dict[str, Any] | None = None, *, write: bool = False, usage: Usage | None = None
+    ) -> list[dict[str, Any]]:
+        rows = [record.data() for record in self._tx.run(query, params or {})]
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return rows
+
+    def write_transaction(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        usage: Usage | None = None,
+        check_rows: Callable[[list[dict[str, Any]]], None] | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The statement in the open transaction, which commits when the unit of work ends."""
+        rows = [r.data() for r in self._tx.run(_cypher.load(name), params)]
+        if check_rows is not None:
+            check_rows(rows)
+        if before_commit is not None:
+            before_commit()
+        if usage is not None:
+            usage.neo4j_round_trips += 1
+        return rows
 
 
 def is_constraint_violation(exc: Exception) -> bool:

@@ -49,6 +49,8 @@ class AddPlan(BaseModel):
     decisions: list[ResolutionDecision]
     metadata: dict[Any, Any] | None = None
     message_embeddings: list[list[float]]  # one per message, in order
+    #: the scope's write clock as the add's reads saw it; None: the add read nothing (turns only)
+    scope_version: int | None = None
 
 
 def _checked_label(label: str) -> str:
@@ -200,6 +202,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
     params = {
         **plan.scope.params(),
         "scope_key": plan.scope.key,
+        "expected_version": plan.scope_version,
         "now": plan.now,
         "stemmer": STEMMER,
         "messages": messages,

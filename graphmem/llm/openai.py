@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from .._errors import ConfigError, LLMError
 from .._models import (
@@ -34,6 +34,7 @@ from .._models import (
     Usage,
 )
 from . import _prompts
+from ._flow import AdaptiveFlow
 from .base import LLM
 
 if TYPE_CHECKING:
@@ -97,11 +98,29 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+def _retry_after(exc: BaseException | None) -> float | None:
+    """The seconds a 429 or 503 asks to wait (Retry-After / retry-after-ms), if it says."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(0.0, float(ms) / 1000)
+        if (seconds := headers.get("retry-after")) is not None:
+            return max(0.0, float(seconds))
+    except ValueError:  # an HTTP date: rare from LLM endpoints; the exponential wait applies
+        return None
+    return None
+
+
 class OpenAILLM(LLM):
     """`LLM` backed by a chat-completions endpoint.
 
-    `backoff` is the first retry wait in seconds (doubling up to `backoff_max`); tests set
-    it tiny. The openai client's own retries are disabled so tenacity is the only retry layer.
+    `backoff` is the first retry wait in seconds (doubling up to `backoff_max`, longer when
+    the endpoint's Retry-After says so); tests set it tiny. The openai client's own retries
+    are disabled so tenacity is the only retry layer. Calls from all threads share one
+    AdaptiveFlow: a 429 slows every caller down (at most `max_in_flight` calls at once).
     """
 
     name = "openai"
@@ -118,6 +137,7 @@ class OpenAILLM(LLM):
         client: openai.OpenAI | None = None,
         backoff: float = 1.0,
         backoff_max: float = 30.0,
+        max_in_flight: int = 64,
     ) -> None:
         if not model or not model.strip():
             raise ConfigError("no LLM model name: set GRAPHMEM_LLM_MODEL (e.g. gpt-4o-mini)")
@@ -132,7 +152,9 @@ class OpenAILLM(LLM):
         key = api_key or getattr(client, "api_key", None)
         self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
         self._client = client.with_options(max_retries=0, timeout=timeout)
-        self._wait = wait_exponential(multiplier=backoff, max=backoff_max)
+        self._exponential = wait_exponential(multiplier=backoff, max=backoff_max)
+        self.backoff_max = backoff_max
+        self.flow = AdaptiveFlow(max_in_flight, max_pause=backoff_max)
         # Flipped off after a server rejects json_schema but accepts json_object.
         self._json_schema = True
 
@@ -274,7 +296,7 @@ class OpenAILLM(LLM):
         )
         try:
             return retrying(
-                self._client.chat.completions.create,
+                self._attempt,
                 model=self.model,
                 messages=messages,
                 response_format=response_format,
@@ -283,6 +305,21 @@ class OpenAILLM(LLM):
             raise
         except openai.OpenAIError as exc:
             raise self._error(operation, exc) from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        asked = _retry_after(state.outcome.exception() if state.outcome else None)
+        exponential = self._exponential(state)
+        return exponential if asked is None else max(exponential, min(asked, self.backoff_max))
+
+    def _attempt(self, **request: Any) -> Any:
+        """One request, in a slot of the shared flow; a 429 narrows the flow for every caller."""
+        with self.flow.slot() as slot:
+            try:
+                return self._client.chat.completions.create(**request)
+            except openai.RateLimitError as exc:
+                if exc.code != "insufficient_quota":
+                    slot.refused(_retry_after(exc))
+                raise
 
     def _error(self, operation: str, exc: openai.OpenAIError) -> LLMError:
         where = f"{operation}: model {self.model!r} at {self.base_url}"

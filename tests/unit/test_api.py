@@ -11,7 +11,7 @@ import graphmem
 from graphmem import AsyncGraphMemory, GraphMemory
 
 EXPORTED = {
-    "AddResult", "AddWindow", "AsyncGraphMemory", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
+    "AddResult", "AddWindow", "AsyncGraphMemory", "ConcurrentWriteError", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
     "GraphmemError", "InputError", "LLMError", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
     "Scope", "SearchHit", "SearchResults", "Settings", "Signal", "Triplet", "Usage", "load_settings",
 }  # fmt: skip

@@ -98,3 +98,47 @@ def test_candidates_are_named_by_why():
     ]
     assert found.restated is None
     assert found.candidates[3].similarity == 0.9
+
+
+class CountingLLM:
+    """Answers every resolve item with invalidate of its first candidate, and counts calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def resolve(self, request, usage):
+        from graphmem._models import ResolutionDecision, ResolutionResult
+
+        self.calls += 1
+        return ResolutionResult(
+            decisions=[
+                ResolutionDecision(index=i.index, action="invalidate", existing_ids=[i.candidates[0].id])
+                for i in request.items
+            ]
+        )
+
+
+def test_an_add_matched_again_asks_the_llm_only_about_candidates_that_changed():
+    from graphmem._models import Usage
+    from graphmem._resolve import UpdateResolver
+
+    llm = CountingLLM()
+    resolver = UpdateResolver(llm)  # type: ignore[arg-type]
+    answers: dict = {}
+    oslo = [stored("oslo", "ana", "lives_in", "oslo")]
+    first = classify(0, NEW, ("ana", "rome"), oslo, VECTORS, 0.75)
+    assert resolver.resolve([first], Usage(), answers)[0].existing_ids == ["oslo"] and llm.calls == 1
+    # the same candidates read again (the scope changed elsewhere): decided without a call
+    decided, ask = resolver.decide([classify(0, NEW, ("ana", "rome"), oslo, VECTORS, 0.75)], answers)
+    assert not ask and decided[0].existing_ids == ["oslo"]
+    # another writer stored Lima meanwhile: a new question
+    lima = oslo + [stored("lima", "ana", "lives_in", "lima")]
+    decided, ask = resolver.decide([classify(0, NEW, ("ana", "rome"), lima, VECTORS, 0.75)], answers)
+    assert [f.id for f in ask[0].candidates] == ["oslo", "lima"] and not decided
+    # and a candidate whose sentence was rewritten in place is a new question too
+    rewritten = [stored("oslo", "ana", "lives_in", "oslo")]
+    rewritten[0]["fact"]["fact"] = "ana lives in oslo, norway"
+    assert resolver.decide([classify(0, NEW, ("ana", "rome"), rewritten, VECTORS, 0.75)], answers)[1]
+    # restatements and facts without candidates never need an answer
+    restated = classify(0, NEW, ("ana", "rome"), [stored("f1", "ana", "lives_in", "rome")], VECTORS, 0.75)
+    assert resolver.decide([restated], {})[1] == [] and llm.calls == 1

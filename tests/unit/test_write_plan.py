@@ -76,6 +76,9 @@ def test_a_contradiction_adds_the_new_fact_and_closes_the_old_one():
     assert {e["id"] for e in params["entities"]} == {"n-ana", "n-rome"}
     assert params["messages"][0]["stems"] == " i move to rome "
     assert params["stemmer"] and params["scope_key"] == SCOPE.key
+    assert params["expected_version"] is None  # an add that read nothing claims nothing
+    checked = plan([], []).model_copy(update={"scope_version": 7})
+    assert plan_write(checked)[0]["expected_version"] == 7  # the write refuses if the clock moved on
 
 
 def test_a_restatement_writes_no_fact_and_mentions_the_old_one_again():
