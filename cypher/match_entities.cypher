@@ -11,7 +11,7 @@
 // before the entities are: cypher/write_add.cypher refuses the write if another process
 // has changed the scope since, and the add is matched again (GraphMemory._merge).
 // @include fragments/entity_scope_size
-OPTIONAL MATCH (clock:GraphmemScope {key: $scope_key})
+OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})
 WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version
 UNWIND $rows AS row
 CALL (row) {

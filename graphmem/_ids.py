@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ._models import Message, Scope
 
-__all__ = ["entity_id", "fact_id", "message_node_id", "stable_id"]
+__all__ = ["entity_id", "fact_id", "message_node_id", "scope_clock_id", "stable_id"]
 
 
 def stable_id(*parts: str) -> str:
@@ -21,6 +21,12 @@ def stable_id(*parts: str) -> str:
 def entity_id(scope: Scope, normalized: str) -> str:
     """The same name in the same scope is the same node, even under concurrent adds."""
     return stable_id(scope.key, normalized)
+
+
+def scope_clock_id(scope: Scope) -> str:
+    """The key of the scope's write clock: fixed-size, as an index needs (a scope's ids may
+    each be thousands of characters)."""
+    return stable_id("scope-clock", scope.key)
 
 
 def fact_id(scope: Scope, source_id: str, relation: str, target_id: str, valid_from: datetime) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, TypedDict, cast
 
 from . import _cypher
+from ._ids import scope_clock_id
 from ._models import Fact, Scope, Usage
 from ._store import Store, TransactionStore, fact_from_record
 from ._terms import word_patterns
@@ -205,7 +206,14 @@ class Queries:
     def match_entities(
         self, scope: Scope, probes: list[EntityProbe], *, keep: int, width: IndexWidth, usage: Usage
     ) -> list[EntityCandidates]:
-        params = {**scope.params(), "scope_key": scope.key, "rows": probes, "keep": keep, **width.params()}
+        params = {
+            **scope.params(),
+            "scope_key": scope.key,
+            "scope_clock": scope_clock_id(scope),
+            "rows": probes,
+            "keep": keep,
+            **width.params(),
+        }
         return cast(list[EntityCandidates], self._rows("match_entities", params, usage))
 
     def conflict_candidates(
@@ -230,7 +238,7 @@ class Queries:
     def claim_scope(self, scope: Scope, now: datetime, *, usage: Usage) -> int:
         """Takes the scope's write clock until the transaction ends (only useful inside
         Store.unit_of_work) and returns its version."""
-        params = {**scope.params(), "scope_key": scope.key, "now": now}
+        params = {**scope.params(), "scope_clock": scope_clock_id(scope), "now": now}
         return int(self._rows("claim_scope", params, usage, write=True)[0]["version"])
 
     def known_messages(self, ids: list[str], *, usage: Usage) -> set[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._ids import fact_id
+from ._ids import fact_id, scope_clock_id
 from ._models import (
     LABEL_PATTERN,
     RELATION_PATTERN,
@@ -202,6 +202,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
     params = {
         **plan.scope.params(),
         "scope_key": plan.scope.key,
+        "scope_clock": scope_clock_id(plan.scope),
         "expected_version": plan.scope_version,
         "now": plan.now,
         "stemmer": STEMMER,

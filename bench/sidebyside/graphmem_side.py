@@ -154,8 +154,9 @@ class MeteredEmbedder(Embedder):
 
 
 def meter_store(store: Store, meter: Meter) -> None:
-    """Time every round trip (the counts come from graphmem's own Usage; these must agree)."""
-    for name in ("run_text", "write_transaction", "run_read_only"):
+    """Time every round trip (the counts come from graphmem's own Usage; these must agree).
+    `_execute` is what `run` and `run_text` both call: wrapping it counts each once."""
+    for name in ("_execute", "write_transaction", "run_read_only"):
         original = getattr(store, name)
 
         def timed(*args: Any, __original=original, **kwargs: Any) -> Any:

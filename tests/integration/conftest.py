@@ -63,10 +63,13 @@ def neo4j_settings() -> Iterator[Settings]:
         return
     from graphmem import _server
 
-    home = Path(os.environ.get("GRAPHMEM_TEST_HOME", default_home() / "test-server"))
-    settings = load_settings(home=home, bolt_port=7688, http_port=7475, neo4j_uri=None)
+    settings = load_settings(home=_test_home(), bolt_port=7688, http_port=7475, neo4j_uri=None)
     _server.ensure_running(settings)
     yield settings
+
+
+def _test_home() -> Path:
+    return Path(os.environ.get("GRAPHMEM_TEST_HOME", default_home() / "test-server"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -174,6 +177,11 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = Settings(home=home, bolt_port=bolt, http_port=http, neo4j_uri=None, neo4j_user="neo4j", heap="512m")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Java 17+ is not installed")
+    shared = _server.lib_dir(settings.model_copy(update={"home": _test_home()}))
+    if _server.lib_dir(settings) is None and shared is not None:
+        # the jars the shared test server downloaded (a fresh machine has no others)
+        (home / "neo4j" / settings.neo4j_version).mkdir(parents=True)
+        (home / "neo4j" / settings.neo4j_version / "lib").symlink_to(shared)
     if _server.lib_dir(settings) is None:
         pytest.skip("the Neo4j jars are not installed in ~/.cache/graphmem (run `graphmem neo4j start` once)")
     _server.start(settings, wait_seconds=240)

@@ -75,7 +75,7 @@ def test_apply_schema_twice_changes_nothing_the_second_time(store):
     assert record["record"]["version"] == SCHEMA_VERSION and record["record"]["embedding_dim"] == dim
     # everything schema.cypher declares exists: the indexes, and the constraints with their indexes
     assert {i["name"] for i in indexes} | {c["name"] for c in constraints} == set(OWN_NAMES)
-    assert len(constraints) == 4 and all(c["ownedIndex"] for c in constraints)
+    assert len(constraints) == 5 and all(c["ownedIndex"] for c in constraints)
 
 
 def test_search_indexes_are_online_with_the_right_shape(store):
