@@ -18,7 +18,7 @@ CALL (row) {
   RETURN s, f, t, score
 }
 RETURN row.i AS i, collect({
-  fact: f {.*, embedding: null, source: s.name, source_type: s.type, source_id: s.id,
-           target: t.name, target_type: t.type, target_id: t.id},
-  score: score
+  fact:
+// @include fragments/fact_projection
+  , score: score
 }) AS candidates

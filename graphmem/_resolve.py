@@ -1,7 +1,8 @@
 """Update resolver: add / update / invalidate / noop for every new triplet of an add.
 
 Restatements are noop and triplets without candidates are add, both without an LLM
-call. Only triplets with conflict candidates go to the LLM, all in one batched call; an add
+call. Only triplets with conflict candidates go to the LLM, all in one batched call, each
+with its most telling candidates (at most MAX_CANDIDATES); an add
 matched again (another writer changed its scope) reuses the answers whose candidates did
 not change.
 The LLM's answer is checked: ids it names must be candidates of that triplet.
@@ -9,8 +10,39 @@ The LLM's answer is checked: ids it names must be candidates of that triplet.
 
 from __future__ import annotations
 
-from ._models import ConflictSet, ResolutionDecision, ResolutionItem, ResolutionRequest, ResolutionResult, Usage
+from ._models import (
+    ConflictCandidate,
+    ConflictSet,
+    Fact,
+    ResolutionDecision,
+    ResolutionItem,
+    ResolutionRequest,
+    ResolutionResult,
+    Usage,
+)
 from .llm.base import LLM
+
+#: stored facts shown to the LLM per new triplet: the most telling ones. A speaker's node can
+#: hold hundreds of facts of one many-valued relation ("knows"); the answer rarely turns on
+#: the old ones, and each costs ~30 prompt tokens.
+MAX_CANDIDATES = 8
+_REASON_RANK = {"same_pair": 0, "same_relation": 1, "similar_relation": 2, "similar_fact": 3}
+
+
+def telling(candidates: list[ConflictCandidate], limit: int = MAX_CANDIDATES) -> list[Fact]:
+    """The candidates worth asking about, best first: the facts between the same two nodes,
+    then those of the same relation (the latest first: the current value of a one-valued
+    relation), then by similarity of relation or sentence. Pure."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (
+            _REASON_RANK[c.reason],
+            -(c.similarity or 0.0),
+            -(c.fact.updated_at or c.fact.valid_from).timestamp(),
+        ),
+    )
+    return [c.fact for c in ranked[:limit]]
+
 
 #: what an LLM answer was about: the triplet's index and its candidates as they were read
 DecisionKey = tuple[int, tuple[tuple[str, str, str, bool], ...]]
@@ -57,7 +89,7 @@ class UpdateResolver:
             elif not c.candidates:
                 decisions[c.index] = ResolutionDecision(index=c.index, action="add", reason="no candidates")
             else:
-                item = ResolutionItem(index=c.index, new=c.triplet, candidates=[x.fact for x in c.candidates])
+                item = ResolutionItem(index=c.index, new=c.triplet, candidates=telling(c.candidates))
                 if (answer := known.get(decision_key(item))) is not None:
                     decisions[c.index] = answer
                 else:

@@ -142,3 +142,18 @@ def test_an_add_matched_again_asks_the_llm_only_about_candidates_that_changed():
     # restatements and facts without candidates never need an answer
     restated = classify(0, NEW, ("ana", "rome"), [stored("f1", "ana", "lives_in", "rome")], VECTORS, 0.75)
     assert resolver.decide([restated], {})[1] == [] and llm.calls == 1
+
+
+def test_the_llm_sees_the_most_telling_candidates_only():
+    from graphmem._resolve import MAX_CANDIDATES, telling
+
+    rows = [stored(f"knows-{i}", "ana", "lives_in", f"town{i}") for i in range(30)]
+    for i, row in enumerate(rows):
+        row["fact"]["updated_at"] = f"2026-01-{i + 1:02d}T00:00:00Z"
+    rows += [stored("pair", "rome", "visited", "ana"), stored("near", "bo", "visited", "rome", score=0.9)]
+    found = classify(0, NEW, ("ana", "rome"), rows, VECTORS, 0.75)
+    shown = [f.id for f in telling(found.candidates)]
+    assert len(found.candidates) == 32 and len(shown) == MAX_CANDIDATES
+    # the fact between the same two nodes first, then the latest values of the same relation
+    assert shown == ["pair"] + [f"knows-{i}" for i in range(29, 29 - MAX_CANDIDATES + 1, -1)]
+    assert [f.id for f in telling(found.candidates, limit=40)][-1] == "near"
