@@ -20,8 +20,10 @@ CALL (row) {
   LIMIT 1
 }
 // each CALL below yields exactly one row (an aggregate without grouping keys), [] when skipped
-CALL (row, scope_size) {
-  WITH row WHERE scope_size <= $scan_max
+// an entity whose name is already a node of the scope needs no neighbours (the matcher takes
+// the exact node first): the scans below run only for the others
+CALL (row, scope_size, exact) {
+  WITH row WHERE scope_size <= $scan_max AND exact IS NULL
 // @include fragments/scope_entities
     AND e.scope_key = $scope_key
   WITH e, vector.similarity.cosine(e.embedding, row.embedding) AS score
@@ -29,8 +31,8 @@ CALL (row, scope_size) {
   LIMIT $keep
   RETURN collect(e {.id, .name, .normalized, .type, score: score}) AS scanned
 }
-CALL (row, scope_size, total_size) {
-  WITH row WHERE scope_size > $scan_max
+CALL (row, scope_size, total_size, exact) {
+  WITH row WHERE scope_size > $scan_max AND exact IS NULL
   WITH row,
 // @include fragments/shared_k
   AS k

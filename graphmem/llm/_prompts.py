@@ -22,6 +22,9 @@ class Prompt:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
 
 
+# The shape of each answer is the JSON schema sent with the request (response_format, or
+# spelled out in the system prompt in json_object mode), so the prompts do not repeat it.
+
 # Shared rules. Kept in one place so the two-pass and single-pass prompts cannot drift apart.
 _SPEAKER_RULES = """\
 Speakers:
@@ -82,8 +85,7 @@ def entity_prompt(source: ExtractionInput) -> Prompt:
     system = "\n\n".join(
         [
             "You build a knowledge graph about the people in a conversation. Your task now: list "
-            "the entities (people, places, organisations, things) that the new turns state facts "
-            'about. Answer in JSON: {"entities": [{"name": ..., "type": ...}]}.',
+            "the entities (people, places, organisations, things) that the new turns state facts about.",
             _SPEAKER_RULES,
             _ENTITY_RULES,
             "List each entity once. Include a speaker whenever a turn states something about them.",
@@ -96,9 +98,7 @@ def relation_prompt(source: ExtractionInput, entities: list[Entity]) -> Prompt:
     system = "\n\n".join(
         [
             "You build a knowledge graph about the people in a conversation. Your task now: "
-            "write the facts the new turns state as (source, relation, target) triplets. Answer "
-            'in JSON: {"triplets": [{"source", "source_type", "relation", "target", '
-            '"target_type", "fact", "confidence"}]}.',
+            "write the facts the new turns state as (source, relation, target) triplets.",
             _SPEAKER_RULES,
             _RELATION_RULES,
             "Use the names from ENTITIES for source and target when they refer to the same thing; "
@@ -113,9 +113,7 @@ def graph_prompt(source: ExtractionInput) -> Prompt:
     system = "\n\n".join(
         [
             "You build a knowledge graph about the people in a conversation. In one answer, list "
-            "the entities the new turns talk about and the facts they state as triplets. Answer in "
-            'JSON: {"entities": [{"name", "type"}], "triplets": [{"source", '
-            '"source_type", "relation", "target", "target_type", "fact", "confidence"}]}.',
+            "the entities the new turns talk about and the facts they state as triplets.",
             _SPEAKER_RULES,
             _ENTITY_RULES,
             _RELATION_RULES,
@@ -144,8 +142,7 @@ action:
 
 Rules: return exactly one decision per new fact index; existing_ids may only contain ids
 listed under that index; use an empty list for add. When unsure, prefer add over invalidate:
-wrongly closing a true fact loses memory. Give a short reason.
-Answer in JSON: {"decisions": [{"index", "action", "existing_ids", "reason"}]}."""
+wrongly closing a true fact loses memory. Give a short reason."""
 
 
 def resolution_prompt(request: ResolutionRequest) -> Prompt:
