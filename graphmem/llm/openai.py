@@ -67,7 +67,9 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A pydantic JSON schema rewritten for `strict: true`.
 
     Strict mode wants every property listed in `required`, `additionalProperties: false`
-    on every object, and no validation keywords it does not know.
+    on every object, and no validation keywords it does not know. Titles (the field names
+    again) and the models' docstrings are left out: they are for us, and every request
+    pays for them in prompt tokens. Descriptions of fields stay: they are instructions.
     """
 
     def fix(node: Any) -> Any:
@@ -75,10 +77,13 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return [fix(v) for v in node]
         if not isinstance(node, dict):
             return node
+        is_object = "properties" in node
         out: dict[str, Any] = {}
         for key, value in node.items():
             if key in ("properties", "$defs"):  # maps of names: a field may be called "default"
                 out[key] = {name: fix(sub) for name, sub in value.items()}
+            elif key == "title" or (key == "description" and is_object):
+                continue
             elif key not in _UNSUPPORTED_KEYWORDS:
                 out[key] = fix(value)
         if "properties" in out:

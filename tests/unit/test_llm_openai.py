@@ -336,6 +336,21 @@ def test_strict_schema_keeps_fields_named_like_keywords() -> None:
     assert schema["properties"]["default"]["maxLength"] == 3  # input untouched
 
 
+def test_strict_schema_leaves_out_titles_and_docstrings_but_keeps_field_descriptions() -> None:
+    schema = {
+        "title": "Answer",
+        "description": "A docstring, for developers.",
+        "type": "object",
+        "properties": {"city": {"title": "City", "type": "string", "description": "where they live now"}},
+    }
+    assert strict_schema(schema) == {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "where they live now"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    }
+
+
 def test_settings_select_the_backend(monkeypatch) -> None:
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GRAPHMEM_LLM_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
