@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url"))
     llm_timeout: float = Field(default=60.0, gt=0, validation_alias=_env("GRAPHMEM_LLM_TIMEOUT", "llm_timeout"))
     llm_max_retries: int = Field(default=4, ge=0, validation_alias=_env("GRAPHMEM_LLM_MAX_RETRIES", "llm_max_retries"))
+    llm_rate_limit_patience: float = Field(
+        default=120.0, ge=0, validation_alias=_env("GRAPHMEM_LLM_RATE_LIMIT_PATIENCE", "llm_rate_limit_patience")
+    )
     llm_cache_dir: Path | None = Field(default=None, validation_alias=_env("GRAPHMEM_LLM_CACHE", "llm_cache_dir"))
     extraction: Literal["two_pass", "single_pass"] = Field(
         default="two_pass", validation_alias=_env("GRAPHMEM_EXTRACTION", "extraction")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
 
 from .._errors import ConfigError, LLMError
 from .._models import (
@@ -143,6 +143,7 @@ class OpenAILLM(LLM):
         backoff: float = 1.0,
         backoff_max: float = 30.0,
         max_in_flight: int = 64,
+        rate_limit_patience: float = 120.0,
     ) -> None:
         if not model or not model.strip():
             raise ConfigError("no LLM model name: set GRAPHMEM_LLM_MODEL (e.g. gpt-4o-mini)")
@@ -160,6 +161,7 @@ class OpenAILLM(LLM):
         self._exponential = wait_exponential(multiplier=backoff, max=backoff_max)
         self.backoff_max = backoff_max
         self.flow = AdaptiveFlow(max_in_flight, max_pause=backoff_max)
+        self.rate_limit_patience = rate_limit_patience
         # Flipped off after a server rejects json_schema but accepts json_object.
         self._json_schema = True
 
@@ -176,6 +178,7 @@ class OpenAILLM(LLM):
             base_url=settings.openai_base_url,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
+            rate_limit_patience=settings.llm_rate_limit_patience,
             cache_dir=settings.llm_cache_dir,
         )
 
@@ -294,7 +297,7 @@ class OpenAILLM(LLM):
     def _create(self, operation: str, messages: list[dict[str, str]], response_format: dict[str, Any]) -> Any:
         """chat.completions.create with tenacity retries; 400s are returned to the caller as is."""
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             reraise=True,
@@ -310,6 +313,17 @@ class OpenAILLM(LLM):
             raise
         except openai.OpenAIError as exc:
             raise self._error(operation, exc) from None
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """After max_retries retries; a 429 is retried for `rate_limit_patience` seconds at
+        least, as the shared flow slows every caller down: rate limits delay an ingest, they
+        do not fail it (an exhausted quota, also a 429, is not retried at all)."""
+        if state.attempt_number < self.max_retries + 1:
+            return False
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, openai.RateLimitError):
+            return (state.seconds_since_start or 0.0) >= self.rate_limit_patience
+        return True
 
     def _wait(self, state: RetryCallState) -> float:
         asked = _retry_after(state.outcome.exception() if state.outcome else None)
@@ -340,8 +354,8 @@ class OpenAILLM(LLM):
             text = f"could not be reached {attempts} ({detail}); check OPENAI_BASE_URL and that the server is running"
         elif isinstance(exc, openai.RateLimitError):
             text = (
-                f"kept rate-limiting (HTTP 429) {attempts}: {detail}; check your quota, lower "
-                "GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_MAX_RETRIES"
+                f"kept rate-limiting (HTTP 429) for {self.rate_limit_patience:g} s or more: {detail}; check your "
+                "quota, lower GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_RATE_LIMIT_PATIENCE"
             )
         elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             text = f"rejected the credentials (HTTP {exc.status_code}): {detail}; check OPENAI_API_KEY"

@@ -276,7 +276,7 @@ class FlakyEndpoint:
             http_client=httpx.Client(transport=httpx.MockTransport(self)),
             max_retries=0,
         )
-        return OpenAILLM("fake", client=client, max_retries=2, backoff=0.001, backoff_max=0.002)
+        return OpenAILLM("fake", client=client, max_retries=2, backoff=0.001, backoff_max=0.002, rate_limit_patience=0)
 
 
 THINGS = [

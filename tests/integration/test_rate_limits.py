@@ -120,6 +120,8 @@ def test_a_pipelined_ingest_against_a_rate_limited_endpoint_backs_off_and_comple
     assert not failed, failed[:3]
     assert endpoint.refused > 0 and endpoint.peak > CAPACITY  # the endpoint was pushed past its capacity
     assert llm.flow.refusals == endpoint.refused and llm.flow.limit < 16  # and the flow narrowed
+    print(f"served {endpoint.served}, refused {endpoint.refused}, peak {endpoint.peak}, limit {llm.flow.limit:.1f}")
+    assert endpoint.refused < endpoint.served  # slowed down, rather than hammering at 16 calls a time
     stored = store.run_text("MATCH (m:Message) WHERE m.user_id IN $users RETURN count(m) AS n", {"users": users})[0][
         "n"
     ]

@@ -157,6 +157,19 @@ def test_rate_limit_is_retried_then_succeeds() -> None:
     assert usage.llm_calls == 1  # the rejected attempt produced no answer
 
 
+def test_rate_limits_are_retried_past_max_retries_until_the_patience_runs_out() -> None:
+    refusals = [error(429, "slow down")] * 5
+    endpoint = FakeEndpoint(*refusals, {"entities": []})
+    # five 429s in a row: more than max_retries allows, within the patience
+    assert endpoint.llm(max_retries=1, rate_limit_patience=5.0).extract_entities(SOURCE, Usage()) == EntityExtraction()
+    assert len(endpoint.requests) == 6
+    impatient = FakeEndpoint(*refusals, {"entities": []})
+    with pytest.raises(LLMError) as info:
+        impatient.llm(max_retries=1, rate_limit_patience=0).extract_entities(SOURCE, Usage())
+    assert len(impatient.requests) == 2 and "HTTP 429" in str(info.value)
+    assert "GRAPHMEM_LLM_RATE_LIMIT_PATIENCE" in str(info.value)
+
+
 def test_server_errors_exhaust_retries_with_clear_message() -> None:
     endpoint = FakeEndpoint(error(500, "boom"))
     with pytest.raises(LLMError) as info:
