@@ -162,24 +162,11 @@ class Store:
         check_rows: Callable[[list[dict[str, Any]]], None] | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Run one named write statement in one managed transaction.
-
-        `check_rows` sees the statement's rows; if it raises, the transaction rolls back.
-        `before_commit` runs last before the commit, likewise (it exists to prove that
-        nothing partial is committed).
-        """
-        query = _cypher.load(name)
-
-        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            rows = [r.data() for r in tx.run(query, params)]
-            if check_rows is not None:
-                check_rows(rows)
-            if before_commit is not None:
-                before_commit()
-            return rows
-
-        with self._errors(), self._driver.session(database=self.database) as session:
-            rows = session.execute_write(work)
+        """Run one named write statement in one managed transaction (TransactionStore's
+        write_transaction, committed when it returns); a retried transaction counts once."""
+        rows = self.unit_of_work(
+            lambda tx: tx.write_transaction(name, params, check_rows=check_rows, before_commit=before_commit)
+        )
         if usage is not None:
             usage.neo4j_round_trips += 1
         return rows
@@ -230,7 +217,9 @@ class TransactionStore:
         check_rows: Callable[[list[dict[str, Any]]], None] | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """The statement in the open transaction, which commits when the unit of work ends."""
+        """The statement in the open transaction, which commits when the unit of work ends.
+        `check_rows` sees the statement's rows and `before_commit` runs last; if either raises,
+        the transaction rolls back (before_commit exists to prove nothing partial commits)."""
         rows = [r.data() for r in self._tx.run(_cypher.load(name), params)]
         if check_rows is not None:
             check_rows(rows)
