@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 from graphmem._queries import Queries
+from graphmem._scope_cache import VectorCache
 from graphmem.embed.base import Embedder
 
 from . import fixtures as fx
@@ -44,7 +45,8 @@ from .common import add_server_args, connect, delete_bench_data, environment, lo
 PREFIX = "bench-search-"
 #: modes whose lists run at once on the default path, hence also timed with --paths serial
 SEVERAL_LISTS = ("associative", "hybrid")
-PATHS = ("auto", "serial", "index", "index-k300")
+PATHS = ("auto", "cold", "nocache", "serial", "index", "index-k300")
+CACHE_MB = 1024  # the auto path's vector cache: all synthetic users fit at 100k facts + 100k turns
 FIXTURE_USERS = 3
 
 
@@ -59,10 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--paths",
         nargs="+",
         choices=PATHS,
-        default=["auto", "serial", "index", "index-k300"],
-        help="retriever configurations to time: auto (the default Retriever), serial (the lists "
-        "of associative and hybrid one after the other), index (shared indexes, k scaled by "
-        "the scope's share), index-k300 (shared indexes, fixed top-300 as before)",
+        default=["auto", "cold", "nocache", "serial", "index", "index-k300"],
+        help="retriever configurations to time: auto (the default Retriever, its vector cache "
+        "filled by the warm-up), cold (the same, its cache emptied before every search: a "
+        "scope's first search), nocache (no vector cache: the lists scan in Neo4j), serial "
+        "(nocache, the lists of associative and hybrid one after the other), index (shared "
+        "indexes, k scaled by the scope's share), index-k300 (shared indexes, fixed top-300 as before)",
     )
     parser.add_argument("--keep", action="store_true", help="do not delete the benchmark data at the end")
     add_server_args(parser)
@@ -83,17 +87,27 @@ class CountingEmbedder(Embedder):
         return self.inner.embed(texts)
 
 
-def make_retriever(memory: Any, embedder: Any, path: str) -> Any:
-    """A retriever for `path`; every one shares the memory's phrase cache, as graphmem's own does."""
+def make_retriever(memory: Any, embedder: Any, path: str, cache: Any = None) -> Any:
+    """A retriever for `path`; every one shares the memory's phrase cache, as graphmem's own
+    does; auto and cold use `cache` (a VectorCache)."""
     from graphmem._retrieve import Retriever
 
+    class ColdRetriever(Retriever):
+        def search(self, *args: Any, **kwargs: Any) -> Any:
+            assert self.cache is not None
+            self.cache.clear()
+            return super().search(*args, **kwargs)
+
     options: dict[str, Any] = {
-        "auto": {},
+        "auto": {"cache": cache},
+        "cold": {"cache": cache},
+        "nocache": {},
         "serial": {"parallel": False},
         "index": {"scan_max": 0},
         "index-k300": {"scan_max": 0, "k_min": 300, "k_max": 300},
     }[path]
-    return Retriever(memory.queries, embedder, phrases=memory.phrases, **options)
+    kind = ColdRetriever if path == "cold" else Retriever
+    return kind(memory.queries, embedder, phrases=memory.phrases, **options)
 
 
 def time_searches(
@@ -223,10 +237,14 @@ def main(argv: list[str] | None = None) -> int:
                 "paths": {},
             }
             for path in args.paths:
-                engine_retriever = make_retriever(memory, cached, path)
-                full_retriever = make_retriever(memory, embedder, path)
+                # a cache per size and path: the bulk loads do not move the scopes' clocks
+                vectors = VectorCache(memory.queries, embedder.dim, max_bytes=CACHE_MB * 2**20)
+                engine_retriever = make_retriever(memory, cached, path, vectors)
+                full_retriever = make_retriever(memory, embedder, path, vectors)
                 row["paths"][path] = per_mode = {}
                 modes = [m for m in MODES if path != "serial" or m in SEVERAL_LISTS]
+                if path in ("cold", "nocache"):  # only the modes the vector cache serves
+                    modes = [m for m in modes if m in ("associative", "hybrid", "triplet", "episode")]
                 # warm-up: plans and pages of every statement, and the phrase cache, for every query
                 warmup = {
                     mode: time_searches(engine_retriever, embedder, queries, mode, args.limit, pass_embedding=True)[

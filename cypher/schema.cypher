@@ -18,6 +18,9 @@ CREATE INDEX fact_run IF NOT EXISTS FOR ()-[f:FACT]-() ON (f.run_id);
 CREATE INDEX message_user IF NOT EXISTS FOR (m:Message) ON (m.user_id);
 CREATE INDEX message_agent IF NOT EXISTS FOR (m:Message) ON (m.agent_id);
 CREATE INDEX message_run IF NOT EXISTS FOR (m:Message) ON (m.run_id);
+CREATE INDEX scope_clock_user IF NOT EXISTS FOR (c:GraphmemScope) ON (c.user_id);
+CREATE INDEX scope_clock_agent IF NOT EXISTS FOR (c:GraphmemScope) ON (c.agent_id);
+CREATE INDEX scope_clock_run IF NOT EXISTS FOR (c:GraphmemScope) ON (c.run_id);
 
 // Semantic lookups: entity names (node matching) and fact sentences (triplet top-K)
 CREATE VECTOR INDEX entity_embedding IF NOT EXISTS FOR (e:Entity) ON e.embedding

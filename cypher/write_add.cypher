@@ -6,24 +6,27 @@
 // ones): half the bytes, and a search reads the scope's embeddings about a third faster.
 // Optimistic concurrency across processes: an add that matched entities claims its scope's
 // clock first ($expected_version: the version its reads saw). Racing writers of one scope
-// queue on the clock's lock, and each then reads the version the previous one committed. A stale add writes nothing (no row returned): the caller rolls back
-// and matches again. An add of turns only reads nothing and claims nothing ($expected_version null).
+// queue on the clock's lock, and each then reads the version the previous one committed. A
+// stale add writes nothing (no row returned): the caller rolls back and matches again. An
+// add of turns only ($expected_version null) checks nothing, but still advances the clock's
+// revision, which every fact and turn it writes or changes is stamped with (`revision`):
+// a search's vector cache reloads only what changed since the revision it holds.
 CALL () {
-  UNWIND CASE WHEN $expected_version IS NULL THEN [] ELSE [1] END AS claim
 // @include fragments/scope_clock
   WITH clock, clock.version AS seen
-  SET clock.version = seen + 1
-  RETURN collect(seen) AS seen
+  SET clock.version = CASE WHEN $expected_version IS NULL THEN seen ELSE seen + 1 END,
+      clock.revision = coalesce(clock.revision, 0) + 1
+  RETURN seen, clock.revision AS revision
 }
-WITH seen WHERE $expected_version IS NULL OR seen = [$expected_version]
-CALL () {
+WITH seen, revision WHERE $expected_version IS NULL OR seen = $expected_version
+CALL (revision) {
   UNWIND $messages AS m
   MERGE (msg:Message {id: m.id})
   ON CREATE SET msg.external_id = m.external_id, msg.role = m.role, msg.speaker = m.speaker,
                 msg.content = m.content, msg.timestamp = m.timestamp, msg.created_at = $now,
                 msg.user_id = $user_id, msg.agent_id = $agent_id, msg.run_id = $run_id,
                 msg.scope_key = $scope_key, msg.metadata = m.metadata, msg.stems = m.stems,
-                msg.stemmer = $stemmer
+                msg.stemmer = $stemmer, msg.revision = revision
   WITH msg, m WHERE msg.embedding IS NULL AND m.embedding IS NOT NULL
   CALL db.create.setNodeVectorProperty(msg, 'embedding', m.embedding)
 }
@@ -46,14 +49,14 @@ CALL () {
   MATCH (msg:Message {id: message_id})
   MERGE (msg)-[:MENTIONS]->(n)
 }
-CALL () {
+CALL (revision) {
   UNWIND $invalidations AS inv
   MATCH ()-[f:FACT {id: inv.id}]->()
   WHERE f.valid_to IS NULL
   SET f.valid_to = inv.valid_to, f.invalidated_by = inv.invalidated_by, f.invalidated_at = $now,
-      f.updated_at = $now
+      f.updated_at = $now, f.revision = revision
 }
-CALL () {
+CALL (revision) {
   UNWIND $new_facts AS nf
   MATCH (s:Entity {id: nf.source_id}), (t:Entity {id: nf.target_id})
   CREATE (s)-[f:FACT {id: nf.id}]->(t)
@@ -61,24 +64,24 @@ CALL () {
       f.valid_from = nf.valid_from, f.valid_to = null, f.created_at = $now, f.updated_at = $now,
       f.last_seen = $now, f.mentions = 1, f.confidence = nf.confidence,
       f.message_ids = nf.message_ids, f.user_id = $user_id, f.agent_id = $agent_id,
-      f.run_id = $run_id, f.scope_key = $scope_key
+      f.run_id = $run_id, f.scope_key = $scope_key, f.revision = revision
   WITH f, nf
   CALL db.create.setRelationshipVectorProperty(f, 'embedding', nf.embedding)
 }
-CALL () {
+CALL (revision) {
   UNWIND $updates AS up
   MATCH ()-[f:FACT {id: up.id}]->()
   SET f.relation = up.relation, f.fact = up.fact,
       f.confidence = up.confidence, f.updated_at = $now, f.last_seen = $now,
-      f.mentions = f.mentions + 1,
+      f.mentions = f.mentions + 1, f.revision = revision,
       f.message_ids = f.message_ids + [x IN up.message_ids WHERE NOT x IN f.message_ids]
   WITH f, up
   CALL db.create.setRelationshipVectorProperty(f, 'embedding', up.embedding)
 }
-CALL () {
+CALL (revision) {
   UNWIND $restated AS rs
   MATCH ()-[f:FACT {id: rs.id}]->()
-  SET f.mentions = f.mentions + 1, f.last_seen = $now, f.updated_at = $now,
+  SET f.mentions = f.mentions + 1, f.last_seen = $now, f.updated_at = $now, f.revision = revision,
       f.message_ids = f.message_ids + [x IN rs.message_ids WHERE NOT x IN f.message_ids]
 }
 RETURN $now AS committed_at

@@ -155,6 +155,18 @@ class GraphRow(TypedDict):
     target_degree: int
 
 
+class ScopeVectorRows(TypedDict):
+    clocks: list[list[Any]]  # [key, epoch, revision], by key
+    facts: list[list[Any]]  # [id, relation, valid_from ms, valid_to ms | None, embedding]
+    messages: list[list[Any]]  # [id, timestamp ms, stems, embedding]
+
+
+class CachedRows(TypedDict):
+    clocks: list[list[Any]]
+    facts: list[dict[str, Any]]  # fragments/fact_projection
+    episodes: list[dict[str, Any]]  # fragments/episode_projection
+
+
 class SchemaRecord(TypedDict):
     version: int | None
     dim: int | None
@@ -341,6 +353,18 @@ class Queries:
         rows = self._rows("search_graph_facts", {**filters.any_fact().params(), "ids": ids}, usage)
         return [fact_from_record(row["fact"]) for row in rows]
 
+    def scope_vectors(self, scope: Scope, *, since: int | None, max_items: int, usage: Usage) -> ScopeVectorRows:
+        """What the search's vector cache holds of a scope (all of it, or what the writes
+        after revision `since` touched), at most `max_items` facts and turns each."""
+        params = {**scope.params(), "since": since, "max_items": max_items}
+        return cast(ScopeVectorRows, self._rows("scope_vectors", params, usage)[0])
+
+    def search_cached(
+        self, filters: Filters, fact_ids: list[str], message_ids: list[str], *, usage: Usage
+    ) -> CachedRows:
+        params = {**filters.params(), "fact_ids": fact_ids, "message_ids": message_ids}
+        return cast(CachedRows, self._rows("search_cached", params, usage)[0])
+
     # -- reading and deleting -----------------------------------------------------------
     def get_all(self, scope: Scope, *, include_invalidated: bool, limit: int | None) -> list[Fact]:
         params = {**scope.params(), "include_invalidated": include_invalidated, "limit": limit}
@@ -402,6 +426,10 @@ class Queries:
     def episodes_to_backfill(self, *, after: str, limit: int, stemmer: str) -> list[TurnToBackfill]:
         params = {"after": after, "limit": limit, "stemmer": stemmer}
         return cast(list[TurnToBackfill], self._rows("episodes_to_backfill", params))
+
+    def expire_scope_clocks(self) -> int:
+        """New epochs for every scope clock: searches' vector caches reload their scopes."""
+        return int(self._rows("expire_scope_clocks", {}, write=True)[0]["expired"])
 
     def episodes_backfill(self, rows: list[dict[str, Any]], *, stemmer: str) -> None:
         self._rows("episodes_backfill", {"rows": rows, "stemmer": stemmer}, write=True)

@@ -50,6 +50,7 @@ from ._models import (
     utcnow,
 )
 from ._queries import EpisodeRow, Filters, GraphRow, IndexWidth, Queries, Seeding, SeedRow
+from ._scope_cache import VectorCache
 from ._store import fact_from_record
 from ._terms import query_stems, query_words
 from .embed._phrases import PhraseVectors
@@ -163,6 +164,7 @@ class Retriever:
         graph_hub_scan: int = 200,
         spread: _spread.SpreadConfig = _spread.SpreadConfig(),
         phrases: PhraseVectors | None = None,
+        cache: VectorCache | None = None,
     ):
         self.queries = queries
         self.embedder = embedder
@@ -182,6 +184,8 @@ class Retriever:
         self._pool_lock = threading.Lock()
         # question words and relation names repeat: embedded once, cached
         self.phrases = phrases or PhraseVectors(embedder)
+        # the scopes' embeddings in this process: the triplet and episode lists without a scan
+        self.cache = cache
 
     def search(
         self,
@@ -234,7 +238,22 @@ class Retriever:
         wanted = [name for name in _LISTS[mode] if name != "episode" or want_episodes]
         if not words and "keyword" in wanted:
             wanted.remove("keyword")
-        found = self._run({name: lists[name] for name in wanted}, usage)
+        # the triplet and episode lists rank from the vector cache (one statement for both)
+        # unless the search filters on entity types, which the cache does not hold
+        cached = [name for name in ("triplet", "episode") if name in wanted]
+        if self.cache is None or embedding is None or filters.types:
+            cached = []
+        jobs = {name: lists[name] for name in wanted if name not in cached}
+        if cached and embedding is not None:
+            vectors = embedding
+            fact_count = depth if "triplet" in cached else 0
+            turn_count = max(want_episodes, 5) if "episode" in cached else 0
+            jobs["vectors"] = lambda u: self._cached(filters, vectors, stems, fact_count, turn_count, u)
+        found = self._run(jobs, usage)
+        from_cache = found.pop("vectors", None)
+        for name in cached:
+            found[name] = lists[name](usage) if from_cache is None else from_cache[name]
+        found = {name: found[name] for name in wanted}  # in the table's order: fusion's ties
         episode_hits = found.pop("episode", [])[:want_episodes]
         named = found.pop("named", [])
         if mode == "associative":
@@ -265,6 +284,26 @@ class Retriever:
         for part in usages.values():
             usage.merge(part)
         return lists
+
+    def _cached(
+        self,
+        filters: Filters,
+        embedding: list[float],
+        stems: list[str],
+        facts: int,
+        turns: int,
+        usage: Usage,
+    ) -> dict[str, Any] | None:
+        """The triplet and episode lists through the vector cache, as _triplets and _episodes
+        give them; None when the cache cannot serve this scope."""
+        assert self.cache is not None
+        got = self.cache.lists(filters, embedding, stems, facts=facts, episodes=turns, usage=usage)
+        if got is None:
+            return None
+        return {
+            "triplet": [(_fact(data), score, None) for data, score in got.facts],
+            "episode": fuse_episodes(got.episodes)[:turns],
+        }
 
     def _width(self, want: int) -> IndexWidth:
         return IndexWidth(scan_max=self.scan_max, k_min=self.k_min, k_max=self.k_max, want=want)

@@ -13,7 +13,8 @@ from ._queries import Queries
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
 #: 3: a fact's relation name is stored as `relation` (was `predicate`), fact_text indexes it
 #: 4: a write clock per scope (GraphmemScope), checked by every write that matched entities
-SCHEMA_VERSION = 4
+#: 5: scope clocks carry a revision and an epoch, indexed by scope ids (searches' vector caches)
+SCHEMA_VERSION = 5
 VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
 FULLTEXT_ANALYZER = "english"
@@ -78,8 +79,11 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
     status = read_status(queries)
     check_dimensions(status, dim, model)
     check_model(queries, status, model)
-    while queries.schema_migrate_relation(batch=10_000):
-        pass  # schema 3: `predicate` -> `relation`, a batch per transaction
+    moved = 0
+    while batch := queries.schema_migrate_relation(batch=10_000):
+        moved += batch  # schema 3: `predicate` -> `relation`, a batch per transaction
+    if moved:
+        queries.expire_scope_clocks()  # running searches' caches reload the moved facts
     stale = [name for name, covered in status.properties.items() if FULLTEXT_PROPERTIES.get(name, covered) != covered]
     if stale or any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
         queries.schema_statements("schema_drop_fulltext")

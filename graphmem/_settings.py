@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     conflict_threshold: float = Field(
         default=0.85, ge=0.0, le=1.0, validation_alias=_env("GRAPHMEM_CONFLICT_THRESHOLD", "conflict_threshold")
     )
+    # search: the recently searched scopes' embeddings kept in this process (0 turns it off)
+    search_cache_mb: int = Field(
+        default=256, ge=0, validation_alias=_env("GRAPHMEM_SEARCH_CACHE_MB", "search_cache_mb")
+    )
     max_concurrency: int = Field(default=4, ge=1, validation_alias=_env("GRAPHMEM_MAX_CONCURRENCY", "max_concurrency"))
 
     # graphmem serve / graphmem mcp --http: the bearer token clients send (unset: one is

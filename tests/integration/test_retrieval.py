@@ -224,11 +224,16 @@ def test_entity_type_and_relation_filters(memory, user, mode):
         assert len(both) == 1
 
 
-@pytest.mark.parametrize("path", ["scan", "shared_index"])
+@pytest.mark.parametrize("path", ["cache", "scan", "shared_index"])
 def test_no_result_crosses_scopes(world, path):
     memory, users = world
-    # scan: small scopes are scanned exactly; shared_index: the path of large scopes, forced
-    retriever = memory.retriever if path == "scan" else Retriever(memory.queries, memory.embedder, scan_max=0)
+    # cache: the default, the triplet and episode lists ranked from the scope's cached vectors;
+    # scan: small scopes are scanned exactly in Neo4j; shared_index: the path of large scopes, forced
+    retriever = {
+        "cache": memory.retriever,
+        "scan": Retriever(memory.queries, memory.embedder),
+        "shared_index": Retriever(memory.queries, memory.embedder, scan_max=0),
+    }[path]
     queries = [q for q in fx.QUERIES if q.kind != "plain"] + fx.QUERIES[3:8]
     for user in users[:2]:
         for mode in FACT_MODES:
