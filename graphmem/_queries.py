@@ -353,7 +353,7 @@ class Queries:
         rows = self._rows("search_graph_facts", {**filters.any_fact().params(), "ids": ids}, usage)
         return [fact_from_record(row["fact"]) for row in rows]
 
-    def scope_vectors(self, scope: Scope, *, since: int | None, max_items: int, usage: Usage) -> ScopeVectorRows:
+    def scope_vectors(self, scope: Scope, *, since: int | None, max_items: int, usage: Usage | None) -> ScopeVectorRows:
         """What the search's vector cache holds of a scope (all of it, or what the writes
         after revision `since` touched), at most `max_items` facts and turns each."""
         params = {**scope.params(), "since": since, "max_items": max_items}

@@ -240,19 +240,17 @@ class Retriever:
             wanted.remove("keyword")
         # the triplet and episode lists rank from the vector cache (one statement for both)
         # unless the search filters on entity types, which the cache does not hold
-        cached = [name for name in ("triplet", "episode") if name in wanted]
+        cached: list[str] = [name for name in ("triplet", "episode") if name in wanted]
         if self.cache is None or embedding is None or filters.types:
             cached = []
         jobs = {name: lists[name] for name in wanted if name not in cached}
         if cached and embedding is not None:
-            vectors = embedding
+            vectors, scans = embedding, {name: lists[name] for name in cached}
             fact_count = depth if "triplet" in cached else 0
             turn_count = max(want_episodes, 5) if "episode" in cached else 0
-            jobs["vectors"] = lambda u: self._cached(filters, vectors, stems, fact_count, turn_count, u)
+            jobs["vectors"] = lambda u: self._cached(filters, vectors, stems, fact_count, turn_count, scans, u)
         found = self._run(jobs, usage)
-        from_cache = found.pop("vectors", None)
-        for name in cached:
-            found[name] = lists[name](usage) if from_cache is None else from_cache[name]
+        found |= found.pop("vectors", {})
         found = {name: found[name] for name in wanted}  # in the table's order: fusion's ties
         episode_hits = found.pop("episode", [])[:want_episodes]
         named = found.pop("named", [])
@@ -292,18 +290,20 @@ class Retriever:
         stems: list[str],
         facts: int,
         turns: int,
+        scans: dict[str, Callable[[Usage], Any]],
         usage: Usage,
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any]:
         """The triplet and episode lists through the vector cache, as _triplets and _episodes
-        give them; None when the cache cannot serve this scope."""
+        give them; through `scans` (those two in Neo4j) when the cache cannot serve the scope."""
         assert self.cache is not None
         got = self.cache.lists(filters, embedding, stems, facts=facts, episodes=turns, usage=usage)
         if got is None:
-            return None
-        return {
+            return {name: scan(usage) for name, scan in scans.items()}
+        ranked = {
             "triplet": [(_fact(data), score, None) for data, score in got.facts],
             "episode": fuse_episodes(got.episodes)[:turns],
         }
+        return {name: ranked[name] for name in scans}
 
     def _width(self, want: int) -> IndexWidth:
         return IndexWidth(scan_max=self.scan_max, k_min=self.k_min, k_max=self.k_max, want=want)

@@ -17,10 +17,13 @@ below; `VectorCache` does the I/O.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Clocks", "ScopeVectors", "VectorCache", "rank_episodes", "rank_facts", "reload_from"]
 
+log = logging.getLogger("graphmem")
 Clocks = tuple[tuple[str, str | None, int], ...]  # (key, epoch, revision) per clock, by key
 NEVER = math.inf  # valid_to of a fact that is still valid
 
@@ -208,18 +212,25 @@ _TOO_BIG = _TooBig()
 
 
 class VectorCache:
-    """Scopes' embeddings, least recently searched evicted first, within `max_bytes`."""
+    """Scopes' embeddings, least recently searched evicted first, within `max_bytes`.
 
-    def __init__(self, queries: Queries, dim: int, *, max_bytes: int, attempts: int = 3):
+    A scope it does not hold (a first search, or after a deletion) is loaded whole in the
+    background (`background=True`): that search is left to Neo4j's scans, as loading costs
+    several scans. What other writes changed since is loaded at once (a few rows)."""
+
+    def __init__(self, queries: Queries, dim: int, *, max_bytes: int, attempts: int = 3, background: bool = True):
         self.queries = queries
         self.dim = dim
         self.max_bytes = max_bytes
         self.max_items = max(1, max_bytes // 2 // (4 * dim + 200))  # of each kind, per scope
         self.attempts = attempts
+        self.background = background
         self._scopes: OrderedDict[str, ScopeVectors | _TooBig] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.loads = 0  # full loads of a scope
+        self._loader: ThreadPoolExecutor | None = None
+        self._loading: dict[str, Future[None]] = {}
+        self.loads = 0  # whole loads of a scope
         self.refreshes = 0  # loads of what changed since
 
     def lists(
@@ -233,8 +244,8 @@ class VectorCache:
         usage: Usage,
     ) -> CachedLists | None:
         """The `facts` best facts and the `episodes` best turns by each signal, or None when
-        the scope is too big to cache or kept changing while this ran (the caller then asks
-        Neo4j)."""
+        the cache cannot serve the scope now (not loaded yet, too big, or changing all the
+        while): the caller then asks Neo4j."""
         key = filters.scope.key
         with self._lock:
             held = self._scopes.get(key)
@@ -242,7 +253,7 @@ class VectorCache:
                 self._scopes.move_to_end(key)
         if isinstance(held, _TooBig):
             return None
-        scope = held if held is not None else self._load(filters, None, usage)
+        scope = held if held is not None else self._load_whole(filters, usage)
         query = np.asarray(embedding, dtype=np.float32)
         query = query / (float(np.linalg.norm(query)) or 1.0)
         where = CacheFilter(
@@ -261,21 +272,47 @@ class VectorCache:
             now = _clocks(rows["clocks"])
             if now == scope.clocks:
                 return _lists(rows, fact_rank, turn_rank)
-            scope = self._load(filters, (scope, now), usage)
+            since = reload_from(scope.clocks, now)
+            scope = self._load_whole(filters, usage) if since is None else self._load(filters, (scope, since), usage)
         return None
 
-    def _load(self, filters: Filters, stale: tuple[ScopeVectors, Clocks] | None, usage: Usage) -> ScopeVectors | None:
-        """The scope from Neo4j; given what the cache held and the clocks as they now are,
-        only what changed since, when the clocks allow it."""
+    def _load_whole(self, filters: Filters, usage: Usage) -> ScopeVectors | None:
+        if not self.background:
+            return self._load(filters, None, usage)
         key = filters.scope.key
-        held, since = (stale[0], reload_from(stale[0].clocks, stale[1])) if stale else (None, None)
+        with self._lock:
+            if key not in self._loading:
+                if self._loader is None:
+                    self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
+                self._loading[key] = self._loader.submit(self._load_later, filters)
+        return None
+
+    def _load_later(self, filters: Filters) -> None:
+        try:
+            self._load(filters, None, None)
+        except Exception:  # the searches go on through Neo4j; the next one tries again
+            log.warning("could not load a scope into the search cache", exc_info=True)
+        finally:
+            with self._lock:
+                self._loading.pop(filters.scope.key, None)
+
+    def wait(self) -> None:
+        """Until the loads in the background are done (benchmarks, tests)."""
+        with self._lock:
+            pending = list(self._loading.values())
+        futures_wait(pending)
+
+    def _load(
+        self, filters: Filters, stale: tuple[ScopeVectors, int] | None, usage: Usage | None
+    ) -> ScopeVectors | None:
+        """The scope from Neo4j: whole, or given what the cache held, what the writes after
+        revision `since` stamped, laid over it."""
+        key = filters.scope.key
+        held, since = stale if stale else (None, None)
         rows = self.queries.scope_vectors(filters.scope, since=since, max_items=self.max_items + 1, usage=usage)
         changes = ScopeVectors.build(_clocks(rows["clocks"]), rows["facts"], rows["messages"], self.dim)
-        if since is None and max(len(changes.fact_ids), len(changes.turn_ids)) > self.max_items:
-            self._put(key, _TOO_BIG)
-            return None
-        scope = changes if since is None or held is None else held.updated(changes)
-        if since is None:
+        scope = changes if held is None else held.updated(changes)
+        if held is None:
             self.loads += 1
         else:
             self.refreshes += 1

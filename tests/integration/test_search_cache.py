@@ -83,6 +83,7 @@ def test_the_cache_returns_what_the_scans_in_neo4j_return(memory: GraphMemory, l
                     compared += bool(cached or cached.episodes)
     assert compared > 100  # most searches found something to compare
     assert memory.retriever.cache.loads == 3  # one load per scope: every later search was current
+    assert memory.retriever.cache.refreshes == 0
 
 
 def test_a_search_service_sees_other_processes_writes_changes_and_deletions(

@@ -177,7 +177,7 @@ def _search(cache: VectorCache, query: list[float], scope: Scope | None = None) 
 def test_the_cache_reloads_only_what_changed_and_everything_after_a_deletion():
     rng = random.Random(5)
     queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
-    cache = VectorCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    cache = VectorCache(queries, DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
     query = _vec(rng)
     first = _search(cache, query)
     assert queries.calls[0] == ("scope_vectors", None) and cache.loads == 1
@@ -201,14 +201,32 @@ def test_a_scope_above_the_bound_is_left_to_neo4j_and_the_least_recent_is_evicte
     rng = random.Random(6)
     queries = FakeQueries(_facts(rng, 50), [])
     per_item = 4 * DIM + 200
-    cache = VectorCache(queries, DIM, max_bytes=2 * 20 * per_item)  # type: ignore[arg-type]
+    cache = VectorCache(queries, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
     assert cache.max_items == 20
     assert _search(cache, _vec(rng)) is None
-    assert _search(cache, _vec(rng)) is None and cache.loads == 0  # not loaded again
+    assert _search(cache, _vec(rng)) is None and cache.loads == 1  # found too big once, not loaded again
     small = FakeQueries(_facts(rng, 15), [])
-    cache = VectorCache(small, DIM, max_bytes=2 * 20 * per_item)  # type: ignore[arg-type]
+    cache = VectorCache(small, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
     for user in ("a", "b", "c"):
         assert _search(cache, _vec(rng), Scope(user_id=user)) is not None
     assert cache.nbytes <= cache.max_bytes and cache.loads == 3
     _search(cache, _vec(rng), Scope(user_id="a"))
     assert cache.loads == 4  # "a" had been evicted to make room
+
+
+def test_a_scope_not_held_is_left_to_neo4j_while_it_loads_in_the_background():
+    rng = random.Random(7)
+    queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
+    cache = VectorCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    query = _vec(rng)
+    assert _search(cache, query) is None  # the caller scans in Neo4j this time
+    cache.wait()
+    assert cache.loads == 1 and _search(cache, query) is not None
+    # a write elsewhere: what changed is loaded at once, no search is left to Neo4j
+    queries.write(["f-near", "likes", 0.0, None, query])
+    assert _search(cache, query)[0] == "f-near" and cache.refreshes == 1
+    # a deletion: the whole scope again, in the background
+    queries.clocks[0][1] = "e2"
+    assert _search(cache, query) is None
+    cache.wait()
+    assert cache.loads == 2 and _search(cache, query) is not None
