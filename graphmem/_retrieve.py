@@ -187,7 +187,16 @@ class Retriever:
         # the scopes' embeddings in this process: the triplet and episode lists without a scan
         self.cache = cache
 
-    def search(
+    def search(self, query: str, scope: Scope, **options: Any) -> SearchResults:
+        """The search (options: those of `_search`, GraphMemory.search's); a scope the
+        vector cache missed starts loading once it is done, so that the load does not slow it."""
+        try:
+            return self._search(query, scope, **options)
+        finally:
+            if self.cache is not None:
+                self.cache.start_loads()
+
+    def _search(
         self,
         query: str,
         scope: Scope,

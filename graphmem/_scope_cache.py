@@ -215,8 +215,9 @@ class VectorCache:
     """Scopes' embeddings, least recently searched evicted first, within `max_bytes`.
 
     A scope it does not hold (a first search, or after a deletion) is loaded whole in the
-    background (`background=True`): that search is left to Neo4j's scans, as loading costs
-    several scans. What other writes changed since is loaded at once (a few rows)."""
+    background once that search is done (`background=True`, `start_loads`): the search is left
+    to Neo4j's scans, as loading costs several scans. What other writes changed since is
+    loaded at once (a few rows)."""
 
     def __init__(self, queries: Queries, dim: int, *, max_bytes: int, attempts: int = 3, background: bool = True):
         self.queries = queries
@@ -230,6 +231,7 @@ class VectorCache:
         self._lock = threading.Lock()
         self._loader: ThreadPoolExecutor | None = None
         self._loading: dict[str, Future[None]] = {}
+        self._wanted: dict[str, Filters] = {}  # scope key -> the filters of a search that missed it
         self.loads = 0  # whole loads of a scope
         self.refreshes = 0  # loads of what changed since
 
@@ -279,13 +281,20 @@ class VectorCache:
     def _load_whole(self, filters: Filters, usage: Usage) -> ScopeVectors | None:
         if not self.background:
             return self._load(filters, None, usage)
-        key = filters.scope.key
         with self._lock:
-            if key not in self._loading:
+            self._wanted.setdefault(filters.scope.key, filters)
+        return None
+
+    def start_loads(self) -> None:
+        """Loads the scopes the searches since the last call could not find, in the background.
+        The retriever calls it when a search is done, so that the load does not slow it."""
+        with self._lock:
+            wanted = [f for key, f in self._wanted.items() if key not in self._loading]
+            self._wanted.clear()
+            for filters in wanted:
                 if self._loader is None:
                     self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
-                self._loading[key] = self._loader.submit(self._load_later, filters)
-        return None
+                self._loading[filters.scope.key] = self._loader.submit(self._load_later, filters)
 
     def _load_later(self, filters: Filters) -> None:
         try:
@@ -298,6 +307,7 @@ class VectorCache:
 
     def wait(self) -> None:
         """Until the loads in the background are done (benchmarks, tests)."""
+        self.start_loads()
         with self._lock:
             pending = list(self._loading.values())
         futures_wait(pending)

@@ -114,6 +114,8 @@ def state_check(side: Any, user_id: str, script: Script) -> dict[str, Any]:
             {"u": user_id, "rels": sorted(FUNCTIONAL)},
         )
         side.meter.take()
+    elif side.name == "graphiti":
+        rows = side.valid_relations(user_id, sorted(FUNCTIONAL))
     else:
         rows = side._raw_query(
             "MATCH (s:`__Entity__` {user_id: $u})-[r]->(t:`__Entity__` {user_id: $u}) "
@@ -186,6 +188,8 @@ def run_size(n: int, script: Script, sides: list[Any], queries: list[Query], run
                     1 for f in adds[side.name] + searches[side.name] if f["usage_round_trips"] != f["neo4j_queries"]
                 )
                 checks["graphmem_usage_vs_metered_round_trip_mismatches"] = mismatch
+            elif side.name == "graphiti":
+                checks["graphiti_llm_calls_by_response_model"] = dict(side.llm.models)
             else:
                 checks["mem0_adds_where_queries_differ_from_source_prediction"] = sum(
                     1 for f in adds[side.name] if f["neo4j_queries"] != f["predicted_neo4j_queries"]
@@ -276,7 +280,7 @@ def versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {}
-    for name in ("mem0ai", "graphmem", "langchain-neo4j", "neo4j", "sentence-transformers", "torch", "rank-bm25"):
+    for name in ("mem0ai", "graphiti-core", "graphmem", "langchain-neo4j", "neo4j", "sentence-transformers", "torch", "rank-bm25"):
         try:
             out[name] = md.version(name)
         except md.PackageNotFoundError:
@@ -315,6 +319,13 @@ def main(argv: list[str] | None = None) -> int:
         "--cleanup",
         action="store_true",
         help="only delete data left by an interrupted run (user ids sbs-graphmem-*, sbs-mem0-*)",
+    )
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        choices=("graphmem", "mem0", "graphiti"),
+        default=["graphmem", "mem0", "graphiti"],
+        help="systems to run (default: all three)",
     )
     parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: torch's own choice)")
     parser.add_argument("--show", type=Path, metavar="RESULTS_JSON", help="only print the table of a results file")
@@ -362,16 +373,24 @@ def main(argv: list[str] | None = None) -> int:
     log(f"pid {os.getpid()}; Neo4j {url}; MiniLM at {model_path}; sizes {sizes}; {args.queries} queries per size")
     before = preexisting_indexes(url, settings.neo4j_user, password, settings.neo4j_database)
     embedder = SentenceTransformerEmbedder()  # the bundled MiniLM (same folder as model_path)
-    graphmem_side = GraphmemSide(settings, answers, embedder)
-    mem0_side = Mem0Side(
-        url=url,
-        user=settings.neo4j_user,
-        password=password,
-        database=settings.neo4j_database,
-        model_path=model_path,
-        answers=answers,
-    )
-    sides = [graphmem_side, mem0_side]
+    sides: list[Any] = []
+    if "graphmem" in args.systems:
+        sides.append(GraphmemSide(settings, answers, embedder))
+    if "mem0" in args.systems:
+        sides.append(
+            Mem0Side(
+                url=url,
+                user=settings.neo4j_user,
+                password=password,
+                database=settings.neo4j_database,
+                model_path=model_path,
+                answers=answers,
+            )
+        )
+    if "graphiti" in args.systems:
+        from .graphiti_side import GraphitiSide
+
+        sides.append(GraphitiSide(url=url, user=settings.neo4j_user, password=password, answers=answers, embedder=embedder))
     run_id = uuid.uuid4().hex[:8]
     results: list[dict[str, Any]] = []
     try:
@@ -386,12 +405,18 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_size(n, sub, sides, queries, run_id, keep=args.keep))
             _write(args, results, sizes)
     finally:
-        created = mem0_side.existing_indexes() - before
-        if created and not args.keep:
-            mem0_side.drop_indexes(created)
-            log(f"dropped the indexes mem0 created: {', '.join(sorted(created))}")
-        mem0_side.close()
-        graphmem_side.close()
+        for side in sides:
+            created = (
+                side.existing_indexes() - before
+                if side.name == "mem0"
+                else side.created_indexes()
+                if side.name == "graphiti"
+                else set()
+            )
+            if created and not args.keep:
+                side.drop_indexes(created)
+                log(f"dropped the indexes {side.name} created: {', '.join(sorted(created))}")
+            side.close()
     print(table(results, [s.name for s in sides]))
     print(f"\nwrote {args.out}")
     return 0
@@ -451,6 +476,8 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], sizes: list[
             "GraphMemory.search(mode=hybrid, limit=5, no LLM entity extraction)",
             "mem0": "mem0ai 1.0.11 MemoryGraph.add / .search only (not Memory.add, no vector store), "
             "Neo4j graph store with base_label=True, threshold 0.7",
+            "graphiti": "graphiti-core Graphiti.add_episode (message episodes 'Sam: <turn>', one a minute, "
+            "group_id = user) / Graphiti.search(num_results=10), invalidated edges dropped, top 5",
         },
         "results": results,
     }

