@@ -241,7 +241,12 @@ class GraphitiSide:
         self.loop = asyncio.new_event_loop()
         self.llm = ScriptedGraphitiLLM(answers, self.meter)
         self.graphiti = Graphiti(
-            url, user, password, llm_client=self.llm, embedder=MiniLMEmbedder(embedder, self.meter), cross_encoder=NoRerank()
+            url,
+            user,
+            password,
+            llm_client=self.llm,
+            embedder=MiniLMEmbedder(embedder, self.meter),
+            cross_encoder=NoRerank(),
         )
         self.indexes_before = self._index_names()
         self.loop.run_until_complete(self.graphiti.build_indices_and_constraints())

@@ -280,7 +280,16 @@ def versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {}
-    for name in ("mem0ai", "graphiti-core", "graphmem", "langchain-neo4j", "neo4j", "sentence-transformers", "torch", "rank-bm25"):
+    for name in (
+        "mem0ai",
+        "graphiti-core",
+        "graphmem",
+        "langchain-neo4j",
+        "neo4j",
+        "sentence-transformers",
+        "torch",
+        "rank-bm25",
+    ):
         try:
             out[name] = md.version(name)
         except md.PackageNotFoundError:
@@ -390,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     if "graphiti" in args.systems:
         from .graphiti_side import GraphitiSide
 
-        sides.append(GraphitiSide(url=url, user=settings.neo4j_user, password=password, answers=answers, embedder=embedder))
+        sides.append(
+            GraphitiSide(url=url, user=settings.neo4j_user, password=password, answers=answers, embedder=embedder)
+        )
     run_id = uuid.uuid4().hex[:8]
     results: list[dict[str, Any]] = []
     try:
