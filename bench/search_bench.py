@@ -47,7 +47,17 @@ from graphmem._scope_cache import VectorCache
 from graphmem.embed.base import Embedder
 
 from . import fixtures as fx
-from .common import add_server_args, connect, delete_bench_data, environment, log, ms, percentile, write_json
+from .common import (
+    add_server_args,
+    connect,
+    delete_bench_data,
+    environment,
+    log,
+    ms,
+    percentile,
+    run_statement,
+    write_json,
+)
 
 PREFIX = "bench-search-"
 #: modes whose lists run at once on the default path, hence also timed with --paths serial
@@ -235,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"growing synthetic memories to {size} facts")
             load = synth.grow_to(size)
             log(f"loaded {load}")
+            run_statement(store, "checkpoint", {})
             counts = Queries(store).count_data()
             queries = build_queries(synth, args.queries, cached)
             row: dict[str, Any] = {

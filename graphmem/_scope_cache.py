@@ -231,7 +231,8 @@ class VectorCache:
         self._lock = threading.Lock()
         self._loader: ThreadPoolExecutor | None = None
         self._loading: dict[str, Future[None]] = {}
-        self._wanted: dict[str, Filters] = {}  # scope key -> the filters of a search that missed it
+        # scope key -> the filters of a search that missed it, and what the cache held then
+        self._wanted: dict[str, tuple[Filters, ScopeVectors | _TooBig | None]] = {}
         self.loads = 0  # whole loads of a scope
         self.refreshes = 0  # loads of what changed since
 
@@ -282,14 +283,17 @@ class VectorCache:
         if not self.background:
             return self._load(filters, None, usage)
         with self._lock:
-            self._wanted.setdefault(filters.scope.key, filters)
+            # with what the cache holds now: a load that lands before start_loads makes it moot
+            self._wanted.setdefault(filters.scope.key, (filters, self._scopes.get(filters.scope.key)))
         return None
 
     def start_loads(self) -> None:
         """Loads the scopes the searches since the last call could not find, in the background.
         The retriever calls it when a search is done, so that the load does not slow it."""
         with self._lock:
-            wanted = [f for key, f in self._wanted.items() if key not in self._loading]
+            wanted = [
+                f for key, (f, held) in self._wanted.items() if key not in self._loading and self._scopes.get(key) is held
+            ]
             self._wanted.clear()
             for filters in wanted:
                 if self._loader is None:
