@@ -292,7 +292,9 @@ class VectorCache:
         The retriever calls it when a search is done, so that the load does not slow it."""
         with self._lock:
             wanted = [
-                f for key, (f, held) in self._wanted.items() if key not in self._loading and self._scopes.get(key) is held
+                f
+                for key, (f, held) in self._wanted.items()
+                if key not in self._loading and self._scopes.get(key) is held
             ]
             self._wanted.clear()
             for filters in wanted:
