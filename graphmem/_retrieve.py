@@ -18,6 +18,8 @@ the stored turns. No LLM call unless asked for.
 * episode: the stored turns only (`results.episodes`), by embedding and stemmed keywords.
 
 associative and hybrid also return the best turns in `results.episodes` (`episodes=`).
+The triplet and episode lists rank from the vector cache (`_scope_cache`) when it holds the
+scope, in one statement for both; otherwise they scan in Neo4j, as below.
 """
 
 from __future__ import annotations
