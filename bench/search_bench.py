@@ -47,16 +47,7 @@ from graphmem._scope_cache import VectorCache
 from graphmem.embed.base import Embedder
 
 from . import fixtures as fx
-from .common import (
-    add_server_args,
-    connect,
-    delete_bench_data,
-    environment,
-    log,
-    ms,
-    percentile,
-    write_json,
-)
+from .common import add_server_args, connect, delete_bench_data, environment, log, ms, percentile, write_json
 
 PREFIX = "bench-search-"
 #: modes whose lists run at once on the default path, hence also timed with --paths serial
