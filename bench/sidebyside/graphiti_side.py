@@ -54,6 +54,17 @@ from .data import FUNCTIONAL, SPEAKER, Extraction, Relation  # noqa: E402
 from .meter import Meter  # noqa: E402
 
 MODEL = "gpt-4o-mini"  # only named in the estimated request; nothing is sent anywhere
+#: the indexes graphiti-core 0.31.2 creates (build_indices_and_constraints), for --cleanup after an
+#: interrupted run: its range index on :Entity(name) refuses the long names graphmem allows
+INDEXES = (
+    "community_group_id community_name community_uuid created_at_edge_index created_at_entity_index "
+    "created_at_episodic_index edge_name_and_fact entity_group_id entity_uuid episode_content "
+    "episode_group_id episode_uuid expired_at_edge_index has_episode_group_id has_episode_uuid "
+    "has_member_uuid invalid_at_edge_index mention_group_id mention_uuid name_edge_index "
+    "name_entity_index next_episode_group_id next_episode_uuid node_name_and_summary "
+    "relation_group_id relation_uuid saga_group_id saga_name saga_uuid valid_at_edge_index "
+    "valid_at_episodic_index"
+).split()
 START = datetime(2025, 1, 1, tzinfo=UTC)
 _inside_query = contextvars.ContextVar("inside_query", default=False)
 

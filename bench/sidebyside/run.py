@@ -329,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cleanup",
         action="store_true",
-        help="only delete data left by an interrupted run (user ids sbs-graphmem-*, sbs-mem0-*, sbs-graphiti-*)",
+        help="only delete data left by an interrupted run (user ids sbs-graphmem-*, sbs-mem0-*, sbs-graphiti-*) "
+        "and mem0's and Graphiti's indexes once none of their nodes is left",
     )
     parser.add_argument(
         "--systems",
@@ -465,6 +466,12 @@ def cleanup(home: Path) -> int:
             for name in MEM0_INDEXES:
                 q(f"DROP INDEX `{name}` IF EXISTS")
             log("dropped mem0's indexes (no mem0 node left)")
+        if not q("MATCH (n) WHERE n:Episodic OR (n:Entity AND n.group_id IS NOT NULL) RETURN n LIMIT 1"):
+            from .graphiti_side import INDEXES as GRAPHITI_INDEXES
+
+            for name in GRAPHITI_INDEXES:
+                q(f"DROP INDEX `{name}` IF EXISTS")
+            log("dropped Graphiti's indexes (no Graphiti node left)")
     return 0
 
 
