@@ -158,6 +158,8 @@ class GraphMemory:
         return cls(Store.connect(settings), llm=make_llm(settings), embedder=make_embedder(settings), settings=settings)
 
     def close(self) -> None:
+        if self.retriever.cache is not None:
+            self.retriever.cache.close()  # its loads use the driver: done before it closes
         self.store.close()
 
     def __enter__(self) -> GraphMemory:

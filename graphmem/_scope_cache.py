@@ -230,6 +230,7 @@ class VectorCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._loader: ThreadPoolExecutor | None = None
+        self._closed = False
         self._loading: dict[str, Future[None]] = {}
         # scope key -> the filters of a search that missed it, and what the cache held then
         self._wanted: dict[str, tuple[Filters, ScopeVectors | _TooBig | None]] = {}
@@ -291,6 +292,9 @@ class VectorCache:
         """Loads the scopes the searches since the last call could not find, in the background.
         The retriever calls it when a search is done, so that the load does not slow it."""
         with self._lock:
+            if self._closed:
+                self._wanted.clear()
+                return
             wanted = [
                 f
                 for key, (f, held) in self._wanted.items()
@@ -310,6 +314,15 @@ class VectorCache:
         finally:
             with self._lock:
                 self._loading.pop(filters.scope.key, None)
+
+    def close(self) -> None:
+        """No more loads: the queued ones are dropped, a running one is waited for."""
+        with self._lock:
+            self._closed = True
+            self._wanted.clear()
+            loader, self._loader = self._loader, None
+        if loader is not None:
+            loader.shutdown(wait=True, cancel_futures=True)
 
     def wait(self) -> None:
         """Until the loads in the background are done (benchmarks, tests)."""

@@ -70,9 +70,16 @@ def connect(cfg: Settings, *, start_managed: bool = False) -> Store:
     return Store.connect(cfg)
 
 
-def open_memory(cfg: Settings, *, start_managed: bool = False, announce: bool = True) -> GraphMemory:
+def open_memory(
+    cfg: Settings, *, start_managed: bool = False, announce: bool = True, search_cache: bool = True
+) -> GraphMemory:
+    """The memory a command works on. A one-shot command passes search_cache=False: the search
+    cache's load after a scope's first search would only delay its exit."""
     from ..embed import make_embedder
     from ..llm import make_llm
+
+    if not search_cache:
+        cfg = cfg.model_copy(update={"search_cache_mb": 0})
 
     store = connect(cfg, start_managed=start_managed)
     llm = make_llm(cfg)

@@ -230,3 +230,34 @@ def test_a_scope_not_held_is_left_to_neo4j_while_it_loads_in_the_background():
     assert _search(cache, query) is None
     cache.wait()
     assert cache.loads == 2 and _search(cache, query) is not None
+
+
+def test_close_waits_for_a_running_load_and_drops_the_rest():
+    """GraphMemory.close closes the driver next: no load may be running on it."""
+    import threading
+    import time
+
+    rng = random.Random(8)
+    queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
+    started, loading = threading.Event(), []
+    raw = queries.scope_vectors
+
+    def slow(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        started.set()
+        loading.append(True)
+        time.sleep(0.3)
+        result = raw(*args, **kwargs)
+        loading.pop()
+        return result
+
+    queries.scope_vectors = slow  # type: ignore[method-assign]
+    cache = VectorCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    assert _search(cache, _vec(rng)) is None
+    cache.start_loads()
+    assert started.wait(5)
+    _search(cache, _vec(rng), Scope(user_id="other"))
+    cache.start_loads()  # its load queued behind the running one
+    cache.close()
+    assert loading == [] and cache.loads == 1  # the running load finished, the queued one never ran
+    cache.start_loads()
+    assert cache.loads == 1
