@@ -26,8 +26,6 @@ def backfill_episodes(
     while True:
         rows = queries.episodes_to_backfill(after=after, limit=batch, stemmer=STEMMER)
         if not rows:
-            if done:
-                queries.expire_scope_clocks()  # running searches' caches reload these turns
             return done
         unembedded = [r for r in rows if r["unembedded"]]
         vectors = dict(zip((r["id"] for r in unembedded), embedder.embed([r["content"] for r in unembedded])))

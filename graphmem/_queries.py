@@ -356,7 +356,8 @@ class Queries:
     def scope_vectors(self, scope: Scope, *, since: int | None, max_items: int, usage: Usage | None) -> ScopeVectorRows:
         """What the search's vector cache holds of a scope (all of it, or what the writes
         after revision `since` touched), at most `max_items` facts and turns each."""
-        params = {**scope.params(), "since": since, "max_items": max_items}
+        everything = Filters(scope, include_invalidated=True)  # the search filters in process
+        params = {**everything.params(), "since": since, "max_items": max_items}
         return cast(ScopeVectorRows, self._rows("scope_vectors", params, usage)[0])
 
     def search_cached(

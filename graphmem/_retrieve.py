@@ -189,16 +189,7 @@ class Retriever:
         # the scopes' embeddings in this process: the triplet and episode lists without a scan
         self.cache = cache
 
-    def search(self, query: str, scope: Scope, **options: Any) -> SearchResults:
-        """The search (options: those of `_search`, GraphMemory.search's); a scope the
-        vector cache missed starts loading once it is done, so that the load does not slow it."""
-        try:
-            return self._search(query, scope, **options)
-        finally:
-            if self.cache is not None:
-                self.cache.start_loads()
-
-    def _search(
+    def search(
         self,
         query: str,
         scope: Scope,
@@ -277,6 +268,8 @@ class Retriever:
                 SearchHit(fact=f, score=score, hops=hop, signals={mode: Signal(rank=i + 1, score=score)})
                 for i, (f, score, hop) in enumerate(found.get(mode, []))
             ]
+        if self.cache is not None:
+            self.cache.start_loads()  # a scope this search missed loads now that its work is done
         return SearchResults(hits[:limit], episode_hits)
 
     def _run(self, jobs: dict[str, Callable[[Usage], Any]], usage: Usage) -> dict[str, Any]:

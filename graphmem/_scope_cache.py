@@ -90,17 +90,20 @@ class ScopeVectors:
             both = np.concatenate([old, new]) if len(new) else old
             return both[[i if not fresh else len(old) + i for fresh, i in order]] if order else old[:0]
 
+        def take(old: tuple[str, ...], new: tuple[str, ...], order: list[tuple[bool, int]]) -> tuple[str, ...]:
+            return tuple(new[i] if fresh else old[i] for fresh, i in order)
+
         return ScopeVectors(
             clocks=changes.clocks,
-            fact_ids=tuple(self.fact_ids[i] if not fresh else changes.fact_ids[i] for fresh, i in facts),
+            fact_ids=take(self.fact_ids, changes.fact_ids, facts),
             fact_vectors=pick(self.fact_vectors, changes.fact_vectors, facts),
-            relations=tuple(self.relations[i] if not fresh else changes.relations[i] for fresh, i in facts),
+            relations=take(self.relations, changes.relations, facts),
             valid_from=pick(self.valid_from, changes.valid_from, facts),
             valid_to=pick(self.valid_to, changes.valid_to, facts),
-            turn_ids=tuple(self.turn_ids[i] if not fresh else changes.turn_ids[i] for fresh, i in turns),
+            turn_ids=take(self.turn_ids, changes.turn_ids, turns),
             turn_vectors=pick(self.turn_vectors, changes.turn_vectors, turns),
             turn_times=pick(self.turn_times, changes.turn_times, turns),
-            turn_stems=tuple(self.turn_stems[i] if not fresh else changes.turn_stems[i] for fresh, i in turns),
+            turn_stems=take(self.turn_stems, changes.turn_stems, turns),
         )
 
 

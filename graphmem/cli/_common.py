@@ -71,10 +71,11 @@ def connect(cfg: Settings, *, start_managed: bool = False) -> Store:
 
 
 def open_memory(
-    cfg: Settings, *, start_managed: bool = False, announce: bool = True, search_cache: bool = True
+    cfg: Settings, *, start_managed: bool = False, announce: bool = True, search_cache: bool = False
 ) -> GraphMemory:
-    """The memory a command works on. A one-shot command passes search_cache=False: the search
-    cache's load after a scope's first search would only delay its exit."""
+    """The memory a command works on. Only long-running commands (serve, mcp, eval) ask for the
+    search cache: in a one-shot command its load after a scope's first search would only delay
+    the exit."""
     from ..embed import make_embedder
     from ..llm import make_llm
 

@@ -99,7 +99,7 @@ def locomo(
             cleanup=cleanup,
             fresh=fresh,
         )
-        memory = open_memory(cfg, start_managed=True, announce=not as_json)
+        memory = open_memory(cfg, start_managed=True, announce=not as_json, search_cache=True)
         if config.retrieval_only and not as_json:
             console.print(
                 "[yellow]No LLM answering: scoring retrieval only (answer-recall@k / evidence-recall@k), not J.[/]"

@@ -122,7 +122,7 @@ def demo(
     """The main job: start Neo4j if needed, ingest the bundled sample transcript, answer a query."""
     with clean_errors():
         cfg = settings()
-        with open_memory(cfg, start_managed=True, search_cache=False) as memory:
+        with open_memory(cfg, start_managed=True) as memory:
             apply_schema(memory.queries, dim=memory.embedder.dim, model=memory.embedder.model_name)
             conversations = read_transcript(SAMPLE)
             out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
@@ -157,7 +157,7 @@ def ingest(
         ]  # parse all before writing
         needs_scope = any(c.user_id is None for c in conversations)
         scope = _scope(user, agent, run) if needs_scope or agent or run else None
-        with open_memory(settings(), start_managed=True, announce=not as_json, search_cache=False) as memory:
+        with open_memory(settings(), start_managed=True, announce=not as_json) as memory:
             stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json, concurrency=concurrency)
         if as_json:
             print_json(stats.model_dump())
@@ -189,7 +189,7 @@ def search(
     """Search a scope's memory: facts, then the stored turns that match."""
     with clean_errors():
         s = _scope(user, agent, run)
-        memory = open_memory(settings(), announce=False, search_cache=False)
+        memory = open_memory(settings(), announce=False)
         try:
             results = memory.search(
                 query,
@@ -249,7 +249,7 @@ def facts(
     """List a scope's valid facts (or all, with --all)."""
     with clean_errors():
         s = _scope(user, agent, run)
-        with open_memory(settings(), announce=False, search_cache=False) as memory:
+        with open_memory(settings(), announce=False) as memory:
             found = memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
         if as_json:
             print_json([f.model_dump(mode="json") for f in found])
@@ -266,7 +266,7 @@ def history(
 ) -> None:
     """Every version of a fact, or every fact of an entity, invalidated ones included."""
     with clean_errors():
-        with open_memory(settings(), announce=False, search_cache=False) as memory:
+        with open_memory(settings(), announce=False) as memory:
             found = memory.history(id_or_name, user_id=user, agent_id=agent, run_id=run)
         if as_json:
             print_json([f.model_dump(mode="json") for f in found])
@@ -287,7 +287,7 @@ def export(
         if fmt not in ("graphml", "json"):
             raise InputError(f"--format {fmt!r}: use graphml or json")
         s = _scope(user, agent, run)
-        with open_memory(settings(), announce=False, search_cache=False) as memory:
+        with open_memory(settings(), announce=False) as memory:
             graph = to_networkx(
                 memory.get_all(user_id=s.user_id, agent_id=s.agent_id, run_id=s.run_id, include_invalidated=all_)
             )
@@ -298,7 +298,7 @@ def export(
 def stats(user: UserOpt = None, agent: AgentOpt = None, run: RunOpt = None, as_json: JsonOpt = False) -> None:
     """Counts of entities, facts and messages (of a scope, or of the whole database)."""
     with clean_errors():
-        with open_memory(settings(), announce=False, search_cache=False) as memory:
+        with open_memory(settings(), announce=False) as memory:
             counts = memory.stats(user_id=user, agent_id=agent, run_id=run).model_dump()
         if as_json:
             print_json(counts)
@@ -318,6 +318,6 @@ def delete(
         s = _scope(user, agent, run)
         if not yes and not typer.confirm(f"Delete all memory of {s.params()}?", default=False):
             raise typer.Exit(1)
-        with open_memory(settings(), announce=False, search_cache=False) as memory:
+        with open_memory(settings(), announce=False) as memory:
             removed = memory.delete_all(**s.params())
         out.print(f"deleted {removed} node(s)")

@@ -85,8 +85,8 @@ def init() -> None:
                     task = bar.add_task("updating stored turns", total=missing)
                     done = backfill_episodes(Queries(store), embedder, progress=lambda n: bar.advance(task, n))
                 out.print(f"{done:,} stored turns updated (embedded or re-stemmed: episodes are searchable)")
-            # running searches reload their scopes' vectors: a change made outside graphmem
-            # (Cypher typed in the Browser) moved no scope clock
+            # running searches reload their scopes' vectors: neither the backfill above nor a
+            # change made outside graphmem (Cypher typed in the Browser) moved a scope clock
             Queries(store).expire_scope_clocks()
         finally:
             store.close()

@@ -57,7 +57,7 @@ def mcp(
         policy = ScopePolicy(user_id=user, agent_id=agent, run_id=run, any_user=any_user)
         cfg = settings()
         token = _token(cfg, host) if http else ""
-        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True))
+        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True, search_cache=True))
         server = build_server(memory, policy, allow_delete_all=allow_delete_all, version=__version__)
         try:
             if http:
@@ -88,7 +88,7 @@ def serve(
     with clean_errors():
         cfg = settings()
         token = _token(cfg, host)
-        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True))
+        memory = AsyncGraphMemory(open_memory(cfg, start_managed=True, search_cache=True))
         app = create_app(memory, token=token, max_body_bytes=max_body)
         console.print(f"graphmem REST API at http://{host}:{port} (docs at /docs; Ctrl-C stops it)")
         serve_until_signalled(app, host=host, port=port)  # the app's shutdown closes the memory
