@@ -6,6 +6,7 @@
 // full-text indexes (fact_text, entity_name) with k scaled by the scope's share.
 // $patterns: one regular expression per term, of word characters, | and \w* only;
 // $lucene: the query's words (letters, digits, _ only), OR-ed.
+// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
   WITH scope_size WHERE scope_size <= $scan_max
@@ -22,7 +23,7 @@ CALL (scope_size, total_size) {
          acc + CASE WHEN $patterns[i] IN r.matched THEN log(1.0 + toFloat(n) / df[i]) ELSE 0.0 END) AS score
   WHERE score > 0
   RETURN r.s AS s, r.f AS f, r.t AS t, score
-  ORDER BY score DESC
+  ORDER BY score DESC, f.id
   LIMIT $limit
   UNION
   WITH scope_size, total_size WHERE scope_size > $scan_max
@@ -43,11 +44,11 @@ CALL (scope_size, total_size) {
 // @include fragments/fact_filter
   WITH s, f, t, max(score) AS score
   RETURN s, f, t, score
-  ORDER BY score DESC
+  ORDER BY score DESC, f.id
   LIMIT $limit
 }
 RETURN
 // @include fragments/fact_projection
 AS fact, score
-ORDER BY score DESC
+ORDER BY score DESC, fact.id
 LIMIT $limit

@@ -4,6 +4,7 @@
 // scope of at most $scan_max facts is scanned exactly (cosine on each of its facts, found
 // through the scope's property index); a larger one asks the index for k neighbours, k
 // scaled by the scope's share of all facts (fragments/shared_k, $want = $limit * 3).
+// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
   WITH scope_size WHERE scope_size <= $scan_max
@@ -12,7 +13,7 @@ CALL (scope_size, total_size) {
   WHERE
 // @include fragments/fact_filter
   WITH s, f, t, vector.similarity.cosine(f.embedding, $embedding) AS score
-  ORDER BY score DESC
+  ORDER BY score DESC, f.id
   LIMIT $limit
   RETURN s, f, t, score
   UNION
@@ -25,11 +26,11 @@ CALL (scope_size, total_size) {
   WHERE
 // @include fragments/fact_filter
   RETURN s, f, t, score
-  ORDER BY score DESC
+  ORDER BY score DESC, f.id
   LIMIT $limit
 }
 RETURN
 // @include fragments/fact_projection
 AS fact, score
-ORDER BY score DESC
+ORDER BY score DESC, fact.id
 LIMIT $limit

@@ -9,7 +9,7 @@
 // queue on the clock's lock, and each then reads the version the previous one committed. A
 // stale add writes nothing (no row returned): the caller rolls back and matches again. An
 // add of turns only ($expected_version null) checks nothing, but still advances the clock's
-// revision, which every fact and turn it writes or changes is stamped with (`revision`):
+// revision, which every fact, turn and new entity it writes or changes is stamped with (`revision`):
 // a search's vector cache reloads only what changed since the revision it holds.
 CALL () {
 // @include fragments/scope_clock
@@ -30,19 +30,21 @@ CALL (revision) {
   WITH msg, m WHERE msg.embedding IS NULL AND m.embedding IS NOT NULL
   CALL db.create.setNodeVectorProperty(msg, 'embedding', m.embedding)
 }
-CALL () {
+CALL (revision) {
   UNWIND $entities AS e
   MERGE (n:Entity {id: e.id})
   ON CREATE SET n.name = e.name, n.normalized = e.normalized, n.type = e.type,
-                n.created_at = $now, n.mentions = 0,
+                n.created_at = $now, n.mentions = 0, n.revision = revision,
                 n.user_id = $user_id, n.agent_id = $agent_id, n.run_id = $run_id,
                 n.scope_key = $scope_key
   SET n.updated_at = $now, n.mentions = n.mentions + 1,
       n.type = CASE WHEN n.type = 'Entity' THEN e.type ELSE n.type END
   SET n:$(n.type)
   WITH n, e
-  CALL (n, e) {
+  CALL (n, e, revision) {
     WITH n, e WHERE n.embedding IS NULL AND e.embedding IS NOT NULL
+    SET n.revision = revision
+    WITH n, e
     CALL db.create.setNodeVectorProperty(n, 'embedding', e.embedding)
   }
   UNWIND e.message_ids AS message_id

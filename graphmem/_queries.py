@@ -157,8 +157,9 @@ class GraphRow(TypedDict):
 
 class ScopeVectorRows(TypedDict):
     clocks: list[list[Any]]  # [key, epoch, revision], by key
-    facts: list[list[Any]]  # [id, relation, valid_from ms, valid_to ms | None, embedding]
+    facts: list[list[Any]]  # [id, relation, valid_from ms, valid_to ms | None, embedding, source id, target id, text]
     messages: list[list[Any]]  # [id, timestamp ms, stems, embedding]
+    entities: list[list[Any]]  # [id, name, normalized, embedding | None]
 
 
 class CachedRows(TypedDict):
@@ -354,8 +355,8 @@ class Queries:
         return [fact_from_record(row["fact"]) for row in rows]
 
     def scope_vectors(self, scope: Scope, *, since: int | None, max_items: int, usage: Usage | None) -> ScopeVectorRows:
-        """What the search's vector cache holds of a scope (all of it, or what the writes
-        after revision `since` touched), at most `max_items` facts and turns each."""
+        """What the search's scope cache holds of a scope (all of it, or what the writes
+        after revision `since` touched), at most `max_items` facts, turns and entities each."""
         everything = Filters(scope, include_invalidated=True)  # the search filters in process
         params = {**everything.params(), "since": since, "max_items": max_items}
         return cast(ScopeVectorRows, self._rows("scope_vectors", params, usage)[0])

@@ -51,10 +51,10 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._queries import EpisodeRow, Filters, GraphRow, IndexWidth, Queries, Seeding, SeedRow
-from ._scope_cache import VectorCache
+from ._queries import EpisodeRow, ExpandRow, Filters, GraphRow, IndexWidth, Queries, Seeding, SeedRow
+from ._scope_cache import ListRequest, VectorCache
 from ._store import fact_from_record
-from ._terms import query_stems, query_words
+from ._terms import query_stems, query_words, word_terms
 from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
 from .llm.base import LLM
@@ -68,6 +68,7 @@ DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 to
 MAX_CHAIN = 3  # facts on an associative chain: one cypher/search_graph.cypher round trip each
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of top ranks
 _EPISODE_MODES = ("associative", "hybrid", "episode")
+_CACHED_LISTS = ("triplet", "keyword", "episode", "named", "entity")  # those the scope cache ranks
 #: the lists each mode runs, at once ("episode" only when episodes are asked for; "named": the
 #: entities the query names, associative's seeds)
 _LISTS: dict[str, tuple[str, ...]] = {
@@ -240,19 +241,29 @@ class Retriever:
         wanted = [name for name in _LISTS[mode] if name != "episode" or want_episodes]
         if not words and "keyword" in wanted:
             wanted.remove("keyword")
-        # the triplet and episode lists rank from the vector cache (one statement for both)
-        # unless the search filters on entity types, which the cache does not hold
-        cached: list[str] = [name for name in ("triplet", "episode") if name in wanted]
-        if self.cache is None or embedding is None or filters.types:
+        # the lists rank from the scope cache when it holds the scope (one statement for them
+        # all), unless the search filters on entity types, which the cache does not hold, or
+        # an LLM names the seeds
+        cached = [name for name in wanted if name in _CACHED_LISTS and not (name == "entity" and use_llm_entities)]
+        if self.cache is None or embedding is None or filters.types or not self.cache.ready(filters, usage):
             cached = []
         jobs = {name: lists[name] for name in wanted if name not in cached}
         if cached and embedding is not None:
-            vectors, scans = embedding, {name: lists[name] for name in cached}
-            fact_count = depth if "triplet" in cached else 0
-            turn_count = max(want_episodes, 5) if "episode" in cached else 0
-            jobs["vectors"] = lambda u: self._cached(filters, vectors, stems, fact_count, turn_count, scans, u)
+            request = ListRequest(
+                embedding=embedding,
+                facts=depth if "triplet" in cached else 0,
+                terms=word_terms(words) if "keyword" in cached else (),
+                keyword=depth if "keyword" in cached else 0,
+                stems=stems,
+                episodes=max(want_episodes, 5) if "episode" in cached else 0,
+                seeding=self._seeding(words) if {"named", "entity"} & set(cached) else None,
+                fanout=fanout if "entity" in cached else 0,
+            )
+            scans = {name: lists[name] for name in cached}
+            expand = {"embedding": embedding, "hops": hops or 1, "fanout": fanout, "limit": depth}
+            jobs["cached"] = lambda u: self._cached(filters, request, expand, scans, u)
         found = self._run(jobs, usage)
-        found |= found.pop("vectors", {})
+        found |= found.pop("cached", {})
         found = {name: found[name] for name in wanted}  # in the table's order: fusion's ties
         episode_hits = found.pop("episode", [])[:want_episodes]
         named = found.pop("named", [])
@@ -290,24 +301,25 @@ class Retriever:
     def _cached(
         self,
         filters: Filters,
-        embedding: list[float],
-        stems: list[str],
-        facts: int,
-        turns: int,
+        request: ListRequest,
+        expand: dict[str, Any],
         scans: dict[str, Callable[[Usage], Any]],
         usage: Usage,
     ) -> dict[str, Any]:
-        """The triplet and episode lists through the vector cache, as _triplets and _episodes
-        give them; through `scans` (those two in Neo4j) when the cache cannot serve the scope."""
+        """The lists `scans` names through the scope cache, as their statements give them;
+        through `scans` (those statements) when the cache cannot serve the scope after all."""
         assert self.cache is not None
-        got = self.cache.lists(filters, embedding, stems, facts=facts, episodes=turns, usage=usage)
+        got = self.cache.lists(filters, request, usage=usage)
         if got is None:
             return {name: scan(usage) for name, scan in scans.items()}
-        ranked = {
-            "triplet": [(_fact(data), score, None) for data, score in got.facts],
-            "episode": fuse_episodes(got.episodes)[:turns],
+        ranked: dict[str, Callable[[], Any]] = {
+            "triplet": lambda: [(_fact(data), score, None) for data, score in got.facts],
+            "keyword": lambda: [(_fact(data), score, None) for data, score in got.keyword],
+            "episode": lambda: fuse_episodes(got.episodes)[: request.episodes],
+            "named": lambda: got.seeds,
+            "entity": lambda: self._expanded(got.expanded, filters, usage=usage, **expand),
         }
-        return {name: ranked[name] for name in scans}
+        return {name: ranked[name]() for name in scans}
 
     def _width(self, want: int) -> IndexWidth:
         return IndexWidth(scan_max=self.scan_max, k_min=self.k_min, k_max=self.k_max, want=want)
@@ -356,6 +368,21 @@ class Retriever:
         rows = self.queries.search_entities(
             filters, self._width(self.seeds * 5), self._seeding(seed_words), embedding, fanout, usage
         )
+        return self._expanded(rows, filters, embedding=embedding, hops=hops, fanout=fanout, limit=depth, usage=usage)
+
+    def _expanded(
+        self,
+        rows: list[ExpandRow],
+        filters: Filters,
+        *,
+        embedding: list[float] | None,
+        hops: int,
+        fanout: int,
+        limit: int,
+        usage: Usage,
+    ) -> Ranked:
+        """The entity list from its first hop's rows (the seeds' facts), `hops` deep: each
+        further hop one cypher/search_expand.cypher statement. The `limit` best, best first."""
         now = utcnow()
         found: dict[str, tuple[Fact, float, int | None]] = {}
         visited = {r["from_id"] for r in rows}  # the seeds
@@ -375,8 +402,7 @@ class Retriever:
                     reached[r["next_id"]] = max(weight, reached.get(r["next_id"], 0.0))
             visited.update(reached)
             frontier = reached
-        ranked = sorted(found.values(), key=lambda x: x[1], reverse=True)
-        return ranked[:depth]
+        return sorted(found.values(), key=lambda x: x[1], reverse=True)[:limit]
 
     # -- associative ------------------------------------------------------------------
     def _named(self, words: list[str], embedding: list[float] | None, filters: Filters, usage: Usage) -> list[SeedRow]:

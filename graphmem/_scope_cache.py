@@ -1,6 +1,8 @@
-"""The search's vector cache: each recently searched scope's fact and turn embeddings, held in
-this process, so that the triplet and episode lists rank them with one matrix product instead
-of an exact scan inside Neo4j (~20-25 ms per list for 1,000 items, most of a search's time).
+"""The search's scope cache: each recently searched scope's facts, turns and entities, with
+their embeddings, held in this process (graphmem/_scope_vectors.py), so that the triplet,
+keyword, episode and seed lists rank in memory (graphmem/_scope_rank.py) instead of by exact
+scans inside Neo4j (~15-45 ms per list at 1,000 facts, most of a search's time). A search
+through the cache costs Neo4j one statement: the fetch of what it ranked.
 
 It is never trusted blindly. Every write to a scope advances its write clock's `revision` and
 stamps what it wrote with it; a deletion gives the clock a new `epoch` (cypher/write_add,
@@ -11,114 +13,42 @@ ranks again and fetches again. Facts and turns are always returned as Neo4j hold
 only the ranking reads the cache. Writes made outside graphmem (Cypher typed in the
 Browser) do not move the clocks: run `graphmem init`, or restart, to see them in search.
 
-The decisions (what changed, how items rank under the search's filters) are pure functions
-below; `VectorCache` does the I/O.
+What changed is decided by `reload_from` (pure); `VectorCache` does the I/O.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._scope_rank import (
+    CacheFilter,
+    expand_seeds,
+    fact_mask,
+    fact_similarity,
+    rank_episodes,
+    rank_facts,
+    rank_keyword,
+    seed_entities,
+)
+from ._scope_vectors import Clocks, ScopeVectors
+from ._terms import WordTerm
+
 if TYPE_CHECKING:
     from ._models import Usage
-    from ._queries import CachedRows, EpisodeRow, Filters, Queries
+    from ._queries import CachedRows, EpisodeRow, ExpandRow, Filters, Queries, Seeding, SeedRow
 
-__all__ = ["Clocks", "ScopeVectors", "VectorCache", "rank_episodes", "rank_facts", "reload_from"]
+__all__ = ["CachedLists", "ListRequest", "VectorCache", "reload_from"]
 
 log = logging.getLogger("graphmem")
-Clocks = tuple[tuple[str, str | None, int], ...]  # (key, epoch, revision) per clock, by key
-NEVER = math.inf  # valid_to of a fact that is still valid
-
-
-@dataclass(frozen=True, eq=False)
-class ScopeVectors:
-    """One scope's embeddings (rows normalised) and the fields the search filters on.
-    Immutable: a refresh builds a new one, so a search ranking from the old one is unharmed."""
-
-    clocks: Clocks
-    fact_ids: tuple[str, ...]
-    fact_vectors: np.ndarray  # (facts, dim) float32, unit rows
-    relations: tuple[str, ...]
-    valid_from: np.ndarray  # epoch ms
-    valid_to: np.ndarray  # epoch ms, NEVER while valid
-    turn_ids: tuple[str, ...]
-    turn_vectors: np.ndarray
-    turn_times: np.ndarray  # epoch ms
-    turn_stems: tuple[str, ...]  # ' stem stem ... ' (graphmem/_terms.py)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.fact_vectors.nbytes + self.turn_vectors.nbytes) + 200 * (
-            len(self.fact_ids) + len(self.turn_ids)
-        )
-
-    @classmethod
-    def build(
-        cls, clocks: Clocks, facts: Sequence[Sequence[Any]], turns: Sequence[Sequence[Any]], dim: int
-    ) -> ScopeVectors:
-        """From the rows of cypher/scope_vectors.cypher: facts [id, relation, valid_from,
-        valid_to, embedding], turns [id, timestamp, stems, embedding]."""
-        return cls(
-            clocks=clocks,
-            fact_ids=tuple(str(f[0]) for f in facts),
-            fact_vectors=_unit_rows([f[4] for f in facts], dim),
-            relations=tuple(str(f[1]) for f in facts),
-            valid_from=np.array([float(f[2]) for f in facts], dtype=np.float64),
-            valid_to=np.array([NEVER if f[3] is None else float(f[3]) for f in facts], dtype=np.float64),
-            turn_ids=tuple(str(t[0]) for t in turns),
-            turn_vectors=_unit_rows([t[3] for t in turns], dim),
-            turn_times=np.array([float(t[1]) for t in turns], dtype=np.float64),
-            turn_stems=tuple(str(t[2] or " ") for t in turns),
-        )
-
-    def updated(self, changes: ScopeVectors) -> ScopeVectors:
-        """This scope with `changes` (what was written since) laid over it, by id."""
-        facts = _merge(self.fact_ids, changes.fact_ids)
-        turns = _merge(self.turn_ids, changes.turn_ids)
-
-        def pick(old: np.ndarray, new: np.ndarray, order: list[tuple[bool, int]]) -> np.ndarray:
-            both = np.concatenate([old, new]) if len(new) else old
-            return both[[i if not fresh else len(old) + i for fresh, i in order]] if order else old[:0]
-
-        def take(old: tuple[str, ...], new: tuple[str, ...], order: list[tuple[bool, int]]) -> tuple[str, ...]:
-            return tuple(new[i] if fresh else old[i] for fresh, i in order)
-
-        return ScopeVectors(
-            clocks=changes.clocks,
-            fact_ids=take(self.fact_ids, changes.fact_ids, facts),
-            fact_vectors=pick(self.fact_vectors, changes.fact_vectors, facts),
-            relations=take(self.relations, changes.relations, facts),
-            valid_from=pick(self.valid_from, changes.valid_from, facts),
-            valid_to=pick(self.valid_to, changes.valid_to, facts),
-            turn_ids=take(self.turn_ids, changes.turn_ids, turns),
-            turn_vectors=pick(self.turn_vectors, changes.turn_vectors, turns),
-            turn_times=pick(self.turn_times, changes.turn_times, turns),
-            turn_stems=take(self.turn_stems, changes.turn_stems, turns),
-        )
-
-
-def _unit_rows(vectors: list[Any], dim: int) -> np.ndarray:
-    matrix = np.array(vectors, dtype=np.float32).reshape(len(vectors), dim)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
-
-
-def _merge(old: tuple[str, ...], new: tuple[str, ...]) -> list[tuple[bool, int]]:
-    """Where each item of the merged list comes from, (from `new`, index): old order, an
-    item `new` holds replaced in place, then new items."""
-    fresh = {item: i for i, item in enumerate(new)}
-    order = [(True, fresh.pop(item)) if item in fresh else (False, i) for i, item in enumerate(old)]
-    return order + [(True, i) for i in fresh.values()]
 
 
 def reload_from(held: Clocks, now: Clocks) -> int | None:
@@ -143,68 +73,69 @@ def reload_from(held: Clocks, now: Clocks) -> int | None:
 
 
 @dataclass(frozen=True)
-class CacheFilter:
-    """What cypher/fragments/fact_filter and message_filter apply, as the cache can: times in
-    epoch ms, relation names (a search filtered on entity types does not use the cache)."""
+class ListRequest:
+    """The lists a search wants from the cache; a count of 0 (or no seeding) skips a list."""
 
-    as_of: float | None = None
-    include_invalidated: bool = False
-    relations: frozenset[str] | None = None
-
-
-def rank_facts(scope: ScopeVectors, query: np.ndarray, where: CacheFilter, limit: int) -> list[tuple[str, float]]:
-    """search_triplets' exact scan: the facts nearest to the (unit) query vector that pass the
-    filter, as (id, (1 + cosine) / 2), best first."""
-    if limit <= 0 or not scope.fact_ids:
-        return []
-    if where.as_of is not None:
-        keep = (scope.valid_from <= where.as_of) & (scope.valid_to > where.as_of)
-    elif where.include_invalidated:
-        keep = np.ones(len(scope.fact_ids), dtype=bool)
-    else:
-        keep = scope.valid_to == NEVER
-    if where.relations is not None:
-        keep &= np.array([r in where.relations for r in scope.relations], dtype=bool)
-    return _top(scope.fact_ids, (1.0 + scope.fact_vectors @ query) / 2.0, keep, limit)
-
-
-def rank_episodes(
-    scope: ScopeVectors, query: np.ndarray, stems: Sequence[str], as_of: float | None, limit: int
-) -> list[tuple[str, float, float]]:
-    """search_episodes' exact scan: the turns best by vector ((1 + cosine) / 2) and the turns
-    best by keyword (each of the query's stems a turn says weighs log(1 + n / df) over the
-    scope's n turns), `limit` of each, as (id, vector, keyword)."""
-    if limit <= 0 or not scope.turn_ids:
-        return []
-    keep = np.ones(len(scope.turn_ids), dtype=bool) if as_of is None else scope.turn_times <= as_of
-    n = int(keep.sum())
-    vector = (1.0 + scope.turn_vectors @ query) / 2.0
-    keyword = np.zeros(len(scope.turn_ids), dtype=np.float64)
-    for stem in dict.fromkeys(stems):
-        says = np.array([f" {stem} " in said for said in scope.turn_stems], dtype=bool) & keep
-        df = int(says.sum())
-        if df:
-            keyword += says * math.log(1.0 + n / df)
-    chosen = dict.fromkeys(i for i, _ in _top(range(len(scope.turn_ids)), vector, keep, limit))
-    chosen.update(dict.fromkeys(i for i, _ in _top(range(len(scope.turn_ids)), keyword, keep & (keyword > 0), limit)))
-    return [(scope.turn_ids[i], float(vector[i]), float(keyword[i])) for i in chosen]
-
-
-def _top(ids: Sequence[Any], scores: np.ndarray, keep: np.ndarray, limit: int) -> list[tuple[Any, float]]:
-    candidates = np.flatnonzero(keep)
-    if len(candidates) > limit:
-        candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
-    ordered = candidates[np.argsort(-scores[candidates], kind="stable")]
-    return [(ids[i], float(scores[i])) for i in ordered]
+    embedding: Sequence[float]
+    facts: int = 0  # the triplet list
+    terms: Sequence[WordTerm] = ()  # the keyword list's terms ...
+    keyword: int = 0  # ... and its length
+    stems: Sequence[str] = ()  # the episode list's keyword stems ...
+    episodes: int = 0  # ... and its length, per signal
+    seeding: Seeding | None = None  # the query's seed entities
+    fanout: int = 0  # the seeds' facts one hop out, at most this many per seed
 
 
 @dataclass
 class CachedLists:
-    """The triplet list's rows ((fact projection, score), best first) and the episode list's
-    rows (as cypher/search_episodes.cypher returns them), read through the cache."""
+    """The lists as the statements they replace return them, best first: triplet and keyword
+    ((fact projection, score)), episode (cypher/search_episodes rows), seeds
+    (search_seed_entities rows) and the seeds' facts (search_entities rows)."""
 
-    facts: list[tuple[dict[str, Any], float]]
-    episodes: list[EpisodeRow]
+    facts: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    keyword: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    episodes: list[EpisodeRow] = field(default_factory=list)
+    seeds: list[SeedRow] = field(default_factory=list)
+    expanded: list[ExpandRow] = field(default_factory=list)
+
+
+@dataclass
+class _Ranked:
+    facts: list[tuple[int, float]]
+    keyword: list[tuple[int, float]]
+    turns: list[tuple[str, float, float]]
+    seeds: list[tuple[int, float]]
+    expanded: list[tuple[int, float, str, str, float]]
+
+    def fact_ids(self, scope: ScopeVectors) -> list[str]:
+        at = [i for i, _ in self.facts] + [i for i, _ in self.keyword] + [row[0] for row in self.expanded]
+        return list(dict.fromkeys(scope.fact_ids[i] for i in at))
+
+
+def rank(scope: ScopeVectors, request: ListRequest, where: CacheFilter) -> _Ranked:
+    """Every list the request wants, as positions in `scope` (pure)."""
+    query = np.asarray(request.embedding, dtype=np.float32)
+    query = query / (float(np.linalg.norm(query)) or 1.0)
+    keep = fact_mask(scope, where)
+    similarity = fact_similarity(scope, query)
+    seeds: list[tuple[int, float]] = []
+    if request.seeding is not None:
+        seeding = request.seeding
+        seeds = seed_entities(
+            scope,
+            seeding.words,
+            query,
+            min_vector_score=seeding.min_vector_score,
+            vector_seeds=seeding.vector_seeds,
+            seeds=seeding.seeds,
+        )
+    return _Ranked(
+        facts=rank_facts(similarity, scope, keep, request.facts),
+        keyword=rank_keyword(scope, request.terms, keep, request.keyword),
+        turns=rank_episodes(scope, query, request.stems, where.as_of, request.episodes),
+        seeds=seeds,
+        expanded=expand_seeds(scope, seeds, similarity, keep, request.fanout) if request.fanout else [],
+    )
 
 
 class _TooBig:
@@ -226,7 +157,7 @@ class VectorCache:
         self.queries = queries
         self.dim = dim
         self.max_bytes = max_bytes
-        self.max_items = max(1, max_bytes // 2 // (4 * dim + 200))  # of each kind, per scope
+        self.max_items = max(1, max_bytes // 2 // (4 * dim + 400))  # of each kind, per scope
         self.attempts = attempts
         self.background = background
         self._scopes: OrderedDict[str, ScopeVectors | _TooBig] = OrderedDict()
@@ -240,19 +171,20 @@ class VectorCache:
         self.loads = 0  # whole loads of a scope
         self.refreshes = 0  # loads of what changed since
 
-    def lists(
-        self,
-        filters: Filters,
-        embedding: Sequence[float],
-        stems: Sequence[str],
-        *,
-        facts: int,
-        episodes: int,
-        usage: Usage,
-    ) -> CachedLists | None:
-        """The `facts` best facts and the `episodes` best turns by each signal, or None when
-        the cache cannot serve the scope now (not loaded yet, too big, or changing all the
-        while): the caller then asks Neo4j."""
+    def ready(self, filters: Filters, usage: Usage) -> bool:
+        """Whether the cache holds the scope now. If not (and it is not too big), its load is
+        asked for: in the background, after the search (`start_loads`), or at once without
+        `background`."""
+        key = filters.scope.key
+        with self._lock:
+            held = self._scopes.get(key)
+        if held is None:
+            return self._load_whole(filters, usage) is not None
+        return isinstance(held, ScopeVectors)
+
+    def lists(self, filters: Filters, request: ListRequest, *, usage: Usage) -> CachedLists | None:
+        """The lists `request` wants, or None when the cache cannot serve the scope now (not
+        loaded yet, too big, or changing all the while): the caller then asks Neo4j."""
         key = filters.scope.key
         with self._lock:
             held = self._scopes.get(key)
@@ -261,8 +193,6 @@ class VectorCache:
         if isinstance(held, _TooBig):
             return None
         scope = held if held is not None else self._load_whole(filters, usage)
-        query = np.asarray(embedding, dtype=np.float32)
-        query = query / (float(np.linalg.norm(query)) or 1.0)
         where = CacheFilter(
             as_of=filters.as_of.timestamp() * 1000.0 if filters.as_of else None,
             include_invalidated=filters.include_invalidated,
@@ -271,14 +201,12 @@ class VectorCache:
         for _ in range(self.attempts):
             if scope is None:
                 return None
-            fact_rank = rank_facts(scope, query, where, facts)
-            turn_rank = rank_episodes(scope, query, stems, where.as_of, episodes)
-            rows = self.queries.search_cached(
-                filters, [i for i, _ in fact_rank], [i for i, _, _ in turn_rank], usage=usage
-            )
+            ranked = rank(scope, request, where)
+            turn_ids = [i for i, _, _ in ranked.turns]
+            rows = self.queries.search_cached(filters, ranked.fact_ids(scope), turn_ids, usage=usage)
             now = _clocks(rows["clocks"])
             if now == scope.clocks:
-                return _lists(rows, fact_rank, turn_rank)
+                return _lists(scope, rows, ranked)
             since = reload_from(scope.clocks, now)
             scope = self._load_whole(filters, usage) if since is None else self._load(filters, (scope, since), usage)
         return None
@@ -342,13 +270,16 @@ class VectorCache:
         key = filters.scope.key
         held, since = stale if stale else (None, None)
         rows = self.queries.scope_vectors(filters.scope, since=since, max_items=self.max_items + 1, usage=usage)
-        changes = ScopeVectors.build(_clocks(rows["clocks"]), rows["facts"], rows["messages"], self.dim)
+        changes = ScopeVectors.build(
+            _clocks(rows["clocks"]), rows["facts"], rows["messages"], rows["entities"], self.dim
+        )
         scope = changes if held is None else held.updated(changes)
         if held is None:
             self.loads += 1
         else:
             self.refreshes += 1
-        if max(len(scope.fact_ids), len(scope.turn_ids)) > self.max_items:
+        counts = (len(scope.fact_ids), len(scope.turn_ids), len(scope.entity_ids))
+        if max(counts) > self.max_items or scope.nbytes > self.max_bytes // 2:
             self._put(key, _TOO_BIG)
             return None
         self._put(key, scope)
@@ -378,18 +309,35 @@ def _clocks(rows: Sequence[Sequence[Any]]) -> Clocks:
     return tuple((str(key), None if epoch is None else str(epoch), int(revision)) for key, epoch, revision in rows)
 
 
-def _lists(
-    rows: CachedRows, fact_rank: list[tuple[str, float]], turn_rank: list[tuple[str, float, float]]
-) -> CachedLists:
+def _lists(scope: ScopeVectors, rows: CachedRows, ranked: _Ranked) -> CachedLists:
     """The fetched projections in the cache's order (a fact or turn the filters now refuse,
     or that is gone, is left out)."""
     facts = {fact["id"]: fact for fact in rows["facts"]}
     turns = {turn["id"]: turn for turn in rows["episodes"]}
+
+    def listed(ranks: list[tuple[int, float]]) -> list[tuple[dict[str, Any], float]]:
+        return [(facts[scope.fact_ids[i]], score) for i, score in ranks if scope.fact_ids[i] in facts]
+
     return CachedLists(
-        facts=[(facts[i], score) for i, score in fact_rank if i in facts],
+        facts=listed(ranked.facts),
+        keyword=listed(ranked.keyword),
         episodes=[
             {"episode": turns[i], "vector": vector, "keyword": keyword}
-            for i, vector, keyword in turn_rank
+            for i, vector, keyword in ranked.turns
             if i in turns
+        ],
+        seeds=[
+            {
+                "id": scope.entity_ids[i],
+                "name": scope.entity_names[i],
+                "normalized": scope.entity_normalized[i],
+                "score": weight,
+            }
+            for i, weight in ranked.seeds
+        ],
+        expanded=[
+            {"fact": facts[scope.fact_ids[i]], "similarity": score, "next_id": next_id, "from_id": seed, "weight": w}
+            for i, score, next_id, seed, w in ranked.expanded
+            if scope.fact_ids[i] in facts
         ],
     )

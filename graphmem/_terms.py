@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -43,16 +44,47 @@ def stem(word: str) -> str:
         return str(_stemmer.stemWord(word))
 
 
-def word_patterns(words: list[str]) -> list[str]:
-    """For an exactly scanned scope's keyword search (cypher/search_keyword.cypher), one regular
-    expression per stem of the words, matched as a whole word of the raw text: the words
-    themselves, or the stem as a prefix ("work" finds "works", "worked"; a stem of under four
-    letters only as a whole word, since "ag" of "age" would find "again"). Words hold only
-    \\w characters (`words()`), so a pattern is made of them, `|` and `\\w*` only."""
+@dataclass(frozen=True)
+class WordTerm:
+    """One stem of a query's words, as keyword search matches it against a whole word of the
+    raw text: the words themselves, or any word starting with the stem (`prefix`; "work"
+    finds "works", "worked"). A stem of under four letters is only matched whole, since "ag"
+    of "age" would find "again"."""
+
+    words: frozenset[str]
+    prefix: str | None
+
+    def pattern(self) -> str:
+        """As a regular expression of \\w characters, `|` and `\\w*` only (words hold only \\w
+        characters, `words()`): cypher/search_keyword.cypher matches it between word bounds."""
+        return "|".join(sorted(self.words | ({self.prefix + r"\w*"} if self.prefix else set())))
+
+    def matches(self, word: str) -> bool:
+        """Whether a whole word of a text, lower-cased, is this term's."""
+        return word in self.words or (self.prefix is not None and word.startswith(self.prefix))
+
+
+def word_terms(words: list[str]) -> list[WordTerm]:
+    """The keyword terms of a query's words, one per stem, in the words' order."""
     by_stem: dict[str, set[str]] = {}
     for word in words:
         by_stem.setdefault(stem(word), set()).add(word)
-    return ["|".join(sorted(found | {s + r"\w*" if len(s) >= 4 else s})) for s, found in by_stem.items()]
+    return [
+        WordTerm(frozenset(found | ({s} if len(s) < 4 else set())), s if len(s) >= 4 else None)
+        for s, found in by_stem.items()
+    ]
+
+
+def word_patterns(words: list[str]) -> list[str]:
+    """For an exactly scanned scope's keyword search (cypher/search_keyword.cypher), one regular
+    expression per term (`word_terms`), matched as a whole word of the raw text."""
+    return [term.pattern() for term in word_terms(words)]
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The whole words of a raw text, lower-cased, as search_keyword's patterns see them
+    (maximal runs of \\w characters; no stop word dropped, no possessive cut)."""
+    return frozenset(word.lower() for word in _WORD.findall(text))
 
 
 def words(text: str) -> list[str]:

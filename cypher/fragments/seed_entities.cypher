@@ -6,6 +6,7 @@
 // high: any person's name is ~0.6-0.7 from "where does X work?", so these are a fallback).
 // A scope of at most $scan_max entities is scanned exactly; a larger one goes through the
 // shared entity_name / entity_embedding indexes with k scaled by its share of all entities.
+// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
 // @include fragments/entity_scope_size
 CALL (scope_size, total_size) {
   CALL (scope_size, total_size) {
@@ -37,7 +38,7 @@ CALL (scope_size, total_size, named) {
   WITH e, vector.similarity.cosine(e.embedding, $embedding) AS score
   WHERE score >= $min_vector_score
   RETURN e AS node, score AS weight
-  ORDER BY weight DESC
+  ORDER BY weight DESC, node.id
   LIMIT $vector_seeds
   UNION
   WITH scope_size, total_size WHERE size(named) = 0 AND scope_size > $scan_max
@@ -49,9 +50,9 @@ CALL (scope_size, total_size, named) {
   WHERE score >= $min_vector_score AND
 // @include fragments/entity_scope
   RETURN e AS node, score AS weight
-  ORDER BY weight DESC
+  ORDER BY weight DESC, node.id
   LIMIT $vector_seeds
 }
 WITH node, weight
-ORDER BY weight DESC
+ORDER BY weight DESC, node.id
 LIMIT $seeds
