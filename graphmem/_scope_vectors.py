@@ -130,16 +130,19 @@ class ScopeVectors:
             if old is not None and at < len(old.entity_ids):
                 _note(names, set(old.entity_normalized[at].split(" ")), at, removed=True)
             _note(names, set(self.entity_normalized[at].split(" ")), at, removed=False)
-        vocabulary = list(old.vocabulary) if old else []
         word_facts = _posted(old.word_facts if old else {}, words)
-        for word in words:
-            present = word in word_facts
-            i = bisect_left(vocabulary, word)
-            listed = i < len(vocabulary) and vocabulary[i] == word
-            if present and not listed:
-                insort(vocabulary, word)
-            elif listed and not present:
-                del vocabulary[i]
+        if old is None:
+            vocabulary = sorted(word_facts)
+        else:
+            vocabulary = list(old.vocabulary)
+            for word in words:
+                present = word in word_facts
+                i = bisect_left(vocabulary, word)
+                listed = i < len(vocabulary) and vocabulary[i] == word
+                if present and not listed:
+                    insort(vocabulary, word)
+                elif listed and not present:
+                    del vocabulary[i]
         return replace(
             self,
             word_facts=word_facts,
@@ -169,7 +172,7 @@ def _note(index: dict[str, tuple[list[int], list[int]]], keys: Iterable[str], at
 def _posted(old: Postings, changes: dict[str, tuple[list[int], list[int]]]) -> Postings:
     """`old` (left unchanged) with each key's positions added and removed."""
     if not old:  # a build: sort once
-        return {key: np.unique(np.array(added, dtype=np.int64)) for key, (added, _) in changes.items() if added}
+        return {key: np.array(sorted(set(added)), dtype=np.int64) for key, (added, _) in changes.items() if added}
     postings = dict(old)
     for key, (added, removed) in changes.items():
         held = postings.get(key, _NONE)
