@@ -5,6 +5,7 @@
 // frequency within the scope, so a rare name outweighs a common verb. A larger scope goes through the shared
 // full-text indexes (fact_text, entity_name) with k scaled by the scope's share.
 // $patterns: one regular expression per term, of word characters, | and \w* only;
+// $needles: per pattern, its words and stem (lower case), one of which the text must contain;
 // $lucene: the query's words (letters, digits, _ only), OR-ed.
 // Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
 // @include fragments/scope_size
@@ -15,7 +16,11 @@ CALL (scope_size, total_size) {
   WHERE
 // @include fragments/fact_filter
   WITH s, f, t, f.fact + ' ' + f.relation + ' ' + s.name + ' ' + t.name AS text
-  WITH s, f, t, [p IN $patterns WHERE text =~ ('(?isuU).*\\b(?:' + p + ')\\b.*')] AS matched
+  WITH s, f, t, text, toLower(text) AS lowered
+  // a whole-word match needs one of the term's words or its stem in the text: the cheap test first
+  WITH s, f, t, [i IN range(0, size($patterns) - 1)
+                 WHERE any(needle IN $needles[i] WHERE lowered CONTAINS needle)
+                   AND text =~ ('(?isuU).*\\b(?:' + $patterns[i] + ')\\b.*') | $patterns[i]] AS matched
   WITH collect({s: s, f: f, t: t, matched: matched}) AS rows
   WITH rows, size(rows) AS n, [p IN $patterns | size([r IN rows WHERE p IN r.matched])] AS df
   UNWIND rows AS r

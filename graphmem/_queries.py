@@ -20,7 +20,7 @@ from . import _cypher
 from ._ids import scope_clock_id
 from ._models import Fact, Scope, Usage
 from ._store import Store, TransactionStore, fact_from_record
-from ._terms import word_patterns
+from ._terms import word_terms
 
 
 @dataclass(frozen=True)
@@ -269,10 +269,12 @@ class Queries:
     ) -> list[ScoredFact]:
         # an exactly scanned scope matches each word or its stem as a prefix; the full-text
         # indexes stem the words themselves (english analyzer)
+        terms = word_terms(words)
         params = {
             **filters.params(),
             **width.params(),
-            "patterns": word_patterns(words),
+            "patterns": [term.pattern() for term in terms],
+            "needles": [sorted(term.words | {term.prefix} if term.prefix else term.words) for term in terms],
             "lucene": " OR ".join(words),
             "limit": limit,
         }

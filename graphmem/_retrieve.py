@@ -312,12 +312,13 @@ class Retriever:
         got = self.cache.lists(filters, request, usage=usage)
         if got is None:
             return {name: scan(usage) for name, scan in scans.items()}
+        parse = _parser()  # a fact in several lists is read once
         ranked: dict[str, Callable[[], Any]] = {
-            "triplet": lambda: [(_fact(data), score, None) for data, score in got.facts],
-            "keyword": lambda: [(_fact(data), score, None) for data, score in got.keyword],
+            "triplet": lambda: [(parse(data), score, None) for data, score in got.facts],
+            "keyword": lambda: [(parse(data), score, None) for data, score in got.keyword],
             "episode": lambda: fuse_episodes(got.episodes)[: request.episodes],
             "named": lambda: got.seeds,
-            "entity": lambda: self._expanded(got.expanded, filters, usage=usage, **expand),
+            "entity": lambda: self._expanded(got.expanded, filters, usage=usage, parse=parse, **expand),
         }
         return {name: ranked[name]() for name in scans}
 
@@ -380,9 +381,11 @@ class Retriever:
         fanout: int,
         limit: int,
         usage: Usage,
+        parse: Callable[[dict[str, Any]], Fact] | None = None,
     ) -> Ranked:
         """The entity list from its first hop's rows (the seeds' facts), `hops` deep: each
         further hop one cypher/search_expand.cypher statement. The `limit` best, best first."""
+        parse = parse or _fact
         now = utcnow()
         found: dict[str, tuple[Fact, float, int | None]] = {}
         visited = {r["from_id"] for r in rows}  # the seeds
@@ -394,7 +397,7 @@ class Retriever:
                 rows = self.queries.search_expand(filters, frontier, embedding, fanout, usage)
             reached: dict[str, float] = {}
             for r in rows:
-                fact, weight = _fact(r["fact"]), float(r["weight"])
+                fact, weight = parse(r["fact"]), float(r["weight"])
                 score = _entity_score(fact, float(r["similarity"] or 0.0), weight, hop, now)
                 if fact.id not in found or score > found[fact.id][1]:
                     found[fact.id] = (fact, score, hop)
@@ -552,6 +555,19 @@ def _fact(data: dict[str, Any]) -> Fact:
         if value is not None and value.tzinfo is not UTC:
             setattr(fact, name, value.astimezone(UTC))
     return fact
+
+
+def _parser() -> Callable[[dict[str, Any]], Fact]:
+    """`_fact`, once per fact id."""
+    read: dict[str, Fact] = {}
+
+    def parse(data: dict[str, Any]) -> Fact:
+        fact = read.get(data["id"])
+        if fact is None:
+            fact = read[data["id"]] = _fact(data)
+        return fact
+
+    return parse
 
 
 def _entity_score(fact: Fact, similarity: float, weight: float, hop: int, now: datetime) -> float:

@@ -290,14 +290,18 @@ def test_associative_search_costs_a_round_trip_per_hop_and_no_llm_call(memory: G
     memory.search("Where does the wife of Lena Fischer's brother work?", user_id=family, usage=usage)
     assert 4 + 3 <= usage.neo4j_round_trips <= 4 + 3 + 1 and usage.llm_calls == 0, usage
     memory.retriever.cache.wait()
-    # then three lists at once: the cached triplet and episode lists are one statement
+    # then one statement for all four lists, ranked from the scope cache
     for question in ("Where does the wife of Lena Fischer's brother work?", "violin"):
         usage = Usage()
         memory.search(question, user_id=family, usage=usage)
-        assert 3 + 3 <= usage.neo4j_round_trips <= 3 + 3 + 1 and usage.llm_calls == 0, (question, usage)
+        assert 1 + 3 <= usage.neo4j_round_trips <= 1 + 3 + 1 and usage.llm_calls == 0, (question, usage)
     usage = Usage()
     memory.search("violin", user_id=family, episodes=0, hops=1, usage=usage)
-    assert 3 + 1 <= usage.neo4j_round_trips <= 3 + 1 + 1
+    assert 1 + 1 <= usage.neo4j_round_trips <= 1 + 1 + 1
+    # hybrid: one statement, nothing else
+    usage = Usage()
+    memory.search("violin", user_id=family, mode="hybrid", usage=usage)
+    assert usage.neo4j_round_trips == 1, usage
 
 
 def test_the_demo_answers_its_two_part_question_in_the_top_three(cli_env, scope_ids) -> None:
