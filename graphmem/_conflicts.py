@@ -10,6 +10,7 @@ new fact's sentence.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
@@ -45,6 +46,10 @@ class ConflictDetector:
         self.k = k
         # relation names repeat across adds; their vectors are cached rather than re-embedded
         self.phrases = phrases or PhraseVectors(embedder)
+        # the relation names this detector has judged: a stored fact of one of these that is
+        # not similar to a new triplet's relation is left in Neo4j (cypher/conflict_candidates)
+        self.known_relations: set[str] = set()
+        self._known_lock = threading.Lock()
 
     def detect(
         self,
@@ -60,16 +65,34 @@ class ConflictDetector:
         own (an open transaction)."""
         if not triplets:
             return []
+        with self._known_lock:
+            known = sorted(self.known_relations)
+        new_relations = sorted({t.relation for t in triplets})
+        vectors = self._relation_embeddings(sorted(set(known) | set(new_relations)))
         probes = [
-            FactProbe(i=i, source_id=s, target_id=t, embedding=vec)
-            for i, ((s, t), vec) in enumerate(zip(ends, fact_embeddings, strict=True))
+            FactProbe(
+                i=i,
+                source_id=s,
+                target_id=t,
+                embedding=vec,
+                relations=similar_relations(triplet.relation, known, vectors, self.relation_threshold),
+            )
+            for i, (triplet, (s, t), vec) in enumerate(zip(triplets, ends, fact_embeddings, strict=True))
         ]
         found = (queries or self.queries).conflict_candidates(
-            scope, probes, k=self.k, per_source=self.per_source, min_score=self.fact_threshold, usage=usage
+            scope,
+            probes,
+            known=known,
+            k=self.k,
+            per_source=self.per_source,
+            min_score=self.fact_threshold,
+            usage=usage,
         )
         stored = {r["i"]: r["candidates"] for r in found}
-        relations = {t.relation for t in triplets} | {c["fact"]["relation"] for cands in stored.values() for c in cands}
-        vectors = self._relation_embeddings(sorted(relations))
+        unjudged = {c["fact"]["relation"] for cands in stored.values() for c in cands} - vectors.keys()
+        vectors |= self._relation_embeddings(sorted(unjudged))
+        with self._known_lock:
+            self.known_relations.update(vectors)
         return [
             classify(i, triplet, ends[i], stored.get(i, []), vectors, self.relation_threshold)
             for i, triplet in enumerate(triplets)
@@ -115,6 +138,18 @@ def classify(
         elif (score := row.get("score")) is not None:
             result.candidates.append(ConflictCandidate(fact=fact, reason="similar_fact", similarity=float(score)))
     return result
+
+
+def similar_relations(
+    relation: str, known: list[str], vectors: dict[str, list[float]], relation_threshold: float
+) -> list[str]:
+    """The relation itself and those of `known` that `classify` would take as similar to it:
+    a new triplet's only candidates among its source's facts of known relations."""
+    return [relation] + [
+        other
+        for other in known
+        if other != relation and cosine(vectors[other], vectors[relation]) >= relation_threshold
+    ]
 
 
 def relation_phrase(relation: str) -> str:

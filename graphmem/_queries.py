@@ -103,6 +103,7 @@ class FactProbe(TypedDict):
     source_id: str
     target_id: str
     embedding: list[float]
+    relations: list[str]  # the relation and those similar to it (graphmem/_conflicts.similar_relations)
 
 
 class StoredCandidate(TypedDict):
@@ -230,9 +231,26 @@ class Queries:
         return cast(list[EntityCandidates], self._rows("match_entities", params, usage))
 
     def conflict_candidates(
-        self, scope: Scope, probes: list[FactProbe], *, k: int, per_source: int, min_score: float, usage: Usage
+        self,
+        scope: Scope,
+        probes: list[FactProbe],
+        *,
+        known: list[str],
+        k: int,
+        per_source: int,
+        min_score: float,
+        usage: Usage,
     ) -> list[FactCandidates]:
-        params = {"rows": probes, "scope_key": scope.key, "k": k, "per_source": per_source, "min_score": min_score}
+        """`known`: the relation names the detector has judged; a source's fact of one of those
+        that is not among a probe's `relations` (nor between the same two nodes) is not sent."""
+        params = {
+            "rows": probes,
+            "known": known,
+            "scope_key": scope.key,
+            "k": k,
+            "per_source": per_source,
+            "min_score": min_score,
+        }
         return cast(list[FactCandidates], self._rows("conflict_candidates", params, usage))
 
     def write_add(

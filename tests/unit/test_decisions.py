@@ -4,7 +4,7 @@ them, no Neo4j (graphmem/_match.decide, graphmem/_conflicts.classify)."""
 from __future__ import annotations
 
 from graphmem import Scope
-from graphmem._conflicts import classify
+from graphmem._conflicts import classify, similar_relations
 from graphmem._ids import entity_id
 from graphmem._match import decide
 from graphmem._models import Entity, Triplet
@@ -98,6 +98,34 @@ def test_candidates_are_named_by_why():
     ]
     assert found.restated is None
     assert found.candidates[3].similarity == 0.9
+
+
+def test_the_source_facts_left_in_neo4j_are_never_ones_classify_keeps():
+    """cypher/conflict_candidates sends a source's fact only if its relation is among
+    similar_relations, it links the same two nodes, or its relation is not known yet: every
+    candidate classify finds in all the rows is still found in those sent."""
+    rows = [
+        stored("same-rel", "ana", "lives_in", "oslo"),
+        stored("similar-rel", "ana", "resides_in", "lima"),
+        stored("far-rel", "ana", "likes", "pizza"),
+        stored("far-rel-2", "ana", "visited", "paris"),
+        stored("same-ends", "ana", "visited", "rome"),
+        stored("restated", "ana", "lives_in", "rome"),
+    ]
+    for known in ([], ["likes"], ["likes", "resides_in", "visited"], sorted(VECTORS)):
+        similar = similar_relations(NEW.relation, known, VECTORS, 0.75)
+        assert similar[0] == "lives_in" and "likes" not in similar
+        sent = [
+            r
+            for r in rows
+            if r["fact"]["relation"] in similar
+            or r["fact"]["target_id"] == "rome"
+            or r["fact"]["relation"] not in known
+        ]
+        whole, light = (classify(0, NEW, ("ana", "rome"), x, VECTORS, 0.75) for x in (rows, sent))
+        assert light == whole, known
+        if known == sorted(VECTORS):
+            assert len(sent) == 4  # the far relations stayed in Neo4j
 
 
 class CountingLLM:
