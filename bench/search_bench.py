@@ -22,11 +22,11 @@ templated questions whose answering turn is among them. Results go to
 bench/results/search.json. All data is written under user ids starting with
 "bench-search-" and deleted at the end.
 
---paths: `auto` is the default retriever, its vector cache (graphmem/_scope_cache.py) filled by
+--paths: `auto` is the default retriever, its scope cache (graphmem/_scope_cache.py) filled by
 the warm-up pass, as in a process that has searched these scopes before; `cold` empties the
 cache before every search (each search is a scope's first: it scans in Neo4j, and the scope
 loads in the background, untimed); `nocache` ranks
-the triplet and episode lists by scanning in Neo4j, as graphmem did before the cache. The bulk
+the lists by scanning in Neo4j, as graphmem did before the cache. The bulk
 loads move no scope clock, so each size and path gets a cache of its own.
 
 --paths also runs the searches with the retriever forced onto the indexes shared by all
@@ -54,7 +54,7 @@ PREFIX = "bench-search-"
 SEVERAL_LISTS = ("associative", "hybrid")
 PATHS = ("auto", "cold", "nocache", "serial", "index", "index-k300")
 SETTLE_S = 15  # seconds of rest after a bulk load: the first path timed had run beside its flush
-CACHE_MB = 1024  # the auto path's vector cache: all synthetic users fit at 100k facts + 100k turns
+CACHE_MB = 1024  # the auto path's scope cache: all synthetic users fit at 100k facts + 100k turns
 FIXTURE_USERS = 3
 
 
@@ -70,9 +70,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         choices=PATHS,
         default=["auto", "cold", "nocache", "serial", "index", "index-k300"],
-        help="retriever configurations to time: auto (the default Retriever, its vector cache "
+        help="retriever configurations to time: auto (the default Retriever, its scope cache "
         "filled by the warm-up), cold (the same, its cache emptied before every search: a "
-        "scope's first search), nocache (no vector cache: the lists scan in Neo4j), serial "
+        "scope's first search), nocache (no scope cache: the lists scan in Neo4j), serial "
         "(nocache, the lists of associative and hybrid one after the other), index (shared "
         "indexes, k scaled by the scope's share), index-k300 (shared indexes, fixed top-300 as before)",
     )
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 full_retriever = make_retriever(memory, embedder, path, vectors)
                 row["paths"][path] = per_mode = {}
                 modes = [m for m in MODES if path != "serial" or m in SEVERAL_LISTS]
-                if path in ("cold", "nocache"):  # only the modes the vector cache serves
+                if path in ("cold", "nocache"):  # only the modes the scope cache serves
                     modes = [m for m in modes if m in ("associative", "hybrid", "triplet", "episode")]
                 # warm-up: plans and pages of every statement, and the phrase cache, for every query
                 warmup = {

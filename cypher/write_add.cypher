@@ -10,7 +10,7 @@
 // stale add writes nothing (no row returned): the caller rolls back and matches again. An
 // add of turns only ($expected_version null) checks nothing, but still advances the clock's
 // revision, which every fact, turn and new entity it writes or changes is stamped with (`revision`):
-// a search's vector cache reloads only what changed since the revision it holds.
+// a search's scope cache reloads only what changed since the revision it holds.
 CALL () {
 // @include fragments/scope_clock
   WITH clock, clock.version AS seen

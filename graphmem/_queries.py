@@ -450,7 +450,7 @@ class Queries:
         return cast(list[TurnToBackfill], self._rows("episodes_to_backfill", params))
 
     def expire_scope_clocks(self) -> int:
-        """New epochs for every scope clock: searches' vector caches reload their scopes."""
+        """New epochs for every scope clock: searches' scope caches reload them."""
         return int(self._rows("expire_scope_clocks", {}, write=True)[0]["expired"])
 
     def episodes_backfill(self, rows: list[dict[str, Any]], *, stemmer: str) -> None:

@@ -18,8 +18,8 @@ the stored turns. No LLM call unless asked for.
 * episode: the stored turns only (`results.episodes`), by embedding and stemmed keywords.
 
 associative and hybrid also return the best turns in `results.episodes` (`episodes=`).
-The triplet and episode lists rank from the vector cache (`_scope_cache`) when it holds the
-scope, in one statement for both; otherwise they scan in Neo4j, as below.
+The triplet, keyword, episode and seed lists rank from the scope cache (`_scope_cache`) when it
+holds the scope, in one statement for them all; otherwise they scan in Neo4j, as below.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ class Retriever:
         self._pool_lock = threading.Lock()
         # question words and relation names repeat: embedded once, cached
         self.phrases = phrases or PhraseVectors(embedder)
-        # the scopes' embeddings in this process: the triplet and episode lists without a scan
+        # the scopes searched in this process: the lists ranked without a scan
         self.cache = cache
 
     def search(

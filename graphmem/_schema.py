@@ -13,7 +13,7 @@ from ._queries import Queries
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
 #: 3: a fact's relation name is stored as `relation` (was `predicate`), fact_text indexes it
 #: 4: a write clock per scope (GraphmemScope), checked by every write that matched entities
-#: 5: scope clocks carry a revision and an epoch, indexed by scope ids (searches' vector caches)
+#: 5: scope clocks carry a revision and an epoch, indexed by scope ids (searches' scope caches)
 SCHEMA_VERSION = 5
 VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")

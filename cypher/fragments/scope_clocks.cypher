@@ -1,6 +1,6 @@
 // The write clocks of every scope a read of ($user_id, $agent_id, $run_id) sees (each id that
 // is set must match), found through the index of the first id that is set, as one ordered
-// list of [key, epoch, revision]: the scope's state as a search's vector cache knows it.
+// list of [key, epoch, revision]: the scope's state as a search's scope cache knows it.
 // Yields `clocks`.
 CALL () {
   CALL () {

@@ -282,8 +282,8 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
 def test_associative_search_costs_a_round_trip_per_hop_and_no_llm_call(memory: GraphMemory, family: str) -> None:
     from graphmem import Usage
 
-    # a scope's first search in the process: four lists at once (triplet and episode scanned in
-    # Neo4j while the scope loads into the vector cache), one fetch per hop, and one for the top
+    # a scope's first search in the process: four lists at once (scanned in Neo4j; the scope
+    # loads into the scope cache after), one fetch per hop, and one for the top
     # facts no list returned whole
     assert memory.retriever.cache is not None
     usage = Usage()

@@ -227,7 +227,7 @@ def test_entity_type_and_relation_filters(memory, user, mode):
 @pytest.mark.parametrize("path", ["cache", "scan", "shared_index"])
 def test_no_result_crosses_scopes(world, path):
     memory, users = world
-    # cache: the default, the triplet and episode lists ranked from the scope's cached vectors;
+    # cache: the default, the lists ranked from the scope cache;
     # scan: small scopes are scanned exactly in Neo4j; shared_index: the path of large scopes, forced
     retriever = {
         "cache": memory.retriever,

@@ -1,4 +1,4 @@
-"""The search's vector cache (graphmem/_scope_cache.py) against the real Neo4j: it returns what
+"""The search's scope cache (graphmem/_scope_cache.py) against the real Neo4j: it returns what
 the exact scans in Neo4j return, under every filter, and a search service in one OS process
 sees at once what other processes write, change and delete."""
 
