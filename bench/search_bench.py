@@ -255,8 +255,6 @@ def main(argv: list[str] | None = None) -> int:
                 full_retriever = make_retriever(memory, embedder, path, vectors)
                 row["paths"][path] = per_mode = {}
                 modes = [m for m in MODES if path != "serial" or m in SEVERAL_LISTS]
-                if path in ("cold", "nocache"):  # only the modes the scope cache serves
-                    modes = [m for m in modes if m in ("associative", "hybrid", "triplet", "episode")]
                 # warm-up: plans and pages of every statement, and the phrase cache, for every query
                 warmup = {
                     mode: time_searches(engine_retriever, embedder, queries, mode, args.limit, pass_embedding=True)[
