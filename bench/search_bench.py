@@ -43,7 +43,7 @@ import time
 from typing import Any
 
 from graphmem._queries import Queries
-from graphmem._scope_cache import VectorCache
+from graphmem._scope_cache import ScopeCache
 from graphmem.embed.base import Embedder
 
 from . import fixtures as fx
@@ -97,7 +97,7 @@ class CountingEmbedder(Embedder):
 
 def make_retriever(memory: Any, embedder: Any, path: str, cache: Any = None) -> Any:
     """A retriever for `path`; every one shares the memory's phrase cache, as graphmem's own
-    does; auto and cold use `cache` (a VectorCache)."""
+    does; auto and cold use `cache` (a ScopeCache)."""
     from graphmem._retrieve import Retriever
 
     class ColdRetriever(Retriever):
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for path in args.paths:
                 # a cache per size and path: the bulk loads do not move the scopes' clocks
-                vectors = VectorCache(memory.queries, embedder.dim, max_bytes=CACHE_MB * 2**20)
+                vectors = ScopeCache(memory.queries, embedder.dim, max_bytes=CACHE_MB * 2**20)
                 engine_retriever = make_retriever(memory, cached, path, vectors)
                 full_retriever = make_retriever(memory, embedder, path, vectors)
                 row["paths"][path] = per_mode = {}

@@ -46,7 +46,7 @@ from ._queries import Queries, ScopeChanged
 from ._resolve import DecisionKey, UpdateResolver
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
 from ._schema import ensure_schema
-from ._scope_cache import VectorCache
+from ._scope_cache import ScopeCache
 from ._settings import Settings, load_settings
 from ._store import Store, is_constraint_violation
 from ._write import AddPlan, StoredMessage, apply_plan
@@ -145,7 +145,7 @@ class GraphMemory:
         )
         self.resolver = UpdateResolver(llm)
         mb = self.settings.search_cache_mb
-        vectors = VectorCache(self.queries, embedder.dim, max_bytes=mb * 2**20) if mb else None
+        vectors = ScopeCache(self.queries, embedder.dim, max_bytes=mb * 2**20) if mb else None
         self.retriever = Retriever(self.queries, embedder, llm, phrases=self.phrases, cache=vectors)
         self._scope_locks = [threading.RLock() for _ in range(_SCOPE_LOCK_STRIPES)]
         if apply_schema:

@@ -52,7 +52,7 @@ from ._models import (
     utcnow,
 )
 from ._queries import EpisodeRow, ExpandRow, Filters, GraphRow, IndexWidth, Queries, Seeding, SeedRow
-from ._scope_cache import ListRequest, VectorCache
+from ._scope_cache import ListRequest, ScopeCache
 from ._store import fact_from_record
 from ._terms import query_stems, query_words, word_terms
 from .embed._phrases import PhraseVectors
@@ -167,7 +167,7 @@ class Retriever:
         graph_hub_scan: int = 200,
         spread: _spread.SpreadConfig = _spread.SpreadConfig(),
         phrases: PhraseVectors | None = None,
-        cache: VectorCache | None = None,
+        cache: ScopeCache | None = None,
     ):
         self.queries = queries
         self.embedder = embedder

@@ -13,7 +13,7 @@ ranks again and fetches again. Facts and turns are always returned as Neo4j hold
 only the ranking reads the cache. Writes made outside graphmem (Cypher typed in the
 Browser) do not move the clocks: run `graphmem init`, or restart, to see them in search.
 
-What changed is decided by `reload_from` (pure); `VectorCache` does the I/O.
+What changed is decided by `reload_from` (pure); `ScopeCache` does the I/O.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ._models import Usage
     from ._queries import CachedRows, EpisodeRow, ExpandRow, Filters, Queries, Seeding, SeedRow
 
-__all__ = ["CachedLists", "ListRequest", "VectorCache", "reload_from"]
+__all__ = ["CachedLists", "ListRequest", "ScopeCache", "reload_from"]
 
 log = logging.getLogger("graphmem")
 
@@ -145,7 +145,7 @@ class _TooBig:
 _TOO_BIG = _TooBig()
 
 
-class VectorCache:
+class ScopeCache:
     """Scopes' embeddings, least recently searched evicted first, within `max_bytes`.
 
     A scope it does not hold (a first search, or after a deletion) is loaded whole in the

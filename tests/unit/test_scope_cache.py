@@ -15,7 +15,7 @@ import pytest
 
 from graphmem import Scope, Usage
 from graphmem._queries import Filters
-from graphmem._scope_cache import ListRequest, VectorCache, reload_from
+from graphmem._scope_cache import ListRequest, ScopeCache, reload_from
 from graphmem._scope_rank import (
     CacheFilter,
     expand_seeds,
@@ -336,7 +336,7 @@ class FakeQueries:
         return {"clocks": [list(c) for c in self.clocks], "facts": facts, "episodes": []}
 
 
-def _search(cache: VectorCache, query: list[float], scope: Scope | None = None) -> list[str] | None:
+def _search(cache: ScopeCache, query: list[float], scope: Scope | None = None) -> list[str] | None:
     filters = Filters(scope or Scope(user_id="u"), include_invalidated=True)
     got = cache.lists(filters, ListRequest(embedding=query, facts=3), usage=Usage())
     return None if got is None else [fact["id"] for fact, _ in got.facts]
@@ -345,7 +345,7 @@ def _search(cache: VectorCache, query: list[float], scope: Scope | None = None) 
 def test_the_cache_reloads_only_what_changed_and_everything_after_a_deletion():
     rng = random.Random(5)
     queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
-    cache = VectorCache(queries, DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
     query = _vec(rng)
     first = _search(cache, query)
     assert queries.calls[0] == ("scope_vectors", None) and cache.loads == 1
@@ -369,12 +369,12 @@ def test_a_scope_above_the_bound_is_left_to_neo4j_and_the_least_recent_is_evicte
     rng = random.Random(6)
     queries = FakeQueries(_facts(rng, 50), [])
     per_item = 4 * DIM + 400
-    cache = VectorCache(queries, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
     assert cache.max_items == 20
     assert _search(cache, _vec(rng)) is None
     assert _search(cache, _vec(rng)) is None and cache.loads == 1  # found too big once, not loaded again
     small = FakeQueries(_facts(rng, 15), [])
-    cache = VectorCache(small, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(small, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
     for user in ("a", "b", "c"):
         assert _search(cache, _vec(rng), Scope(user_id=user)) is not None
     assert cache.nbytes <= cache.max_bytes and cache.loads == 3
@@ -385,7 +385,7 @@ def test_a_scope_above_the_bound_is_left_to_neo4j_and_the_least_recent_is_evicte
 def test_a_scope_not_held_is_left_to_neo4j_while_it_loads_in_the_background():
     rng = random.Random(7)
     queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
-    cache = VectorCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
     query = _vec(rng)
     assert _search(cache, query) is None  # the caller scans in Neo4j this time
     cache.wait()
@@ -419,7 +419,7 @@ def test_close_waits_for_a_running_load_and_drops_the_rest():
         return result
 
     queries.scope_vectors = slow  # type: ignore[method-assign]
-    cache = VectorCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
     assert _search(cache, _vec(rng)) is None
     cache.start_loads()
     assert started.wait(5)
