@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--users", type=int, default=1, help="the messages are spread over this many memories")
     parser.add_argument("--keep", action="store_true", help="do not delete the benchmark data at the end")
+    parser.add_argument(
+        "--ontology",
+        default=None,
+        help="an ontology file or built-in name (personal): its declarations decide conflicts without the LLM; "
+        "results go to write-ontology.json",
+    )
     add_server_args(parser)
     args = parser.parse_args(argv)
 
@@ -94,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings, store = connect(args)
     log(f"Neo4j at {store.uri}; loading MiniLM")
-    memory = GraphMemory(store, llm=ScriptedLLM(), embedder=SentenceTransformerEmbedder(), settings=settings)
+    memory = GraphMemory(
+        store, llm=ScriptedLLM(), embedder=SentenceTransformerEmbedder(), settings=settings, ontology=args.ontology
+    )
     leftovers = delete_bench_data(store, PREFIX)
     if leftovers:
         log(f"deleted {leftovers} nodes left by an earlier run")
@@ -116,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                     "stages": dict(usage.stages),
                     "round_trips": usage.neo4j_round_trips,
                     "llm_calls": usage.llm_calls,
+                    "resolve_calls": sum(1 for c in usage.calls if c.operation == "resolve" and not c.cached),
                     "added": len(result.added),
                     "invalidated": len(result.invalidated),
                     "noop": len(result.noop),
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - started
         report = summarize(rows, wall, args, store, memory, users)
         print_report(report)
-        path = write_json("write.json", report)
+        path = write_json("write-ontology.json" if args.ontology else "write.json", report)
         log(f"wrote {path}")
     finally:
         if not args.keep:
@@ -164,6 +173,8 @@ def summarize(
         "stages": {s: stats([r["stages"].get(s, 0.0) for r in rows]) for s in stages},
         "round_trips_per_add": {"min": min(trips), "max": max(trips), "mean": round(sum(trips) / len(trips), 2)},
         "llm_calls_per_add": {"min": min(calls), "max": max(calls), "mean": round(sum(calls) / len(calls), 2)},
+        "resolve_calls": sum(r["resolve_calls"] for r in rows),
+        "ontology": memory.ontology.name if memory.ontology else None,
         "outcomes": {k: sum(r[k] for r in rows) for k in ("added", "invalidated", "noop")},
         "facts_stored": facts,
         "facts_valid": valid,
@@ -184,7 +195,10 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"{stage:<10} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['mean_ms']:>8}")
     t, c = r["round_trips_per_add"], r["llm_calls_per_add"]
     print(f"Neo4j round trips per add: min {t['min']} max {t['max']} mean {t['mean']}")
-    print(f"LLM calls per add: min {c['min']} max {c['max']} mean {c['mean']}")
+    print(f"LLM calls per add: min {c['min']} max {c['max']} mean {c['mean']} (ontology: {r['ontology']})")
+    invalidated = r["outcomes"]["invalidated"]
+    per = f"{r['resolve_calls'] / invalidated:.2f}" if invalidated else "n/a"
+    print(f"resolve calls: {r['resolve_calls']} for {invalidated} invalidated facts ({per} per contradiction)")
     print(f"outcomes: {r['outcomes']}; facts stored {r['facts_stored']} (valid {r['facts_valid']})")
 
 

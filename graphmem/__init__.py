@@ -13,7 +13,8 @@ from ._errors import (
     ServerError,
 )
 from ._memory import AsyncGraphMemory, GraphMemory
-from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Scope, Triplet, Usage
+from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Rejection, Scope, Triplet, Usage
+from ._ontology import Attribute, EntityType, Ontology, RelationType, load_ontology
 from ._pipeline import AddWindow
 from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
@@ -27,9 +28,11 @@ __all__ = [
     "AddResult",
     "AddWindow",
     "AsyncGraphMemory",
+    "Attribute",
     "ConcurrentWriteError",
     "ConfigError",
     "Entity",
+    "EntityType",
     "Episode",
     "EpisodeHit",
     "Fact",
@@ -40,6 +43,9 @@ __all__ = [
     "MemoryStats",
     "Message",
     "Neo4jUnavailable",
+    "Ontology",
+    "Rejection",
+    "RelationType",
     "SchemaError",
     "ServerError",
     "Scope",
@@ -49,5 +55,6 @@ __all__ = [
     "Signal",
     "Triplet",
     "Usage",
+    "load_ontology",
     "load_settings",
 ]

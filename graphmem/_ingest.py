@@ -26,6 +26,8 @@ class IngestStats(BaseModel):
     updated: int = 0
     invalidated: int = 0
     noop: int = 0
+    #: triplets the ontology rejected (each AddResult says why)
+    rejected: int = 0
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -44,6 +46,7 @@ class IngestStats(BaseModel):
         self.updated += len(result.updated)
         self.invalidated += len(result.invalidated)
         self.noop += len(result.noop)
+        self.rejected += len(result.rejected)
         self.llm_calls += result.usage.llm_calls
         self.prompt_tokens += result.usage.prompt_tokens
         self.completion_tokens += result.usage.completion_tokens

@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from . import _extract, _pipeline
 from ._conflicts import ConflictDetector, relation_phrase
+from ._conform import conform
 from ._errors import ConcurrentWriteError, InputError, input_error
 from ._ids import message_node_id
 from ._match import NodeMatcher
@@ -32,15 +34,18 @@ from ._models import (
     Fact,
     MemoryStats,
     Message,
+    Rejection,
     ResolutionDecision,
     Scope,
     Triplet,
     Usage,
     as_utc,
     check_text,
+    normalize_label,
     normalize_name,
     utcnow,
 )
+from ._ontology import Ontology, load_ontology
 from ._pipeline import AddWindow, WindowOutcome
 from ._queries import Queries, ScopeChanged
 from ._resolve import DecisionKey, UpdateResolver
@@ -117,10 +122,14 @@ class PreparedAdd:
     entity_vectors: list[list[float]] = field(default_factory=list)
     fact_vectors: list[list[float]] = field(default_factory=list)
     message_vectors: list[list[float]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
 
 
 class GraphMemory:
-    """Long-term graph memory. Every method is scoped by user_id / agent_id / run_id."""
+    """Long-term graph memory. Every method is scoped by user_id / agent_id / run_id.
+
+    `ontology`: the entity types and relations it holds (an `Ontology`, a TOML or YAML file,
+    or a built-in name such as "personal"; default GRAPHMEM_ONTOLOGY, else none)."""
 
     def __init__(
         self,
@@ -131,8 +140,11 @@ class GraphMemory:
         settings: Settings | None = None,
         single_pass: bool | None = None,
         apply_schema: bool = True,
+        ontology: Ontology | str | Path | None = None,
     ):
         self.settings = settings or load_settings()
+        chosen = ontology if ontology is not None else self.settings.ontology
+        self.ontology = chosen if isinstance(chosen, Ontology) or chosen is None else load_ontology(chosen)
         self.store = store
         self.queries = Queries(store)
         self.llm = llm
@@ -143,7 +155,7 @@ class GraphMemory:
         self.detector = ConflictDetector(
             self.queries, embedder, fact_threshold=self.settings.conflict_threshold, phrases=self.phrases
         )
-        self.resolver = UpdateResolver(llm)
+        self.resolver = UpdateResolver(llm, self.ontology)
         mb = self.settings.search_cache_mb
         vectors = ScopeCache(self.queries, embedder.dim, max_bytes=mb * 2**20) if mb else None
         self.retriever = Retriever(self.queries, embedder, llm, phrases=self.phrases, cache=vectors)
@@ -154,8 +166,18 @@ class GraphMemory:
     @classmethod
     def from_env(cls, **overrides: Any) -> GraphMemory:
         """Settings from the environment / config file; the managed Neo4j is used when NEO4J_URI is unset."""
+        chosen = overrides.pop("ontology", None)
         settings = load_settings(**overrides)
-        return cls(Store.connect(settings), llm=make_llm(settings), embedder=make_embedder(settings), settings=settings)
+        chosen = chosen if chosen is not None else settings.ontology
+        # a bad ontology file fails before any connection is made
+        ontology = chosen if isinstance(chosen, Ontology) or chosen is None else load_ontology(chosen)
+        return cls(
+            Store.connect(settings),
+            llm=make_llm(settings),
+            embedder=make_embedder(settings),
+            settings=settings,
+            ontology=ontology,
+        )
 
     def close(self) -> None:
         if self.retriever.cache is not None:
@@ -223,10 +245,23 @@ class GraphMemory:
         )
         if stored:
             with self._stage(usage, "extract"):
-                source = ExtractionInput(messages=[s.message for s in stored], context=list(context))
+                source = ExtractionInput(
+                    messages=[s.message for s in stored], context=list(context), ontology=self.ontology
+                )
                 extraction = _extract.extract(self.llm, source, usage, single_pass=self.single_pass)
-            self._embed(prepared, extraction.entities, extraction.triplets)
+                entities, triplets = self._conform(prepared, extraction.entities, extraction.triplets)
+            self._embed(prepared, entities, triplets)
         return prepared
+
+    def _conform(
+        self, prepared: PreparedAdd, entities: list[Entity], triplets: list[Triplet]
+    ) -> tuple[list[Entity], list[Triplet]]:
+        """The triplets fitted to the ontology; the ones that cannot fit go to `rejected`."""
+        if self.ontology is None:
+            return entities, triplets
+        fitted = conform(self.ontology, entities, triplets)
+        prepared.rejected = fitted.rejected
+        return fitted.entities, fitted.triplets
 
     def _commit_add(self, prepared: PreparedAdd, *, _before_commit: Callable[[], None] | None = None) -> AddResult:
         """The half of an add that reads and writes the graph, in one transaction."""
@@ -235,6 +270,7 @@ class GraphMemory:
             return AddResult(skipped_messages=prepared.skipped, usage=prepared.usage)
         result = self._merge(prepared, before_commit=_before_commit)
         result.skipped_messages = prepared.skipped
+        result.rejected = prepared.rejected
         result.usage.seconds = time.perf_counter() - prepared.started
         return result
 
@@ -288,8 +324,9 @@ class GraphMemory:
             valid_from=_valid_from(timestamp, []),
             metadata=metadata,
         )
-        self._embed(prepared, cleaned.entities, cleaned.triplets)
+        self._embed(prepared, *self._conform(prepared, cleaned.entities, cleaned.triplets))
         result = self._merge(prepared)
+        result.rejected = prepared.rejected
         result.usage.seconds = time.perf_counter() - prepared.started
         return result
 
@@ -443,6 +480,8 @@ class GraphMemory:
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
         if isinstance(query, str):
             check_text(query, "search query")
+        if entity_types and self.ontology is not None:  # a type stands for its subtypes too
+            entity_types = self.ontology.with_subtypes([normalize_label(t) for t in entity_types])
         return self.retriever.search(
             query,
             scope,

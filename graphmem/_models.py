@@ -8,7 +8,6 @@ tested or swapped alone.
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypedDict
 
@@ -25,10 +24,14 @@ from pydantic import (
 
 from ._errors import InputError
 
-# Entity type labels and relation names come from an LLM or a user: they are untrusted.
-# They are normalised into these shapes and only ever reach Neo4j as parameters.
-LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
-RELATION_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# re-exported: the stages and tests name them from here
+from ._names import LABEL_PATTERN as LABEL_PATTERN
+from ._names import RELATION_PATTERN as RELATION_PATTERN
+from ._names import normalize_label as normalize_label
+from ._names import normalize_name as normalize_name
+from ._names import normalize_relation as normalize_relation
+from ._ontology import Ontology
+
 MAX_NAME_CHARS = 20_000
 #: scope ids are kept in range indexes, whose keys hold at most ~8 kB (4 bytes a character)
 MAX_ID_CHARS = 1_000
@@ -56,31 +59,6 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes are taken as UTC so stored times always compare."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def normalize_name(name: str) -> str:
-    """Case, whitespace and punctuation folded: 'ALICE ', 'alice' and 'Alice.' are one name."""
-    folded = re.sub(r"[^\w]+", " ", name.casefold(), flags=re.UNICODE)
-    return " ".join(folded.split()) or name.strip().casefold()
-
-
-def normalize_label(label: str | None) -> str:
-    """Any LLM-made type becomes a PascalCase label matching LABEL_PATTERN, or 'Entity'."""
-    words = re.findall(r"[A-Za-z0-9]+", label or "")
-    candidate = "".join(w[:1].upper() + w[1:] for w in words)[:64]
-    if candidate and not candidate[0].isalpha():
-        candidate = "T" + candidate[:63]
-    return candidate if candidate and LABEL_PATTERN.match(candidate) else "Entity"
-
-
-def normalize_relation(relation: str) -> str:
-    """Any LLM-made relation becomes snake_case matching RELATION_PATTERN."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", relation or "")
-    words = re.findall(r"[a-z0-9]+", spaced.casefold())
-    candidate = "_".join(words)[:64].strip("_")
-    if candidate and not candidate[0].isalpha():
-        candidate = "r_" + candidate[:62]
-    return candidate if candidate and RELATION_PATTERN.match(candidate) else "related_to"
 
 
 class ScopeIds(TypedDict):
@@ -235,6 +213,8 @@ class ExtractionInput(BaseModel):
 
     messages: list[Message]
     context: list[Message] = Field(default_factory=list)
+    #: what the prompts declare; not part of the turns (left out of dumps)
+    ontology: Ontology | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def speakers(self) -> list[str]:
@@ -399,10 +379,19 @@ class MemoryStats(BaseModel):
     messages: int
 
 
+class Rejection(BaseModel):
+    """A triplet the ontology could not fit, and why (it was not stored)."""
+
+    triplet: Triplet
+    reason: str
+
+
 class AddResult(BaseModel):
     added: list[Fact] = Field(default_factory=list)
     updated: list[Fact] = Field(default_factory=list)
     invalidated: list[Fact] = Field(default_factory=list)
     noop: list[Fact] = Field(default_factory=list)
+    #: triplets the ontology rejected (strict mode, or types a declared relation does not allow)
+    rejected: list[Rejection] = Field(default_factory=list)
     skipped_messages: int = 0
     usage: Usage = Field(default_factory=Usage)

@@ -1,7 +1,10 @@
 """Update resolver: add / update / invalidate / noop for every new triplet of an add.
 
 Restatements are noop and triplets without candidates are add, both without an LLM
-call. Only triplets with conflict candidates go to the LLM, all in one batched call, each
+call. With an ontology, a declared relation is decided by its declaration: a new value of
+a `one` relation invalidates the source's current one, a symmetric fact stored the other
+way is a restatement, and facts of declared relations are no conflict for each other;
+only undeclared relations and similar fact sentences are left to the LLM. Only triplets with conflict candidates go to the LLM, all in one batched call, each
 with its most telling candidates (at most MAX_CANDIDATES); an add
 matched again (another writer changed its scope) reuses the answers whose candidates did
 not change.
@@ -20,6 +23,7 @@ from ._models import (
     ResolutionResult,
     Usage,
 )
+from ._ontology import Ontology
 from .llm.base import LLM
 
 #: stored facts shown to the LLM per new triplet: the most telling ones. A speaker's node can
@@ -52,9 +56,42 @@ def decision_key(item: ResolutionItem) -> DecisionKey:
     return item.index, tuple((f.id, f.relation, f.fact, f.valid_to is None) for f in item.candidates)
 
 
+def by_ontology(
+    conflict: ConflictSet, ontology: Ontology | None
+) -> tuple[ResolutionDecision | None, list[ConflictCandidate]]:
+    """The decision the ontology makes alone for a triplet with candidates, or (None, the
+    candidates it leaves to the LLM). Pure."""
+    relation = ontology.relation_types.get(conflict.triplet.relation) if ontology else None
+    if ontology is None or relation is None:
+        return None, conflict.candidates
+    index, name = conflict.index, relation.name
+    if relation.symmetric:
+        mirrored = [
+            c.fact.id
+            for c in conflict.candidates
+            if c.reason == "same_pair" and c.fact.relation == name and c.fact.source_id == conflict.target_id
+        ]
+        if mirrored:
+            reason = f"{name} is symmetric (ontology {ontology.name}): stored the other way"
+            return ResolutionDecision(index=index, action="noop", existing_ids=mirrored[:1], reason=reason), []
+    if relation.cardinality == "one":
+        rivals = [c.fact.id for c in conflict.candidates if c.reason == "same_relation" and c.fact.is_valid]
+        if rivals:
+            reason = f"{name} holds one value per source (ontology {ontology.name})"
+            return ResolutionDecision(index=index, action="invalidate", existing_ids=rivals, reason=reason), []
+    left = [
+        c for c in conflict.candidates if c.reason == "similar_fact" or c.fact.relation not in ontology.relation_types
+    ]
+    if not left:
+        reason = f"no conflict with the declared relations (ontology {ontology.name})"
+        return ResolutionDecision(index=index, action="add", reason=reason), []
+    return None, left
+
+
 class UpdateResolver:
-    def __init__(self, llm: LLM):
+    def __init__(self, llm: LLM, ontology: Ontology | None = None):
         self.llm = llm
+        self.ontology = ontology
 
     def resolve(
         self,
@@ -73,12 +110,11 @@ class UpdateResolver:
                 known[decision_key(item)] = decided[decision.index] = decision
         return [decided[c.index] for c in conflicts]
 
-    @staticmethod
     def decide(
-        conflicts: list[ConflictSet], known: dict[DecisionKey, ResolutionDecision]
+        self, conflicts: list[ConflictSet], known: dict[DecisionKey, ResolutionDecision]
     ) -> tuple[dict[int, ResolutionDecision], list[ResolutionItem]]:
-        """The decisions that need no LLM call (restated, no candidates, answered before), and
-        the items left to ask about. Pure."""
+        """The decisions that need no LLM call (restated, no candidates, decided by the
+        ontology, answered before), and the items left to ask about. Pure."""
         decisions: dict[int, ResolutionDecision] = {}
         ask: list[ResolutionItem] = []
         for c in conflicts:
@@ -89,7 +125,11 @@ class UpdateResolver:
             elif not c.candidates:
                 decisions[c.index] = ResolutionDecision(index=c.index, action="add", reason="no candidates")
             else:
-                item = ResolutionItem(index=c.index, new=c.triplet, candidates=telling(c.candidates))
+                ruled, left = by_ontology(c, self.ontology)
+                if ruled is not None:
+                    decisions[c.index] = ruled
+                    continue
+                item = ResolutionItem(index=c.index, new=c.triplet, candidates=telling(left))
                 if (answer := known.get(decision_key(item))) is not None:
                     decisions[c.index] = answer
                 else:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     extraction: Literal["two_pass", "single_pass"] = Field(
         default="two_pass", validation_alias=_env("GRAPHMEM_EXTRACTION", "extraction")
     )
+    # the entity types and relations the memory holds: a TOML or YAML file, or a built-in name
+    # (`personal`); unset: whatever the extractor finds, the LLM deciding every conflict
+    ontology: str | None = Field(default=None, validation_alias=_env("GRAPHMEM_ONTOLOGY", "ontology"))
 
     # Embedder
     embedder: Literal["minilm", "hashing"] = Field(

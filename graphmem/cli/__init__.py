@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import _eval, _memory, _neo4j, _serve
+from . import _eval, _memory, _neo4j, _ontology, _serve
 
 app = typer.Typer(
     name="graphmem",
@@ -34,6 +34,7 @@ def _options(
 
 app.add_typer(_neo4j.neo4j_app, name="neo4j")
 app.add_typer(_eval.eval_app, name="eval")
+app.add_typer(_ontology.ontology_app, name="ontology")
 app.command()(_neo4j.init)
 app.command()(_neo4j.cypher)
 app.command()(_neo4j.browser)

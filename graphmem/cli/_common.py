@@ -15,6 +15,7 @@ from rich.console import Console
 from .. import _server
 from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError, ServerError
 from .._memory import GraphMemory
+from .._ontology import load_ontology
 from .._settings import Settings, load_settings
 from .._store import Store
 
@@ -82,6 +83,7 @@ def open_memory(
     if not search_cache:
         cfg = cfg.model_copy(update={"search_cache_mb": 0})
 
+    ontology = load_ontology(cfg.ontology) if cfg.ontology else None  # a bad file fails before Neo4j starts
     store = connect(cfg, start_managed=start_managed)
     llm = make_llm(cfg)
     if announce and llm.is_fallback:
@@ -89,7 +91,7 @@ def open_memory(
             "[yellow]No LLM configured: using the offline rule-based extractor (a low-recall fallback). "
             "Set OPENAI_API_KEY or OPENAI_BASE_URL to use a model.[/]"
         )
-    return GraphMemory(store, llm=llm, embedder=make_embedder(cfg), settings=cfg)
+    return GraphMemory(store, llm=llm, embedder=make_embedder(cfg), settings=cfg, ontology=ontology)
 
 
 def print_json(data: Any) -> None:

@@ -108,7 +108,9 @@ def _run_ingest(
 def _summary(stats: IngestStats) -> None:
     out.print(
         f"messages {stats.messages} (skipped, already stored: {stats.skipped}) | facts added {stats.added}, "
-        f"updated {stats.updated}, invalidated {stats.invalidated}, restated {stats.noop} | "
+        f"updated {stats.updated}, invalidated {stats.invalidated}, restated {stats.noop}"
+        + (f", rejected by the ontology {stats.rejected}" if stats.rejected else "")
+        + " | "
         f"LLM calls {stats.llm_calls}, tokens {stats.prompt_tokens}+{stats.completion_tokens} | {stats.seconds:.1f} s"
     )
     for failure in stats.failures:
@@ -148,16 +150,23 @@ def ingest(
         int,
         typer.Option(help="Windows extracted at once (LLM calls in flight); each scope still commits in order.", min=1),
     ] = 1,
+    ontology: Annotated[
+        str | None,
+        typer.Option(help="Ontology file (TOML or YAML) or built-in name; default GRAPHMEM_ONTOLOGY."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest transcripts (JSONL, JSON chat, 'Speaker: text', LOCOMO); resumable, idempotent."""
     with clean_errors():
+        cfg = settings()
+        if ontology is not None:
+            cfg = cfg.model_copy(update={"ontology": ontology})
         conversations = [
             c for path in files for c in read_transcript(path, cast(Format, fmt))
         ]  # parse all before writing
         needs_scope = any(c.user_id is None for c in conversations)
         scope = _scope(user, agent, run) if needs_scope or agent or run else None
-        with open_memory(settings(), start_managed=True, announce=not as_json) as memory:
+        with open_memory(cfg, start_managed=True, announce=not as_json) as memory:
             stats = _run_ingest(memory, conversations, scope, batch, context, quiet=as_json, concurrency=concurrency)
         if as_json:
             print_json(stats.model_dump())

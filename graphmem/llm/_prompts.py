@@ -8,8 +8,10 @@ then one batched call that decides how new facts relate to stored ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .._models import Entity, ExtractionInput, Message, ResolutionRequest, as_utc
+from .._ontology import Ontology
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,88 @@ Relations:
 - Only extract relations between two named things; leave out vague or one-off remarks."""
 
 
+def _entity_rules(ontology: Ontology | None) -> str:
+    if ontology is None or not ontology.entity_types:
+        return _ENTITY_RULES
+    only = (
+        "one of the declared types below, nothing else"
+        if ontology.mode == "strict"
+        else "one of the declared types below when one fits, else one short PascalCase label"
+    )
+    lines = [
+        "Entities:",
+        "- `name`: the entity as written (proper nouns keep their capitalisation; common nouns such",
+        "  as foods or hobbies in lower case, singular or plural as said).",
+        f"- `type`: {only}. The most specific type that fits.",
+    ]
+    if "Person" in ontology.types:
+        lines.append("  Use Person (or a kind of Person) for every speaker.")
+    lines.append("Declared types:")
+    for t in ontology.entity_types:
+        kind = f" (a kind of {t.parent})" if t.parent else ""
+        lines.append(f"- {t.name}{kind}: {t.description}".rstrip(": "))
+    return "\n".join(lines)
+
+
+def _relation_rules(ontology: Ontology | None) -> str:
+    if ontology is None or not ontology.relations:
+        return _RELATION_RULES
+    only = (
+        "one of the declared relations below, nothing else; leave out facts none of them states"
+        if ontology.mode == "strict"
+        else "one of the declared relations below when one fits, else a short snake_case verb phrase"
+    )
+    lines = [
+        "Relations:",
+        f"- `relation`: {only}. Direction reads source -> target.",
+        "- `fact`: one plain sentence stating the triplet with names, no pronouns.",
+        "- `source_type` / `target_type`: the entity types as above.",
+        "- `confidence`: 0.0-1.0, how clearly the turn states the fact (1.0 when stated outright).",
+        "Declared relations:",
+    ]
+    for r in ontology.relations:
+        ends = f"{' or '.join(r.source) or 'any'} -> {' or '.join(r.target) or 'any'}"
+        notes = [ends]
+        if r.cardinality == "one":
+            notes.append("one value at a time: a new one replaces the old")
+        if r.symmetric:
+            notes.append("symmetric")
+        if r.inverse:
+            notes.append(f"the other way round: {r.inverse}")
+        lines.append(f"- {r.name} ({'; '.join(notes)}): {r.description}".rstrip(": "))
+    return "\n".join(lines)
+
+
+def _instructions(ontology: Ontology | None) -> list[str]:
+    if ontology is None or not ontology.custom_instructions.strip():
+        return []
+    return ["Instructions for this memory:\n" + ontology.custom_instructions.strip()]
+
+
+def constrain_schema(schema: dict[str, Any], ontology: Ontology | None) -> dict[str, Any]:
+    """The extraction answer's JSON schema with type and relation names limited to the
+    declared ones (strict mode), so a model with structured output cannot leave them."""
+    if ontology is None or ontology.mode != "strict":
+        return schema
+    types = [t.name for t in ontology.entity_types]
+    relations = [r.name for r in ontology.relations] + list(ontology.inverses)
+    enums = {"type": types, "source_type": types, "target_type": types, "relation": relations}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        for field, values in enums.items():
+            spec = out.get("properties", {}).get(field)
+            if isinstance(spec, dict) and spec.get("type") == "string" and values:
+                out["properties"][field] = {**spec, "enum": values}
+        return out
+
+    return dict(walk(schema))
+
+
 def render_turn(message: Message, number: int | None = None) -> str:
     """One turn as `[n] 2024-05-01 10:00 UTC | Alice (user): text`."""
     parts = []
@@ -87,8 +171,9 @@ def entity_prompt(source: ExtractionInput) -> Prompt:
             "You build a knowledge graph about the people in a conversation. Your task now: list "
             "the entities (people, places, organisations, things) that the new turns state facts about.",
             _SPEAKER_RULES,
-            _ENTITY_RULES,
+            _entity_rules(source.ontology),
             "List each entity once. Include a speaker whenever a turn states something about them.",
+            *_instructions(source.ontology),
         ]
     )
     return Prompt(system, render_conversation(source))
@@ -100,9 +185,10 @@ def relation_prompt(source: ExtractionInput, entities: list[Entity]) -> Prompt:
             "You build a knowledge graph about the people in a conversation. Your task now: "
             "write the facts the new turns state as (source, relation, target) triplets.",
             _SPEAKER_RULES,
-            _RELATION_RULES,
+            _relation_rules(source.ontology),
             "Use the names from ENTITIES for source and target when they refer to the same thing; "
             "add a new entity only when a fact needs one that is missing.",
+            *_instructions(source.ontology),
         ]
     )
     listed = "\n".join(f"- {e.name} ({e.type})" for e in entities) or "- (none found)"
@@ -115,9 +201,10 @@ def graph_prompt(source: ExtractionInput) -> Prompt:
             "You build a knowledge graph about the people in a conversation. In one answer, list "
             "the entities the new turns talk about and the facts they state as triplets.",
             _SPEAKER_RULES,
-            _ENTITY_RULES,
-            _RELATION_RULES,
+            _entity_rules(source.ontology),
+            _relation_rules(source.ontology),
             "Every source and target of a triplet must also appear in entities.",
+            *_instructions(source.ontology),
         ]
     )
     return Prompt(system, render_conversation(source))

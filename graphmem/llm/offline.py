@@ -30,6 +30,7 @@ from .._models import (
     Usage,
     normalize_name,
 )
+from .._ontology import load_ontology
 from .base import LLM
 
 CITIES = set(
@@ -55,7 +56,8 @@ KIN = (
     "colleague|girlfriend|boyfriend|teacher|neighbou?r|roommate|coach|doctor"
 )
 _KIN_ALIASES = {"mom": "mother", "dad": "father"}
-SINGLE_VALUED = {"lives_in", "works_at", "works_as", "name", "age", "married_to"}
+#: the relations that hold one value at a time, as the built-in `personal` ontology declares them
+SINGLE_VALUED = frozenset(r.name for r in load_ontology("personal").relations if r.cardinality == "one")
 
 _NAME = r"[A-Z][\w'&-]*(?:\s+(?:(?:of|de|da|del|van|von)\s+)?[A-Z][\w'&-]*)*"
 _BE = r"(?:'m|am|is|'s)"

@@ -33,6 +33,7 @@ from .._models import (
     ResolutionResult,
     Usage,
 )
+from .._ontology import Ontology
 from . import _prompts
 from ._flow import AdaptiveFlow
 from .base import LLM
@@ -194,18 +195,20 @@ class OpenAILLM(LLM):
     def extract_entities(self, source: ExtractionInput, usage: Usage) -> EntityExtraction:
         if not source.messages:
             return EntityExtraction()
-        return self._ask("extract_entities", _prompts.entity_prompt(source), EntityExtraction, usage)
+        prompt = _prompts.entity_prompt(source)
+        return self._ask("extract_entities", prompt, EntityExtraction, usage, ontology=source.ontology)
 
     def extract_relations(self, source: ExtractionInput, entities: list[Entity], usage: Usage) -> RelationExtraction:
         if not source.messages:
             return RelationExtraction()
         prompt = _prompts.relation_prompt(source, entities)
-        return self._ask("extract_relations", prompt, RelationExtraction, usage)
+        return self._ask("extract_relations", prompt, RelationExtraction, usage, ontology=source.ontology)
 
     def extract_graph(self, source: ExtractionInput, usage: Usage) -> GraphExtraction:
         if not source.messages:
             return GraphExtraction()
-        return self._ask("extract_graph", _prompts.graph_prompt(source), GraphExtraction, usage)
+        prompt = _prompts.graph_prompt(source)
+        return self._ask("extract_graph", prompt, GraphExtraction, usage, ontology=source.ontology)
 
     def resolve(self, request: ResolutionRequest, usage: Usage) -> ResolutionResult:
         if not request.items:
@@ -215,9 +218,11 @@ class OpenAILLM(LLM):
 
     # --- one structured question ----------------------------------------------------------
 
-    def _ask(self, operation: str, prompt: _prompts.Prompt, model: type[T], usage: Usage) -> T:
+    def _ask(
+        self, operation: str, prompt: _prompts.Prompt, model: type[T], usage: Usage, *, ontology: Ontology | None = None
+    ) -> T:
         schema_name = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
-        schema = strict_schema(model.model_json_schema())
+        schema = _prompts.constrain_schema(strict_schema(model.model_json_schema()), ontology)
         messages = prompt.messages()
         key = self._cache_key(messages, schema_name, schema)
         cached = self._cache_read(key, model)

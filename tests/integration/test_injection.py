@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphmem import GraphMemory, InputError
+from graphmem import GraphMemory, InputError, Ontology
 from graphmem._models import (
     LABEL_PATTERN,
     MAX_NAME_CHARS,
@@ -414,3 +414,45 @@ def test_longest_allowed_values_round_trip(mem: GraphMemory, store: Store, uncha
     finally:
         for uid in (user, other):
             mem.delete_all(user_id=uid)
+
+
+# -- ontologies: names are refused unless they are labels; the rest is prompt text -------------
+
+
+@pytest.mark.parametrize("text", CYPHER + ["Person`) DETACH DELETE n //", "works_at]->(x) DELETE x //"])
+def test_hostile_ontology_names_are_refused(text: str) -> None:
+    for declared in (
+        {"entity_types": [{"name": text}]},
+        {"entity_types": [{"name": "A", "parent": text}]},
+        {"entity_types": [{"name": "A", "attributes": {text: {}}}]},
+        {"relations": [{"name": text}]},
+        {"relations": [{"name": "r", "inverse": text}]},
+        {"entity_types": [{"name": "A"}], "relations": [{"name": "r", "source": [text]}]},
+    ):
+        with pytest.raises(ValueError):
+            Ontology.model_validate({"name": "x", **declared})
+
+
+def test_hostile_ontology_text_and_names_under_it_are_data(
+    store: Store, embedder, neo4j_settings, bystander: str, unchanged
+) -> None:
+    hostile = " ".join(CYPHER[:6])
+    ontology = Ontology.model_validate(
+        {
+            "name": CYPHER[0],
+            "description": hostile,
+            "mode": "strict",
+            "custom_instructions": hostile,
+            "entity_types": [{"name": "Person", "description": hostile}, {"name": "Place", "description": hostile}],
+            "relations": [{"name": "lives_in", "description": hostile, "source": ["Person"], "target": ["Place"]}],
+        }
+    )
+    memory = GraphMemory(store, llm=OfflineLLM(), embedder=embedder, settings=neo4j_settings, ontology=ontology)
+    user = f"{RUN}-onto"
+    result = memory.add_triplets(
+        [{"source": name, "relation": "lives_in", "target": CYPHER[1], "source_type": "Person"} for name in CYPHER[2:5]]
+        + [{"source": CYPHER[5], "relation": CYPHER[6], "target": "x"}],
+        user_id=user,
+    )
+    assert len(result.added) == 3 and len(result.rejected) == 1
+    assert {(f.source, f.target_type) for f in memory.get_all(user_id=user)} == {(n, "Place") for n in CYPHER[2:5]}

@@ -14,6 +14,7 @@ EXPORTED = {
     "AddResult", "AddWindow", "AsyncGraphMemory", "ConcurrentWriteError", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
     "GraphmemError", "InputError", "LLMError", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
     "Scope", "SearchHit", "SearchResults", "Settings", "Signal", "Triplet", "Usage", "load_settings",
+    "Attribute", "EntityType", "Ontology", "RelationType", "Rejection", "load_ontology",
 }  # fmt: skip
 
 
