@@ -46,6 +46,7 @@ def test_the_wheel_carries_every_statement_the_engine_runs(wheel: Path) -> None:
     assert source, "no statements in the checkout's cypher/"
     assert {f"graphmem/{name}" for name in source} <= names, sorted({f"graphmem/{n}" for n in source} - names)
     assert "graphmem/py.typed" in names and "graphmem/data/sample_transcript.jsonl" in names
+    assert "graphmem/ontologies/personal.toml" in names  # the built-in ontology the offline extractor reads
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +82,20 @@ def test_the_installed_wheel_runs_init_add_and_search(
         f"    results = memory.search('Where do I work?', user_id={user!r})\n"
         "    print('|'.join(hit.fact.fact for hit in results))\n"
     )
-    out = _run([str(installed / "bin" / "python"), "-c", script], cwd=tmp_path, env=env).stdout.splitlines()
+    # the built-in ontology ships in the wheel and rules the add (its YAML/TOML readers are installed)
+    with_ontology = {**env, "GRAPHMEM_ONTOLOGY": "personal"}
+    out = _run([str(installed / "bin" / "python"), "-c", script], cwd=tmp_path, env=with_ontology).stdout.splitlines()
     assert Path(out[0]).resolve().is_relative_to(installed.resolve()), out[0]  # not the checkout
     assert "Siemens" in out[1], out
     found = _run([graphmem, "search", "Siemens", "--user", user, "--json"], cwd=tmp_path, env=env)
     assert "Siemens" in found.stdout
     assert not os.path.exists(tmp_path / "cypher")
+    shown = _run(
+        [graphmem, "ontology", "check", str(ROOT / "examples" / "ontologies" / "customer_support.yaml")],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert "ontology 'customer-support', strict" in shown.stdout
 
 
 def test_the_installed_wheel_serves_mcp_over_stdio(installed: Path, cli_env: dict[str, str], scope_ids) -> None:
