@@ -27,8 +27,19 @@ def conform(ontology: Ontology, entities: list[Entity], triplets: list[Triplet])
     """The triplets that fit `ontology` (some mapped), the entities at their ends (typed as
     the triplets type them), and a rejection per triplet that cannot fit."""
     out = Conformed()
-    for triplet in triplets:
-        fitted = fit(ontology, triplet)
+    first = [fit(ontology, t) for t in triplets]
+    # an untyped end another triplet of the add has typed takes that type ("Acme employs Maya"
+    # makes Maya a Customer, so "Maya owns Pro plan" needs no guess)
+    known = {
+        normalize_name(name): kind
+        for t in first
+        if isinstance(t, Triplet)
+        for name, kind in ((t.source, t.source_type), (t.target, t.target_type))
+        if kind in ontology.types
+    }
+    for triplet, fitted in zip(triplets, first):
+        if isinstance(fitted, Rejection):
+            fitted = fit(ontology, _typed_ends(triplet, known))
         if isinstance(fitted, Rejection):
             out.rejected.append(fitted)
         else:
@@ -38,10 +49,23 @@ def conform(ontology: Ontology, entities: list[Entity], triplets: list[Triplet])
     for t in out.triplets:
         for name, kind in ((t.source, t.source_type), (t.target, t.target_type)):
             key = normalize_name(name)
-            if key not in typed or typed[key].type == GENERIC_TYPE:
+            # the most specific type an add gives it (Customer over Person)
+            if key not in typed or typed[key].type in ontology.ancestors(kind)[1:] + [GENERIC_TYPE]:
                 typed[key] = (given.get(key) or Entity(name=name)).model_copy(update={"type": kind})
     out.entities = list(typed.values())
     return out
+
+
+def _typed_ends(triplet: Triplet, known: dict[str, str]) -> Triplet:
+    update = {
+        field: known[normalize_name(name)]
+        for field, name, kind in (
+            ("source_type", triplet.source, triplet.source_type),
+            ("target_type", triplet.target, triplet.target_type),
+        )
+        if kind == GENERIC_TYPE and normalize_name(name) in known
+    }
+    return triplet.model_copy(update=update) if update else triplet
 
 
 def fit(ontology: Ontology, triplet: Triplet) -> Triplet | Rejection:

@@ -99,6 +99,11 @@ def test_explore_notebook_runs(neo4j_settings: Settings, store: Store, tmp_path:
     centrality = re.findall(r"^(\S+) +[01]\.\d\d  \(degree \d+\)$", text, re.MULTILINE)
     assert centrality and centrality[0] == "Maya", centrality  # the speaker is the hub
     assert images >= 2, "expected the graph drawing and the timeline plot"
+    # the ontology section: an inverse mapped, a type narrowed, a rejection, a `one` relation decided
+    assert "stored    Maya -[works_for]-> Acme  (Customer -> Company)" in text
+    assert "stored    Maya -[owns]-> Pro plan  (Customer -> Product)" in text
+    assert "rejected  likes: relation 'likes' is not declared in ontology 'customer-support'" in text
+    assert "invalidated ['Maya -[works_for]-> Acme'] with 0 LLM calls" in text
     # The last cell deleted the scope (GRAPHMEM_NOTEBOOK_CLEANUP=1).
     assert "deleted " in text and f"of {user_id!r}" in text
     left = store.run_text(

@@ -50,7 +50,13 @@ SUPPORT = Ontology.model_validate(
         ],
         "relations": [
             {"name": "opened", "source": ["Customer"], "target": ["Ticket"], "inverse": "opened_by"},
-            {"name": "works_for", "source": ["Person"], "target": ["Company"], "cardinality": "one"},
+            {
+                "name": "works_for",
+                "source": ["Person"],
+                "target": ["Company"],
+                "cardinality": "one",
+                "inverse": "employs",
+            },
             {"name": "owns", "source": ["Customer", "Company"], "target": ["Product"]},
             {"name": "knows", "source": ["Person"], "target": ["Person"], "symmetric": True},
         ],
@@ -182,6 +188,22 @@ def test_open_mode_keeps_what_it_does_not_declare_but_still_checks_declared_type
     assert isinstance(fit(open_, t("Ana", "works_for", "Ticket 9", "Customer", "Ticket")), Rejection)
 
 
+def test_an_end_typed_by_another_triplet_of_the_add_takes_that_type():
+    out = conform(
+        SUPPORT,
+        [],
+        [t("Acme", "employs", "Ana", "Company", "Entity"), t("Ana", "owns", "Pro plan", "Entity", "Product")],
+    )
+    assert out.rejected == []
+    assert [(x.source, x.source_type, x.relation) for x in out.triplets] == [
+        ("Ana", "Person", "works_for"),  # the one type works_for allows
+        ("Ana", "Customer", "owns"),  # owns allows Customer or Company: of those, only Customer is a Person
+    ]
+    assert [(e.name, e.type) for e in out.entities if e.name == "Ana"] == [("Ana", "Customer")]
+    alone = conform(SUPPORT, [], [t("Ana", "owns", "Pro plan", "Entity", "Product")])
+    assert len(alone.rejected) == 1
+
+
 def test_conform_types_the_entities_as_their_triplets_do():
     out = conform(
         SUPPORT,
@@ -271,7 +293,10 @@ def test_prompts_carry_the_declarations_and_instructions_only_when_given():
         assert "Customer" not in build(plain).system and "e.g. Person, City" in build(plain).system
     relations = relation_prompt(given, [Entity(name="Ana", type="Customer")]).system
     assert "- opened (Customer -> Ticket; the other way round: opened_by)" in relations
-    assert "- works_for (Person -> Company; one value at a time: a new one replaces the old)" in relations
+    assert (
+        "- works_for (Person -> Company; one value at a time: a new one replaces the old; the other way round: employs)"
+        in relations
+    )
     assert "knows (Person -> Person; symmetric)" in relations
     assert "opened" not in relation_prompt(plain, []).system
 
@@ -279,7 +304,7 @@ def test_prompts_carry_the_declarations_and_instructions_only_when_given():
 def test_strict_mode_limits_the_answer_schema_to_the_declared_names():
     schema = constrain_schema(strict_schema(RelationExtraction.model_json_schema()), SUPPORT)
     triplet = schema["$defs"]["Triplet"]["properties"]
-    assert triplet["relation"]["enum"] == ["opened", "works_for", "owns", "knows", "opened_by"]
+    assert triplet["relation"]["enum"] == ["opened", "works_for", "owns", "knows", "opened_by", "employs"]
     assert triplet["source_type"]["enum"] == ["Person", "Customer", "Ticket", "Product", "Company"]
     entities = constrain_schema(strict_schema(EntityExtraction.model_json_schema()), SUPPORT)
     assert entities["$defs"]["Entity"]["properties"]["type"]["enum"][0] == "Person"
