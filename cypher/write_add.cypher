@@ -39,6 +39,8 @@ CALL (revision) {
                 n.scope_key = $scope_key
   SET n.updated_at = $now, n.mentions = n.mentions + 1,
       n.type = CASE WHEN n.type = 'Entity' THEN e.type ELSE n.type END
+  // the attributes an ontology declares (names checked by graphmem/_write.py), latest value wins
+  SET n += e.properties
   SET n:$(n.type)
   WITH n, e
   CALL (n, e, revision) {

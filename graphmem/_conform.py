@@ -9,9 +9,11 @@ rule is rejected with a reason, never dropped silently. Pure: unit-tested withou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from ._models import Entity, Rejection, Triplet, normalize_name
-from ._ontology import Ontology, RelationType
+from ._models import Entity, Rejection, Triplet, normalize_name, normalize_relation
+from ._ontology import Attribute, Ontology, RelationType
 
 GENERIC_TYPE = "Entity"
 
@@ -21,6 +23,8 @@ class Conformed:
     entities: list[Entity] = field(default_factory=list)
     triplets: list[Triplet] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    #: the typed attribute values of each entity (by normalised name), stored as node properties
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def conform(ontology: Ontology, entities: list[Entity], triplets: list[Triplet]) -> Conformed:
@@ -53,7 +57,58 @@ def conform(ontology: Ontology, entities: list[Entity], triplets: list[Triplet])
             if key not in typed or typed[key].type in ontology.ancestors(kind)[1:] + [GENERIC_TYPE]:
                 typed[key] = (given.get(key) or Entity(name=name)).model_copy(update={"type": kind})
     out.entities = list(typed.values())
+    for entity in out.entities:
+        values = typed_attributes(ontology, entity, out.rejected)
+        if values:
+            out.properties[normalize_name(entity.name)] = values
     return out
+
+
+def typed_attributes(ontology: Ontology, entity: Entity, rejected: list[Rejection]) -> dict[str, Any]:
+    """The entity's attribute values its type (or a parent) declares, each as its declared
+    type; the others go to `rejected` with a reason."""
+    declared: dict[str, Attribute] = {}
+    for kind in reversed(ontology.ancestors(entity.type)):
+        if kind in ontology.types:
+            declared.update(ontology.types[kind].attributes)
+    values: dict[str, Any] = {}
+    for given in entity.attributes:
+        name = normalize_relation(given.name)
+        spec = declared.get(name)
+        if spec is None:
+            known = ", ".join(declared) or "none"
+            reason = f"attribute {given.name!r} is not declared for type {entity.type} (declared: {known})"
+        else:
+            try:
+                values[name] = _typed(given.value, spec.type)
+                continue
+            except ValueError:
+                article = "an" if spec.type[0] in "aeiou" else "a"
+                reason = f"attribute {name!r} of type {entity.type} is {article} {spec.type}; got {given.value!r:.80}"
+        rejected.append(Rejection(entity=entity.name, attribute=given.name, reason=reason))
+    return values
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _typed(text: str, kind: str) -> Any:
+    value = text.strip()
+    if kind == "integer":
+        return int(value.replace(",", "").replace("_", ""))
+    if kind == "number":
+        return float(value.replace(",", ""))
+    if kind == "boolean":
+        folded = value.casefold()
+        if folded in _TRUE | _FALSE:
+            return folded in _TRUE
+        raise ValueError(value)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if not value:
+        raise ValueError(value)
+    return value
 
 
 def _typed_ends(triplet: Triplet, known: dict[str, str]) -> Triplet:

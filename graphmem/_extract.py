@@ -21,7 +21,7 @@ def _speaker_of(name: str, source: ExtractionInput) -> str:
 
 def extract_entities(llm: LLM, source: ExtractionInput, usage: Usage) -> list[Entity]:
     result = llm.extract_entities(source, usage)
-    return _dedupe_entities(Entity(name=_speaker_of(e.name, source), type=e.type) for e in result.entities)
+    return _dedupe_entities(e.model_copy(update={"name": _speaker_of(e.name, source)}) for e in result.entities)
 
 
 def generate_relations(llm: LLM, source: ExtractionInput, entities: list[Entity], usage: Usage) -> list[Triplet]:
@@ -71,10 +71,17 @@ def _typed(own: str, listed: str | None) -> str:
 
 
 def _dedupe_entities(entities: Iterable[Entity]) -> list[Entity]:
-    """One entity per normalised name; a specific type wins over the generic 'Entity'."""
+    """One entity per normalised name; a specific type wins over the generic 'Entity', and
+    the attributes of all its mentions are kept."""
     seen: dict[str, Entity] = {}
     for e in entities:
         key = normalize_name(e.name)
-        if key not in seen or (seen[key].type == "Entity" and e.type != "Entity"):
+        if key not in seen:
             seen[key] = e
+            continue
+        kept = e if seen[key].type == "Entity" and e.type != "Entity" else seen[key]
+        other = seen[key] if kept is e else e
+        if other.attributes:
+            kept = kept.model_copy(update={"attributes": kept.attributes + other.attributes})
+        seen[key] = kept
     return list(seen.values())

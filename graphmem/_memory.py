@@ -43,6 +43,7 @@ from ._models import (
     check_text,
     normalize_label,
     normalize_name,
+    normalize_relation,
     utcnow,
 )
 from ._ontology import Ontology, load_ontology
@@ -123,6 +124,7 @@ class PreparedAdd:
     fact_vectors: list[list[float]] = field(default_factory=list)
     message_vectors: list[list[float]] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    entity_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class GraphMemory:
@@ -261,6 +263,7 @@ class GraphMemory:
             return entities, triplets
         fitted = conform(self.ontology, entities, triplets)
         prepared.rejected = fitted.rejected
+        prepared.entity_properties = fitted.properties
         return fitted.entities, fitted.triplets
 
     def _commit_add(self, prepared: PreparedAdd, *, _before_commit: Callable[[], None] | None = None) -> AddResult:
@@ -436,6 +439,7 @@ class GraphMemory:
             decisions=decisions,
             metadata=prepared.metadata,
             message_embeddings=prepared.message_vectors,
+            entity_properties=prepared.entity_properties,
             scope_version=claimed if claimed is not None else matched.scope_version,
         )
         with self._stage(usage, "write"):
@@ -482,6 +486,9 @@ class GraphMemory:
             check_text(query, "search query")
         if entity_types and self.ontology is not None:  # a type stands for its subtypes too
             entity_types = self.ontology.with_subtypes([normalize_label(t) for t in entity_types])
+        if relations and self.ontology is not None:  # an inverse name stands for its relation
+            inverses = self.ontology.inverses
+            relations = [inverses[r].name if r in inverses else r for r in map(normalize_relation, relations)]
         return self.retriever.search(
             query,
             scope,

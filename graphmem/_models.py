@@ -172,9 +172,23 @@ Name = Annotated[
 Label = Annotated[str, AfterValidator(normalize_label)]
 
 
+class AttributeValue(BaseModel):
+    """An entity attribute as the extractor states it (text); the ontology declares its name
+    and the type it is stored as."""
+
+    name: str
+    value: str
+
+
+def _no_attributes(value: list[AttributeValue]) -> bool:
+    return not value
+
+
 class Entity(BaseModel):
     name: Name
     type: Label = "Entity"
+    #: values of the attributes its type declares (only with an ontology that declares some)
+    attributes: list[AttributeValue] = Field(default_factory=list, exclude_if=_no_attributes)
 
 
 class Triplet(BaseModel):
@@ -380,9 +394,12 @@ class MemoryStats(BaseModel):
 
 
 class Rejection(BaseModel):
-    """A triplet the ontology could not fit, and why (it was not stored)."""
+    """What the ontology could not fit, and why (it was not stored): a triplet, or an
+    attribute of the entity named."""
 
-    triplet: Triplet
+    triplet: Triplet | None = None
+    entity: str | None = None
+    attribute: str | None = None
     reason: str
 
 

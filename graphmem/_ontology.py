@@ -146,6 +146,54 @@ class Ontology(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
 
+def change_warning(before: tuple[str | None, str | None] | None, now: Ontology | None) -> str | None:
+    """What `graphmem init` says when the database was recorded under another ontology than the
+    one configured now (`before`: the recorded name and fingerprint, None if never recorded)."""
+    after = (now.name, now.fingerprint) if now else (None, None)
+    if before is None or before == after:
+        return None
+
+    def said(name: str | None, fingerprint: str | None) -> str:
+        return f"ontology {name!r} ({fingerprint})" if name else "no ontology"
+
+    return (
+        f"this database was written under {said(*before)}, and is now under {said(*after)}. "
+        "What is stored stays readable as it is (types and relations are kept); new adds follow "
+        f"{'the new one' if now else 'no ontology'}."
+    )
+
+
+#: Browser colours for declared types (fill, border), in declaration order
+_PALETTE = [
+    ("#4C8EDA", "#2870C2"),
+    ("#57C7E3", "#23B3D7"),
+    ("#F79767", "#F36924"),
+    ("#8DCC93", "#5DB665"),
+    ("#D9C8AE", "#C0A378"),
+    ("#C990C0", "#B261A5"),
+    ("#F16667", "#EB2728"),
+    ("#FFC454", "#D7A013"),
+    ("#ECB5C9", "#DA7298"),
+    ("#569480", "#447666"),
+]
+
+
+def browser_style(ontology: Ontology, base: str) -> str:
+    """`base` (graphmem's Browser style) with a block per declared type: its own colour, its
+    name as the caption. A subtype shares its root type's colour, drawn smaller."""
+    blocks = [base.rstrip(), f"/* the declared types of ontology {ontology.name!r} */"]
+    roots = [t.name for t in ontology.entity_types if t.parent is None]
+    for t in ontology.entity_types:
+        root = ontology.ancestors(t.name)[-1]
+        fill, border = _PALETTE[roots.index(root) % len(_PALETTE)] if root in roots else _PALETTE[0]
+        size = "65px" if t.parent is None else "55px"
+        blocks.append(
+            f"node.{t.name} {{\n  color: {fill};\n  border-color: {border};\n  text-color-internal: #FFFFFF;\n"
+            f"  diameter: {size};\n  caption: '{{name}}';\n}}"
+        )
+    return "\n\n".join(blocks) + "\n"
+
+
 def path(location: tuple[str | int, ...]) -> str:
     out = ""
     for part in location:

@@ -175,6 +175,14 @@ class SchemaRecord(TypedDict):
     model: str | None
 
 
+class OntologyRecord(TypedDict):
+    """The ontology a database was recorded as written under (name None: none)."""
+
+    recorded: bool
+    name: str | None
+    fingerprint: str | None
+
+
 class IndexRow(TypedDict):
     name: str
     type: str
@@ -441,6 +449,11 @@ class Queries:
 
     def schema_record(self, *, version: int, dim: int, model: str) -> None:
         self._rows("schema_record", {"version": version, "dim": dim, "model": model}, write=True)
+
+    def ontology_record(self, *, name: str | None, fingerprint: str | None) -> OntologyRecord:
+        """Records the ontology the database is written under; returns the one recorded before."""
+        params = {"name": name, "fingerprint": fingerprint}
+        return cast(OntologyRecord, self._rows("ontology_record", params, write=True)[0])
 
     def episodes_backfill_count(self, stemmer: str) -> int:
         return int(self._rows("episodes_backfill_count", {"stemmer": stemmer})[0]["missing"])

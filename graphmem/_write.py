@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ._ids import fact_id, scope_clock_id
 from ._models import (
@@ -25,6 +25,7 @@ from ._models import (
     Usage,
     normalize_name,
 )
+from ._ontology import ATTRIBUTE_PATTERN, RESERVED_ATTRIBUTES
 from ._queries import Queries
 from ._terms import STEMMER, stem_text
 
@@ -49,8 +50,18 @@ class AddPlan(BaseModel):
     decisions: list[ResolutionDecision]
     metadata: dict[Any, Any] | None = None
     message_embeddings: list[list[float]]  # one per message, in order
+    #: typed attribute values per entity (normalised name), from the ontology; set on the node
+    entity_properties: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: the scope's write clock as the add's reads saw it; None: the add read nothing (turns only)
     scope_version: int | None = None
+
+
+def _checked_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    # Defence in depth: the ontology refuses other names; a key here becomes a node property.
+    for key in properties:
+        if not ATTRIBUTE_PATTERN.match(key) or key in RESERVED_ATTRIBUTES:
+            raise ValueError(f"refusing to write entity attribute {key!r}: not a declared attribute name")
+    return properties
 
 
 def _checked_label(label: str) -> str:
@@ -174,6 +185,11 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
                 # an update that moves the fact to another node keeps the old one as history
                 add_fact(cs, embedding, decision.existing_ids[:1])
 
+    # a stored node whose attributes the add states gets them even when its facts were restated
+    for normalized in plan.entity_properties:
+        match = plan.matches.get(normalized)
+        if match is not None and match.matched:
+            used_nodes.setdefault(match.node_id, match)
     entities = [
         {
             "id": m.node_id,
@@ -181,6 +197,7 @@ def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:
             "normalized": m.normalized,
             "type": _checked_label(m.type),
             "embedding": plan.entity_embeddings[m.normalized],
+            "properties": _checked_properties(plan.entity_properties.get(m.normalized, {})),
             "message_ids": message_ids,
         }
         for m in used_nodes.values()

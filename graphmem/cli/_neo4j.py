@@ -13,6 +13,7 @@ from rich.table import Table
 from .. import _server
 from .._backfill import backfill_episodes, episodes_missing
 from .._errors import InputError
+from .._ontology import change_warning, load_ontology
 from .._queries import Queries
 from .._schema import apply_schema
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
@@ -64,6 +65,7 @@ def init() -> None:
         from ..embed import make_embedder
 
         cfg = settings()
+        ontology = load_ontology(cfg.ontology) if cfg.ontology else None  # a bad file fails first
         store = connect(cfg)
         try:
             embedder = make_embedder(cfg)
@@ -72,6 +74,16 @@ def init() -> None:
             for name, index_state in sorted(state.indexes.items()):
                 table.add_row(name, index_state)
             out.print(table)
+            before = Queries(store).ontology_record(
+                name=ontology.name if ontology else None, fingerprint=ontology.fingerprint if ontology else None
+            )
+            recorded = (before["name"], before["fingerprint"]) if before["recorded"] else None
+            if (warning := change_warning(recorded, ontology)) is not None:
+                console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+            if ontology is not None:
+                out.print(
+                    f"ontology {escape(repr(ontology.name))} ({ontology.mode}, fingerprint {ontology.fingerprint})"
+                )
             missing = episodes_missing(Queries(store))
             if missing:
                 # turns stored before schema 2 get embeddings, turns stemmed otherwise new stems

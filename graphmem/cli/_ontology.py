@@ -1,4 +1,4 @@
-"""`graphmem ontology show` and `graphmem ontology check`: what the memory may hold."""
+"""`graphmem ontology show`, `check` and `grass`: what the memory may hold, and how Browser draws it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .._cypher import cypher_dir
 from .._errors import ConfigError
-from .._ontology import BUILT_IN, Ontology, load_ontology
+from .._ontology import BUILT_IN, Ontology, browser_style, load_ontology
 from ._common import EXIT_CODES, clean_errors, console, out, print_json, settings
 
 ontology_app = typer.Typer(help="The entity types and relations a memory holds.", no_args_is_help=True)
@@ -60,6 +61,28 @@ def check(files: Annotated[list[Path], typer.Argument(help="Ontology files (TOML
         )
     if failed:
         raise typer.Exit(EXIT_CODES[ConfigError])
+
+
+@ontology_app.command()
+def grass(
+    source: Annotated[
+        str | None,
+        typer.Argument(help=f"A file or built-in ({', '.join(BUILT_IN)}); default: GRAPHMEM_ONTOLOGY."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the style here.")] = None,
+) -> None:
+    """Neo4j Browser style (GraSS) for the ontology: a colour per declared type, captioned by name.
+    Drop the file into Browser (see docs/inspect.md)."""
+    with clean_errors():
+        chosen = source or settings().ontology
+        if chosen is None:
+            raise ConfigError("no ontology given: name a file or a built-in, or set GRAPHMEM_ONTOLOGY")
+        style = browser_style(load_ontology(chosen), (cypher_dir() / "inspect" / "graphmem.grass").read_text())
+        if output is None:
+            out.print(style, markup=False, highlight=False, soft_wrap=True, end="")
+        else:
+            output.write_text(style, encoding="utf-8")
+            console.print(f"wrote {escape(str(output))}")
 
 
 def _print(ontology: Ontology, source: str) -> None:

@@ -75,10 +75,17 @@ def _entity_rules(ontology: Ontology | None) -> str:
     ]
     if "Person" in ontology.types:
         lines.append("  Use Person (or a kind of Person) for every speaker.")
+    if any(t.attributes for t in ontology.entity_types):
+        lines.append(
+            "- `attributes`: the declared attributes of its type (and of the types it is a kind of) "
+            "that the turns state, as [{name, value}] with the value as written; none otherwise."
+        )
     lines.append("Declared types:")
     for t in ontology.entity_types:
         kind = f" (a kind of {t.parent})" if t.parent else ""
         lines.append(f"- {t.name}{kind}: {t.description}".rstrip(": "))
+        for name, attribute in t.attributes.items():
+            lines.append(f"    attribute {name} ({attribute.type}): {attribute.description}".rstrip(": "))
     return "\n".join(lines)
 
 
@@ -118,13 +125,16 @@ def _instructions(ontology: Ontology | None) -> list[str]:
 
 
 def constrain_schema(schema: dict[str, Any], ontology: Ontology | None) -> dict[str, Any]:
-    """The extraction answer's JSON schema with type and relation names limited to the
-    declared ones (strict mode), so a model with structured output cannot leave them."""
-    if ontology is None or ontology.mode != "strict":
-        return schema
-    types = [t.name for t in ontology.entity_types]
-    relations = [r.name for r in ontology.relations] + list(ontology.inverses)
-    enums = {"type": types, "source_type": types, "target_type": types, "relation": relations}
+    """The extraction answer's JSON schema for this ontology: entity `attributes` only when it
+    declares some (a model pays for every field it must fill), and in strict mode type,
+    relation and attribute names limited to the declared ones (enums), so a model with
+    structured output cannot leave them."""
+    attributes = sorted({a for t in (ontology.entity_types if ontology else []) for a in t.attributes})
+    enums: dict[str, list[str]] = {}
+    if ontology is not None and ontology.mode == "strict":
+        types = [t.name for t in ontology.entity_types]
+        relations = [r.name for r in ontology.relations] + list(ontology.inverses)
+        enums = {"type": types, "source_type": types, "target_type": types, "relation": relations}
 
     def walk(node: Any) -> Any:
         if isinstance(node, list):
@@ -132,13 +142,23 @@ def constrain_schema(schema: dict[str, Any], ontology: Ontology | None) -> dict[
         if not isinstance(node, dict):
             return node
         out = {k: walk(v) for k, v in node.items()}
+        properties = out.get("properties", {})
+        if "attributes" in properties and not attributes:
+            del properties["attributes"]
+            out["required"] = [r for r in out.get("required", []) if r != "attributes"]
         for field, values in enums.items():
-            spec = out.get("properties", {}).get(field)
+            spec = properties.get(field)
             if isinstance(spec, dict) and spec.get("type") == "string" and values:
-                out["properties"][field] = {**spec, "enum": values}
+                properties[field] = {**spec, "enum": values}
         return out
 
-    return dict(walk(schema))
+    constrained = dict(walk(schema))
+    if not attributes:  # the schema is the one sent before ontologies (LLM caches still hit)
+        constrained.get("$defs", {}).pop("AttributeValue", None)
+    value = constrained.get("$defs", {}).get("AttributeValue")
+    if enums and attributes and value is not None:  # an attribute's name is a declared one
+        value["properties"]["name"] = {**value["properties"]["name"], "enum": attributes}
+    return constrained
 
 
 def render_turn(message: Message, number: int | None = None) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graphmem import ConfigError, GraphMemory, load_ontology
-from graphmem._models import ExtractionInput, GraphExtraction, Triplet
+from graphmem import ConfigError, GraphMemory, Ontology, load_ontology
+from graphmem._models import Entity, ExtractionInput, GraphExtraction, Triplet
 from graphmem.llm import ScriptedLLM
 
 pytestmark = pytest.mark.neo4j
@@ -85,6 +85,8 @@ def test_strict_ontology_fits_rejects_and_decides_without_the_llm(make_memory, n
     assert facts[("Ana", "works_for", "Acme")].source_type == "Customer"
     by_parent = memory.search("Where does Ana work?", user_id=user, mode="hybrid", entity_types=["Person"])
     assert any(h.fact.relation == "works_for" for h in by_parent)
+    by_inverse = memory.search("Who employs Ana?", user_id=user, mode="hybrid", relations=["employs"])
+    assert by_inverse and {h.fact.relation for h in by_inverse} == {"works_for"}
 
 
 def test_without_an_ontology_the_llm_resolves_the_same_contradiction(make_memory, new_user):
@@ -158,3 +160,64 @@ def test_the_environment_and_the_cli_pick_the_ontology_up(cli_env, new_user, tmp
 def test_from_env_refuses_a_bad_ontology_before_connecting(tmp_path: Path):
     with pytest.raises(ConfigError, match="does not exist"):
         GraphMemory.from_env(ontology=str(tmp_path / "missing.toml"), neo4j_uri="bolt://127.0.0.1:1")
+
+
+def test_init_records_the_ontology_and_warns_when_it_changes(cli_env):
+    def init(ontology: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in cli_env.items() if k != "GRAPHMEM_ONTOLOGY"}
+        if ontology:
+            env["GRAPHMEM_ONTOLOGY"] = ontology
+        done = subprocess.run([GRAPHMEM, "init"], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    init(None)  # the shared test database is left as it was found: no ontology
+    try:
+        first = init("personal")
+        assert "written under no ontology, and is now under ontology 'personal'" in " ".join(first.stderr.split())
+        assert "ontology 'personal' (open, fingerprint" in first.stdout
+        again = init("personal")
+        assert "warning" not in again.stderr
+        changed = init(str(EXAMPLES / "customer_support.yaml"))
+        assert "is now under ontology 'customer-support'" in " ".join(changed.stderr.split())
+    finally:
+        init(None)
+
+
+def test_declared_attributes_are_stored_typed_on_the_node(make_memory, new_user, store):
+    crm = Ontology.model_validate(
+        {
+            "name": "crm",
+            "entity_types": [
+                {"name": "Customer", "attributes": {"seats": {"type": "integer"}, "renewal": {"type": "date"}}},
+                {"name": "Company"},
+            ],
+            "relations": [{"name": "works_for", "source": ["Customer"], "target": ["Company"]}],
+        }
+    )
+    said = {"We have 40 seats, renewing 2026-03-01.": "40", "We grew to 55 seats.": "55"}
+
+    def answer(source: ExtractionInput) -> GraphExtraction:
+        seats = said[source.messages[0].content]
+        ana = Entity.model_validate(
+            {
+                "name": "Ana",
+                "type": "Customer",
+                "attributes": [{"name": "seats", "value": seats}, {"name": "renewal", "value": "2026-03-01"}],
+            }
+        )
+        works = Triplet(
+            source="Ana", source_type="Customer", relation="works_for", target="Acme", target_type="Company"
+        )
+        return GraphExtraction(entities=[ana], triplets=[works])
+
+    user = new_user("ontoattr")
+    memory = make_memory(ScriptedLLM(graph=answer), single_pass=True, ontology=crm)
+    for turn in said:
+        result = memory.add({"role": "user", "name": "Ana", "content": turn}, user_id=user)
+        assert result.rejected == []
+    [node] = store.run_text(
+        "MATCH (n:Entity {user_id: $u, normalized: 'ana'}) RETURN n.seats AS seats, n.renewal AS renewal, labels(n) AS labels",
+        {"u": user},
+    )
+    assert node["seats"] == 55 and str(node["renewal"]) == "2026-03-01" and "Customer" in node["labels"]

@@ -4,7 +4,7 @@ decisions the declarations make alone, and the prompts and schemas that carry th
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from graphmem._models import (
     Triplet,
     Usage,
 )
-from graphmem._ontology import load_ontology, parse_ontology
+from graphmem._ontology import browser_style, change_warning, load_ontology, parse_ontology
 from graphmem._resolve import UpdateResolver, by_ontology
 from graphmem.cli import app
 from graphmem.llm import ScriptedLLM
@@ -325,3 +325,100 @@ def test_cli_check_fails_with_the_config_exit_code(tmp_path: Path):
     bad.write_text(BAD_TOML)
     result = CliRunner().invoke(app, ["ontology", "check", str(bad)])
     assert result.exit_code == 4 and "declared twice" in result.output
+
+
+def test_init_warns_only_when_the_recorded_ontology_changed():
+    support = (SUPPORT.name, SUPPORT.fingerprint)
+    assert change_warning(None, SUPPORT) is None  # never recorded: nothing to compare
+    assert change_warning(support, SUPPORT) is None
+    assert change_warning((None, None), None) is None
+    changed = change_warning(support, load_ontology("personal"))
+    assert changed is not None and "written under ontology 'support'" in changed and "'personal'" in changed
+    edited = SUPPORT.model_copy(update={"mode": "open"})
+    assert edited.fingerprint != SUPPORT.fingerprint and change_warning(support, edited) is not None
+    dropped = change_warning(support, None)
+    assert dropped is not None and "now under no ontology" in dropped
+
+
+CRM = Ontology.model_validate(
+    {
+        "name": "crm",
+        "mode": "strict",
+        "entity_types": [
+            {"name": "Person", "attributes": {"email": {"description": "Work email."}}},
+            {
+                "name": "Customer",
+                "parent": "Person",
+                "attributes": {
+                    "seats": {"type": "integer"},
+                    "renewal": {"type": "date"},
+                    "churn_risk": {"type": "boolean"},
+                },
+            },
+            {"name": "Company"},
+        ],
+        "relations": [{"name": "works_for", "source": ["Person"], "target": ["Company"]}],
+    }
+)
+
+
+def test_declared_attributes_are_typed_and_the_rest_rejected_with_a_reason():
+    ana = Entity.model_validate(
+        {
+            "name": "Ana",
+            "type": "Customer",
+            "attributes": [
+                {"name": "seats", "value": "1,200"},
+                {"name": "Renewal", "value": "2026-03-01"},
+                {"name": "churn risk", "value": "yes"},
+                {"name": "email", "value": "ana@acme.test"},  # inherited from Person
+                {"name": "favourite_colour", "value": "red"},
+                {"name": "seats", "value": "many"},
+            ],
+        }
+    )
+    out = conform(CRM, [ana], [t("Ana", "works_for", "Acme", "Customer", "Company")])
+    assert out.properties == {
+        "ana": {"seats": 1200, "renewal": date(2026, 3, 1), "churn_risk": True, "email": "ana@acme.test"}
+    }
+    assert [(r.entity, r.attribute, r.reason) for r in out.rejected] == [
+        (
+            "Ana",
+            "favourite_colour",
+            "attribute 'favourite_colour' is not declared for type Customer (declared: email, seats, renewal, churn_risk)",
+        ),
+        ("Ana", "seats", "attribute 'seats' of type Customer is an integer; got 'many'"),
+    ]
+
+
+def test_attributes_reach_the_prompt_and_schema_only_when_declared():
+    given = ExtractionInput(messages=[Message(content="x")], ontology=CRM)
+    system = entity_prompt(given).system
+    assert "attribute seats (integer)" in system and "`attributes`:" in system
+    assert (
+        "`attributes`" not in entity_prompt(ExtractionInput(messages=[Message(content="x")], ontology=SUPPORT)).system
+    )
+    schema = constrain_schema(strict_schema(EntityExtraction.model_json_schema()), CRM)
+    assert schema["$defs"]["AttributeValue"]["properties"]["name"]["enum"] == [
+        "churn_risk",
+        "email",
+        "renewal",
+        "seats",
+    ]
+    assert "attributes" in schema["$defs"]["Entity"]["required"]
+    plain = constrain_schema(strict_schema(EntityExtraction.model_json_schema()), None)
+    assert "AttributeValue" not in plain["$defs"] and "attributes" not in plain["$defs"]["Entity"]["properties"]
+    # an entity without attributes is dumped as before (token estimates and caches unchanged)
+    assert Entity(name="Ana").model_dump_json() == '{"name":"Ana","type":"Entity"}'
+
+
+def test_the_browser_style_captions_every_declared_type():
+    style = browser_style(SUPPORT, "node.Entity {\n  caption: '{name}';\n}\n")
+    assert style.startswith("node.Entity {")
+    for t in SUPPORT.entity_types:
+        block = style.split(f"node.{t.name} {{", 1)[1].split("\n}", 1)[0]
+        assert "caption: '{name}';" in block, t.name
+    colour = {t.name: style.split(f"node.{t.name} {{\n  color: ", 1)[1][:7] for t in SUPPORT.entity_types}
+    assert colour["Customer"] == colour["Person"] != colour["Ticket"]  # a subtype wears its root's colour
+    result = CliRunner().invoke(app, ["ontology", "grass", str(EXAMPLES / "customer_support.yaml")])
+    assert result.exit_code == 0 and "node.SupportAgent {" in result.output and "node.Message {" in result.output
