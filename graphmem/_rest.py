@@ -126,14 +126,17 @@ class Metrics:
         )
         self.adds = Counter("graphmem_adds", "add requests that committed", ["kind"], registry=self.registry)
         self.facts = Counter(
-            "graphmem_facts_written", "facts per decision of the adds", ["action"], registry=self.registry
+            "graphmem_facts_written",
+            "facts per decision of the adds (rejected: refused by the ontology)",
+            ["action"],
+            registry=self.registry,
         )
         self.llm_calls = Counter("graphmem_llm_calls", "LLM calls of the adds", registry=self.registry)
         self.llm_tokens = Counter("graphmem_llm_tokens", "LLM tokens of the adds", ["kind"], registry=self.registry)
 
     def record_add(self, kind: str, result: AddResult) -> None:
         self.adds.labels(kind).inc()
-        for action in ("added", "updated", "invalidated", "noop"):
+        for action in ("added", "updated", "invalidated", "noop", "rejected"):
             self.facts.labels(action).inc(len(getattr(result, action)))
         self.llm_calls.inc(result.usage.llm_calls)
         self.llm_tokens.labels("prompt").inc(result.usage.prompt_tokens)

@@ -83,6 +83,7 @@ def add_text(result: AddResult) -> str:
     lines = ["Stored: " + ", ".join(parts) + "."]
     lines += [f"+ {f.fact} ({f.triplet()}) id={f.id}" for f in result.added + result.updated]
     lines += [f"- no longer true: {f.fact} id={f.id}" for f in result.invalidated]
+    lines += [f"! not stored (the ontology): {r.reason}" for r in result.rejected]
     if result.skipped_messages:
         lines.append(f"{result.skipped_messages} message(s) skipped: already stored under the same id.")
     return "\n".join(lines)

@@ -422,3 +422,13 @@ def test_the_browser_style_captions_every_declared_type():
     assert colour["Customer"] == colour["Person"] != colour["Ticket"]  # a subtype wears its root's colour
     result = CliRunner().invoke(app, ["ontology", "grass", str(EXAMPLES / "customer_support.yaml")])
     assert result.exit_code == 0 and "node.SupportAgent {" in result.output and "node.Message {" in result.output
+
+
+def test_agents_read_what_the_ontology_refused():
+    from graphmem._models import AddResult
+    from graphmem._wire import add_text
+
+    result = AddResult(
+        rejected=[Rejection(triplet=t("Ana", "likes", "tea"), reason="relation 'likes' is not declared")]
+    )
+    assert "! not stored (the ontology): relation 'likes' is not declared" in add_text(result)
