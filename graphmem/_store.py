@@ -111,7 +111,7 @@ class Store:
         graphmem's statements return maps and scalars only, so a record's values are taken as
         they come (Record.data() walks every value to convert nodes: ~1/3 of a search's Python
         time)."""
-        return self._execute(_cypher.load(name), params, write, usage, plain=True)
+        return self._execute(_cypher.statement(name), params, write, usage, plain=True)
 
     def run_text(
         self,
@@ -210,7 +210,7 @@ class TransactionStore:
     def run(
         self, name: str, params: dict[str, Any] | None = None, *, write: bool = False, usage: Usage | None = None
     ) -> list[dict[str, Any]]:
-        result = self._tx.run(_cypher.load(name), params or {})
+        result = self._tx.run(_cypher.statement(name), params or {})
         rows = [dict(zip(record.keys(), record.values(), strict=True)) for record in result]
         if usage is not None:
             usage.neo4j_round_trips += 1
@@ -236,7 +236,7 @@ class TransactionStore:
         """The statement in the open transaction, which commits when the unit of work ends.
         `check_rows` sees the statement's rows and `before_commit` runs last; if either raises,
         the transaction rolls back (before_commit exists to prove nothing partial commits)."""
-        rows = [r.data() for r in self._tx.run(_cypher.load(name), params)]
+        rows = [r.data() for r in self._tx.run(_cypher.statement(name), params)]
         if check_rows is not None:
             check_rows(rows)
         if before_commit is not None:

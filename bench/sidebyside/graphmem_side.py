@@ -36,7 +36,7 @@ from graphmem._store import Store
 from graphmem.embed.base import Embedder
 from graphmem.llm import _prompts
 from graphmem.llm.base import LLM
-from graphmem.llm.openai import _json_schema_format, strict_schema
+from graphmem.llm.openai import _json_schema_format, answer_schema
 
 from .data import FUNCTIONAL, SPEAKER, Extraction
 from .meter import Meter
@@ -46,7 +46,7 @@ MODEL = "gpt-4o-mini"  # only named in the estimated request; nothing is sent an
 
 def _response_format(model: type) -> dict[str, Any]:
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
-    return _json_schema_format(name, strict_schema(model.model_json_schema()))
+    return _json_schema_format(name, answer_schema(model))  # what OpenAILLM sends
 
 
 class GraphmemStandIn(LLM):

@@ -95,6 +95,11 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return cast("dict[str, Any]", fix(schema))
 
 
+def answer_schema(model: type[BaseModel], ontology: Ontology | None = None) -> dict[str, Any]:
+    """The JSON schema an answer of `model` is asked in (strict; fitted to the ontology)."""
+    return _prompts.constrain_schema(strict_schema(model.model_json_schema()), ontology)
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, openai.RateLimitError):
         # An exhausted quota is also a 429, but waiting will not fix it.
@@ -222,7 +227,7 @@ class OpenAILLM(LLM):
         self, operation: str, prompt: _prompts.Prompt, model: type[T], usage: Usage, *, ontology: Ontology | None = None
     ) -> T:
         schema_name = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
-        schema = _prompts.constrain_schema(strict_schema(model.model_json_schema()), ontology)
+        schema = answer_schema(model, ontology)
         messages = prompt.messages()
         key = self._cache_key(messages, schema_name, schema)
         cached = self._cache_read(key, model)
