@@ -205,14 +205,8 @@ def check(ontology: Ontology) -> Iterator[Problem]:
     """Every problem of names and references: bad shapes, duplicates, unknown types, a parent
     cycle, an inverse or symmetry that cannot hold."""
     types: dict[str, int] = {}
+    yield from _declared([t.name for t in ontology.entity_types], "entity_types", "type", types)
     for i, t in enumerate(ontology.entity_types):
-        if problem := _name_problem(t.name, "type", LABEL_PATTERN, normalize_label(t.name)):
-            yield Problem(("entity_types", i, "name"), problem)
-        if t.name in types:
-            yield Problem(
-                ("entity_types", i, "name"), f"type {t.name!r} is declared twice (also entity_types[{types[t.name]}])"
-            )
-        types.setdefault(t.name, i)
         for attribute in t.attributes:
             where: tuple[str | int, ...] = ("entity_types", i, "attributes", attribute)
             if not ATTRIBUTE_PATTERN.match(attribute):
@@ -230,15 +224,8 @@ def check(ontology: Ontology) -> Iterator[Problem]:
             )
         elif t.parent is not None and t.name in ontology.ancestors(t.parent):
             yield Problem(("entity_types", i, "parent"), f"type {t.name!r} is its own ancestor (a parent cycle)")
-    names: dict[str, int] = {}
+    yield from _declared([r.name for r in ontology.relations], "relations", "relation", {})
     for i, r in enumerate(ontology.relations):
-        if problem := _name_problem(r.name, "relation", RELATION_PATTERN, normalize_relation(r.name)):
-            yield Problem(("relations", i, "name"), problem)
-        if r.name in names:
-            yield Problem(
-                ("relations", i, "name"), f"relation {r.name!r} is declared twice (also relations[{names[r.name]}])"
-            )
-        names.setdefault(r.name, i)
         for end in ("source", "target"):
             for j, type_name in enumerate(getattr(r, end)):
                 if type_name not in types:
@@ -276,6 +263,18 @@ def check(ontology: Ontology) -> Iterator[Problem]:
                 f"relation {r.name!r} is symmetric, so its source and target types must be the same "
                 f"(source {r.source}, target {r.target})",
             )
+
+
+def _declared(names: list[str], section: str, kind: str, seen: dict[str, int]) -> Iterator[Problem]:
+    """Names that cannot be stored as a `kind` ("type" or "relation"), and names declared twice;
+    `seen` gets each name's first position."""
+    pattern, normalize = (LABEL_PATTERN, normalize_label) if kind == "type" else (RELATION_PATTERN, normalize_relation)
+    for i, name in enumerate(names):
+        if problem := _name_problem(name, kind, pattern, normalize(name)):
+            yield Problem((section, i, "name"), problem)
+        if name in seen:
+            yield Problem((section, i, "name"), f"{kind} {name!r} is declared twice (also {section}[{seen[name]}])")
+        seen.setdefault(name, i)
 
 
 def _name_problem(name: str, kind: str, pattern: re.Pattern[str], normalized: str) -> str | None:

@@ -14,15 +14,16 @@ from .._errors import ConfigError
 from .._ontology import BUILT_IN, Ontology, browser_style, load_ontology
 from ._common import EXIT_CODES, clean_errors, console, out, print_json, settings
 
+SourceArg = Annotated[
+    str | None, typer.Argument(help=f"A file or built-in ({', '.join(BUILT_IN)}); default: GRAPHMEM_ONTOLOGY.")
+]
+
 ontology_app = typer.Typer(help="The entity types and relations a memory holds.", no_args_is_help=True)
 
 
 @ontology_app.command()
 def show(
-    source: Annotated[
-        str | None,
-        typer.Argument(help=f"A file or built-in ({', '.join(BUILT_IN)}); default: GRAPHMEM_ONTOLOGY."),
-    ] = None,
+    source: SourceArg = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Print the active ontology (or the one given)."""
@@ -65,10 +66,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="Ontology files (TOML
 
 @ontology_app.command()
 def grass(
-    source: Annotated[
-        str | None,
-        typer.Argument(help=f"A file or built-in ({', '.join(BUILT_IN)}); default: GRAPHMEM_ONTOLOGY."),
-    ] = None,
+    source: SourceArg = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the style here.")] = None,
 ) -> None:
     """Neo4j Browser style (GraSS) for the ontology: a colour per declared type, captioned by name.

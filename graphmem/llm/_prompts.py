@@ -59,14 +59,16 @@ Relations:
 - Only extract relations between two named things; leave out vague or one-off remarks."""
 
 
+def _strictly(ontology: Ontology, what: str, otherwise: str) -> str:
+    if ontology.mode == "strict":
+        return f"one of the declared {what} below, nothing else"
+    return f"one of the declared {what} below when one fits, else {otherwise}"
+
+
 def _entity_rules(ontology: Ontology | None) -> str:
     if ontology is None or not ontology.entity_types:
         return _ENTITY_RULES
-    only = (
-        "one of the declared types below, nothing else"
-        if ontology.mode == "strict"
-        else "one of the declared types below when one fits, else one short PascalCase label"
-    )
+    only = _strictly(ontology, "types", "one short PascalCase label")
     lines = [
         "Entities:",
         "- `name`: the entity as written (proper nouns keep their capitalisation; common nouns such",
@@ -92,11 +94,9 @@ def _entity_rules(ontology: Ontology | None) -> str:
 def _relation_rules(ontology: Ontology | None) -> str:
     if ontology is None or not ontology.relations:
         return _RELATION_RULES
-    only = (
-        "one of the declared relations below, nothing else; leave out facts none of them states"
-        if ontology.mode == "strict"
-        else "one of the declared relations below when one fits, else a short snake_case verb phrase"
-    )
+    only = _strictly(ontology, "relations", "a short snake_case verb phrase")
+    if ontology.mode == "strict":
+        only += "; leave out facts none of them states"
     lines = [
         "Relations:",
         f"- `relation`: {only}. Direction reads source -> target.",
