@@ -46,7 +46,7 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._ontology import Ontology, load_ontology
+from ._ontology import Ontology, chosen_ontology
 from ._pipeline import AddWindow, WindowOutcome
 from ._queries import Queries, ScopeChanged
 from ._resolve import DecisionKey, UpdateResolver
@@ -145,8 +145,7 @@ class GraphMemory:
         ontology: Ontology | str | Path | None = None,
     ):
         self.settings = settings or load_settings()
-        chosen = ontology if ontology is not None else self.settings.ontology
-        self.ontology = chosen if isinstance(chosen, Ontology) or chosen is None else load_ontology(chosen)
+        self.ontology = chosen_ontology(ontology if ontology is not None else self.settings.ontology)
         self.store = store
         self.queries = Queries(store)
         self.llm = llm
@@ -168,11 +167,10 @@ class GraphMemory:
     @classmethod
     def from_env(cls, **overrides: Any) -> GraphMemory:
         """Settings from the environment / config file; the managed Neo4j is used when NEO4J_URI is unset."""
-        chosen = overrides.pop("ontology", None)
+        given = overrides.pop("ontology", None)
         settings = load_settings(**overrides)
-        chosen = chosen if chosen is not None else settings.ontology
         # a bad ontology file fails before any connection is made
-        ontology = chosen if isinstance(chosen, Ontology) or chosen is None else load_ontology(chosen)
+        ontology = chosen_ontology(given if given is not None else settings.ontology)
         return cls(
             Store.connect(settings),
             llm=make_llm(settings),

@@ -311,6 +311,12 @@ def load_ontology(source: str | Path) -> Ontology:
     return parse_ontology(text, file)
 
 
+def chosen_ontology(choice: Ontology | str | Path | None) -> Ontology | None:
+    """What a caller names as the ontology: one already built, a file or a built-in (loaded
+    here, so a bad file fails where it is named), or none."""
+    return choice if isinstance(choice, Ontology) or choice is None else load_ontology(choice)
+
+
 def parse_ontology(text: str, file: Path) -> Ontology:
     is_yaml = file.suffix.lower() in (".yaml", ".yml")
     try:

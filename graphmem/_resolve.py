@@ -4,7 +4,9 @@ Restatements are noop and triplets without candidates are add, both without an L
 call. With an ontology, a declared relation is decided by its declaration: a new value of
 a `one` relation invalidates the source's current one, a symmetric fact stored the other
 way is a restatement, and facts of declared relations are no conflict for each other;
-only undeclared relations and similar fact sentences are left to the LLM. Only triplets with conflict candidates go to the LLM, all in one batched call, each
+only undeclared relations and similar fact sentences are left to the LLM.
+
+Only triplets with conflict candidates go to the LLM, all in one batched call, each
 with its most telling candidates (at most MAX_CANDIDATES); an add
 matched again (another writer changed its scope) reuses the answers whose candidates did
 not change.

@@ -15,7 +15,7 @@ from rich.console import Console
 from .. import _server
 from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError, ServerError
 from .._memory import GraphMemory
-from .._ontology import load_ontology
+from .._ontology import chosen_ontology
 from .._settings import Settings, load_settings
 from .._store import Store
 
@@ -83,7 +83,7 @@ def open_memory(
     if not search_cache:
         cfg = cfg.model_copy(update={"search_cache_mb": 0})
 
-    ontology = load_ontology(cfg.ontology) if cfg.ontology else None  # a bad file fails before Neo4j starts
+    ontology = chosen_ontology(cfg.ontology)  # a bad file fails before Neo4j starts
     store = connect(cfg, start_managed=start_managed)
     llm = make_llm(cfg)
     if announce and llm.is_fallback:

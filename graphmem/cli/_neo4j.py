@@ -13,7 +13,7 @@ from rich.table import Table
 from .. import _server
 from .._backfill import backfill_episodes, episodes_missing
 from .._errors import InputError
-from .._ontology import change_warning, load_ontology
+from .._ontology import change_warning, chosen_ontology
 from .._queries import Queries
 from .._schema import apply_schema
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
@@ -65,7 +65,7 @@ def init() -> None:
         from ..embed import make_embedder
 
         cfg = settings()
-        ontology = load_ontology(cfg.ontology) if cfg.ontology else None  # a bad file fails first
+        ontology = chosen_ontology(cfg.ontology)  # a bad file fails first
         store = connect(cfg)
         try:
             embedder = make_embedder(cfg)
