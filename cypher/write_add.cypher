@@ -10,15 +10,16 @@
 // stale add writes nothing (no row returned): the caller rolls back and matches again. An
 // add of turns only ($expected_version null) checks nothing, but still advances the clock's
 // revision, which every fact, turn and new entity it writes or changes is stamped with (`revision`):
-// a search's scope cache reloads only what changed since the revision it holds.
+// a search's scope cache reloads only what changed since the revision it holds (or, in the
+// process that wrote, folds the write in from these parameters: graphmem/_scope_writes.py).
 CALL () {
 // @include fragments/scope_clock
   WITH clock, clock.version AS seen
   SET clock.version = CASE WHEN $expected_version IS NULL THEN seen ELSE seen + 1 END,
       clock.revision = coalesce(clock.revision, 0) + 1
-  RETURN seen, clock.revision AS revision
+  RETURN seen, clock.revision AS revision, clock.epoch AS epoch
 }
-WITH seen, revision WHERE $expected_version IS NULL OR seen = $expected_version
+WITH seen, revision, epoch WHERE $expected_version IS NULL OR seen = $expected_version
 CALL (revision) {
   UNWIND $messages AS m
   MERGE (msg:Message {id: m.id})
@@ -88,4 +89,5 @@ CALL (revision) {
   SET f.mentions = f.mentions + 1, f.last_seen = $now, f.updated_at = $now, f.revision = revision,
       f.message_ids = f.message_ids + [x IN rs.message_ids WHERE NOT x IN f.message_ids]
 }
-RETURN $now AS committed_at
+// the clock as this write left it: the search cache of this process folds the write in
+RETURN $scope_clock AS clock, epoch, revision

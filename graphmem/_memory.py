@@ -53,6 +53,7 @@ from ._resolve import DecisionKey, UpdateResolver
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
 from ._schema import ensure_schema
 from ._scope_cache import ScopeCache
+from ._scope_writes import Written
 from ._settings import Settings, load_settings
 from ._store import Store, is_constraint_violation
 from ._write import AddPlan, StoredMessage, apply_plan
@@ -373,10 +374,14 @@ class GraphMemory:
             for _ in range(_MAX_WRITE_ATTEMPTS):
                 try:
                     if not locked:
-                        return self._merge_once(prepared, self.queries, answers, before_commit, locked=False)
-                    return self.store.unit_of_work(
-                        lambda tx: self._merge_once(prepared, Queries(tx), answers, before_commit, locked=True)
-                    )
+                        result, written = self._merge_once(prepared, self.queries, answers, before_commit, locked=False)
+                    else:
+                        result, written = self.store.unit_of_work(
+                            lambda tx: self._merge_once(prepared, Queries(tx), answers, before_commit, locked=True)
+                        )
+                    if self.retriever.cache is not None:
+                        self.retriever.cache.wrote(written)  # committed: searches here need not read it back
+                    return result
                 except ScopeChanged:
                     locked = True
                 except _AskFirst as pending:
@@ -402,7 +407,7 @@ class GraphMemory:
         before_commit: Callable[[], None] | None,
         *,
         locked: bool,
-    ) -> AddResult:
+    ) -> tuple[AddResult, Written]:
         """One attempt. `locked`: `queries` runs in a transaction that first takes the scope's
         clock, so nothing read can change before the write; raises _AskFirst rather than call
         the LLM."""
@@ -441,9 +446,9 @@ class GraphMemory:
             scope_version=claimed if claimed is not None else matched.scope_version,
         )
         with self._stage(usage, "write"):
-            result = apply_plan(queries, plan, usage, before_commit=before_commit)
+            result, written = apply_plan(queries, plan, usage, before_commit=before_commit)
         result.usage = usage
-        return result
+        return result, written
 
     def _scope_lock(self, scope: Scope) -> threading.RLock:
         digest = hashlib.sha256(scope.key.encode("utf-8", "surrogatepass")).digest()

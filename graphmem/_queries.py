@@ -19,6 +19,7 @@ from typing import Any, TypedDict, cast
 from . import _cypher
 from ._ids import scope_clock_id
 from ._models import Fact, Scope, Usage
+from ._scope_writes import WriteClock
 from ._store import Store, TransactionStore, fact_from_record
 from ._terms import word_terms
 
@@ -263,16 +264,21 @@ class Queries:
 
     def write_add(
         self, params: dict[str, Any], *, usage: Usage, before_commit: Callable[[], None] | None = None
-    ) -> None:
+    ) -> WriteClock:
         """cypher/write_add.cypher in one transaction; `params` come from `_write.plan_write`.
-        Raises ScopeChanged, the transaction rolled back, when another writer changed the
-        scope after the add's reads (the statement then writes nothing and returns no row)."""
+        Returns the scope's clock as the write left it. Raises ScopeChanged, the transaction
+        rolled back, when another writer changed the scope after the add's reads (the
+        statement then writes nothing and returns no row)."""
 
         def claimed(rows: list[dict[str, Any]]) -> None:
             if not rows:
                 raise ScopeChanged(params["scope_key"])
 
-        self.store.write_transaction("write_add", params, usage=usage, check_rows=claimed, before_commit=before_commit)
+        rows = self.store.write_transaction(
+            "write_add", params, usage=usage, check_rows=claimed, before_commit=before_commit
+        )
+        row = rows[0]
+        return WriteClock(str(row["clock"]), None if row["epoch"] is None else str(row["epoch"]), int(row["revision"]))
 
     def claim_scope(self, scope: Scope, now: datetime, *, usage: Usage) -> int:
         """Takes the scope's write clock until the transaction ends (only useful inside

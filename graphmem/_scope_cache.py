@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._queries import Filters
 from ._scope_rank import (
     CacheFilter,
     expand_seeds,
@@ -40,11 +41,12 @@ from ._scope_rank import (
     seed_entities,
 )
 from ._scope_vectors import Clocks, ScopeVectors
+from ._scope_writes import PendingWrites, Written, advanced
 from ._terms import WordTerm
 
 if TYPE_CHECKING:
-    from ._models import Usage
-    from ._queries import CachedRows, EpisodeRow, ExpandRow, Filters, Queries, Seeding, SeedRow
+    from ._models import Scope, Usage
+    from ._queries import CachedRows, EpisodeRow, ExpandRow, Queries, Seeding, SeedRow
 
 __all__ = ["CachedLists", "ListRequest", "ScopeCache", "reload_from"]
 
@@ -161,15 +163,20 @@ class ScopeCache:
         self.attempts = attempts
         self.background = background
         self._scopes: OrderedDict[str, ScopeVectors | _TooBig] = OrderedDict()
+        self._scope_of: dict[str, Scope] = {}  # key -> the scope held under it
+        self._pending: dict[str, PendingWrites] = {}  # this process's writes, not merged yet
         self._bytes = 0
         self._lock = threading.Lock()
         self._loader: ThreadPoolExecutor | None = None
         self._closed = False
         self._loading: dict[str, Future[None]] = {}
+        self._loading_scopes: dict[str, Scope] = {}
+        self._queued: dict[str, list[Written]] = {}  # writes made while their scope loads
         # scope key -> the filters of a search that missed it, and what the cache held then
         self._wanted: dict[str, tuple[Filters, ScopeVectors | _TooBig | None]] = {}
         self.loads = 0  # whole loads of a scope
         self.refreshes = 0  # loads of what changed since
+        self.folded = 0  # writes of this process folded in without a read
 
     def ready(self, filters: Filters, usage: Usage) -> bool:
         """Whether the cache holds the scope now. If not (and it is not too big), its load is
@@ -187,7 +194,7 @@ class ScopeCache:
         loaded yet, too big, or changing all the while): the caller then asks Neo4j."""
         key = filters.scope.key
         with self._lock:
-            held = self._scopes.get(key)
+            held = self._merged(key)
             if held is not None:
                 self._scopes.move_to_end(key)
         if isinstance(held, _TooBig):
@@ -210,6 +217,59 @@ class ScopeCache:
             since = reload_from(scope.clocks, now)
             scope = self._load_whole(filters, usage) if since is None else self._load(filters, (scope, since), usage)
         return None
+
+    def wrote(self, written: Written) -> None:
+        """An add this process committed. Folded into every held scope it belongs to whose
+        clocks it follows directly (merged at that scope's next search), or kept for a scope
+        loading now until its load lands; any other is left to the search's clock check. A
+        scope's first write asks for its load (in the background, a few rows), so that even
+        its first search ranks in memory."""
+        scope, clock = written.scope, written.clock
+        with self._lock:
+            if self._closed:
+                return
+            for key in list(self._scopes):
+                if _includes(self._scope_of[key], scope):
+                    self._fold(key, written)
+            for key, loading in self._loading_scopes.items():
+                if _includes(loading, scope):
+                    self._queued.setdefault(key, []).append(written)
+            first = clock.revision == 1 and scope.key not in self._scopes and scope.key not in self._loading
+            if first and self.background:
+                self._wanted.setdefault(scope.key, (Filters(scope), None))
+        if first and self.background:
+            self.start_loads()
+
+    def _fold(self, key: str, written: Written) -> None:
+        """`written` into what is held under `key`, if it follows it directly (holding the lock)."""
+        held = self._scopes.get(key)
+        if not isinstance(held, ScopeVectors):
+            return
+        pending = self._pending.get(key)
+        clocks = advanced(pending.clocks if pending else held.clocks, written.clock)
+        if clocks is None:
+            return
+        pending = pending or PendingWrites(held.clocks)
+        try:
+            folded = pending.fold(written.params, clocks, held)
+        except Exception:  # never fail an add that committed: the clock check reloads
+            log.warning("could not fold a write into the search cache", exc_info=True)
+            return
+        if folded:
+            self._pending[key] = pending
+            self.folded += 1
+            if len(pending) > 256 + len(held.fact_ids) // 4:  # merged early: what waits stays small
+                self._merged(key)
+
+    def _merged(self, key: str) -> ScopeVectors | _TooBig | None:
+        """What is held under `key`, with the writes waiting for it merged in (holding the lock)."""
+        held = self._scopes.get(key)
+        pending = self._pending.pop(key, None)
+        if pending is None or not isinstance(held, ScopeVectors):
+            return held
+        merged = held.updated(pending.changes(self.dim))
+        self._put_locked(key, merged, self._scope_of[key])
+        return merged
 
     def _load_whole(self, filters: Filters, usage: Usage) -> ScopeVectors | None:
         if not self.background:
@@ -236,6 +296,7 @@ class ScopeCache:
                 if self._loader is None:
                     self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
                 self._loading[filters.scope.key] = self._loader.submit(self._load_later, filters)
+                self._loading_scopes[filters.scope.key] = filters.scope
 
     def _load_later(self, filters: Filters) -> None:
         try:
@@ -244,13 +305,18 @@ class ScopeCache:
             log.warning("could not load a scope into the search cache", exc_info=True)
         finally:
             with self._lock:
-                self._loading.pop(filters.scope.key, None)
+                key = filters.scope.key
+                self._loading.pop(key, None)
+                self._loading_scopes.pop(key, None)
+                for written in self._queued.pop(key, []):  # in commit order: each follows the last
+                    self._fold(key, written)
 
     def close(self) -> None:
         """No more loads: the queued ones are dropped, a running one is waited for."""
         with self._lock:
             self._closed = True
             self._wanted.clear()
+            self._queued.clear()
             loader, self._loader = self._loader, None
         if loader is not None:
             loader.shutdown(wait=True, cancel_futures=True)
@@ -280,29 +346,51 @@ class ScopeCache:
             self.refreshes += 1
         counts = (len(scope.fact_ids), len(scope.turn_ids), len(scope.entity_ids))
         if max(counts) > self.max_items or scope.nbytes > self.max_bytes // 2:
-            self._put(key, _TOO_BIG)
+            self._put(key, _TOO_BIG, filters.scope)
             return None
-        self._put(key, scope)
+        self._put(key, scope, filters.scope)
         return scope
 
-    def _put(self, key: str, value: ScopeVectors | _TooBig) -> None:
+    def _put(self, key: str, value: ScopeVectors | _TooBig, scope: Scope) -> None:
         with self._lock:
-            old = self._scopes.pop(key, None)
-            self._bytes -= old.nbytes if isinstance(old, ScopeVectors) else 0
-            self._scopes[key] = value
-            self._bytes += value.nbytes if isinstance(value, ScopeVectors) else 0
-            while self._bytes > self.max_bytes and len(self._scopes) > 1:
-                _, dropped = self._scopes.popitem(last=False)
-                self._bytes -= dropped.nbytes if isinstance(dropped, ScopeVectors) else 0
+            self._put_locked(key, value, scope)
+
+    def _put_locked(self, key: str, value: ScopeVectors | _TooBig, scope: Scope) -> None:
+        # writes folded for what was held before are dropped: the clock check covers them
+        self._pending.pop(key, None)
+        old = self._scopes.pop(key, None)
+        self._bytes -= old.nbytes if isinstance(old, ScopeVectors) else 0
+        self._scopes[key] = value
+        self._scope_of[key] = scope
+        self._bytes += value.nbytes if isinstance(value, ScopeVectors) else 0
+        while self._bytes > self.max_bytes and len(self._scopes) > 1:
+            dropped_key, dropped = self._scopes.popitem(last=False)
+            self._scope_of.pop(dropped_key, None)
+            self._pending.pop(dropped_key, None)
+            self._bytes -= dropped.nbytes if isinstance(dropped, ScopeVectors) else 0
 
     def clear(self) -> None:
         with self._lock:
             self._scopes.clear()
+            self._scope_of.clear()
+            self._pending.clear()
             self._bytes = 0
 
     @property
     def nbytes(self) -> int:
         return self._bytes
+
+
+def _includes(searched: Scope, written: Scope) -> bool:
+    """Whether a search of `searched` sees what an add to `written` wrote (each id it sets matches)."""
+    return all(
+        mine is None or mine == theirs
+        for mine, theirs in (
+            (searched.user_id, written.user_id),
+            (searched.agent_id, written.agent_id),
+            (searched.run_id, written.run_id),
+        )
+    )
 
 
 def _clocks(rows: Sequence[Sequence[Any]]) -> Clocks:

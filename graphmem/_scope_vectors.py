@@ -24,7 +24,7 @@ Clocks = tuple[tuple[str, str | None, int], ...]  # (key, epoch, revision) per c
 Postings = dict[str, np.ndarray]  # key -> the indices of the items holding it, ascending
 _NONE = np.zeros(0, dtype=np.int64)
 # each kind's columns, its ids first: a refresh merges them by id
-_FACTS = ("fact_ids", "fact_vectors", "relations", "valid_from", "valid_to", "fact_ends", "fact_words")
+_FACTS = ("fact_ids", "fact_vectors", "relations", "valid_from", "valid_to", "fact_ends", "fact_texts", "fact_words")
 _TURNS = ("turn_ids", "turn_vectors", "turn_times", "turn_stems")
 _ENTITIES = ("entity_ids", "entity_vectors", "entity_embedded", "entity_names", "entity_normalized")
 
@@ -40,6 +40,7 @@ class ScopeVectors:
     valid_from: np.ndarray  # epoch ms
     valid_to: np.ndarray  # epoch ms, NEVER while valid
     fact_ends: tuple[tuple[str, str], ...]  # (source id, target id)
+    fact_texts: tuple[str, ...]  # sentence, relation and end names, as search_keyword matches them
     fact_words: tuple[frozenset[str], ...]  # the words of sentence, relation and end names
     turn_ids: tuple[str, ...]
     turn_vectors: np.ndarray
@@ -55,6 +56,16 @@ class ScopeVectors:
     vocabulary: list[str] = field(default_factory=list, repr=False)  # word_facts' keys, sorted
     entity_facts: Postings = field(default_factory=dict, repr=False)
     name_entities: Postings = field(default_factory=dict, repr=False)
+    # id -> position per kind, made on first use (by a write folded in)
+    _positions: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
+
+    def position(self, kind: str, item_id: str) -> int | None:
+        """Where the fact, turn or entity (`kind`) of that id is held, if it is."""
+        if not self._positions:
+            self._positions.update(
+                (k, {i: at for at, i in enumerate(getattr(self, f"{k}_ids"))}) for k in ("fact", "turn", "entity")
+            )
+        return self._positions[kind].get(item_id)
 
     @property
     def nbytes(self) -> int:
@@ -81,6 +92,7 @@ class ScopeVectors:
             valid_from=np.array([float(f[2]) for f in facts], dtype=np.float64),
             valid_to=np.array([NEVER if f[3] is None else float(f[3]) for f in facts], dtype=np.float64),
             fact_ends=tuple((str(f[5]), str(f[6])) for f in facts),
+            fact_texts=tuple(str(f[7] or "") for f in facts),
             fact_words=tuple(text_words(str(f[7] or "")) for f in facts),
             turn_ids=tuple(str(t[0]) for t in turns),
             turn_vectors=_unit_rows([t[3] for t in turns], dim),

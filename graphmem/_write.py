@@ -1,6 +1,7 @@
 """Cypher writer: turns the decisions of one add into the parameters of cypher/write_add.cypher
 (`plan_write`, pure: unit-tested without Neo4j) and applies them in one transaction, one round
-trip (`apply_plan`). Returns the facts as written."""
+trip (`apply_plan`). Returns the facts as written, and the parameters with the scope clock the
+write left (`Written`: the search cache folds them in)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from ._models import (
 )
 from ._ontology import ATTRIBUTE_PATTERN, RESERVED_ATTRIBUTES
 from ._queries import Queries
+from ._scope_writes import Written
 from ._terms import STEMMER, stem_text
 
 
@@ -73,10 +75,11 @@ def _checked_label(label: str) -> str:
 
 def apply_plan(
     queries: Queries, plan: AddPlan, usage: Usage, *, before_commit: Callable[[], None] | None = None
-) -> AddResult:
+) -> tuple[AddResult, Written]:
+    """The write, and what it wrote (for the search cache, once it has committed)."""
     params, result = plan_write(plan)
-    queries.write_add(params, usage=usage, before_commit=before_commit)
-    return result
+    clock = queries.write_add(params, usage=usage, before_commit=before_commit)
+    return result, Written(plan.scope, params, clock)
 
 
 def plan_write(plan: AddPlan) -> tuple[dict[str, Any], AddResult]:

@@ -10,10 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
-from graphmem import GraphMemory, Scope
+from graphmem import GraphMemory, Scope, Usage
+from graphmem._queries import Filters
 from graphmem._retrieve import Retriever
+from graphmem._scope_cache import ScopeCache
+from graphmem._scope_vectors import ScopeVectors
 
 pytestmark = pytest.mark.neo4j
 TOKEN = "cache-test-token-" + uuid.uuid4().hex
@@ -84,6 +88,45 @@ def test_the_cache_returns_what_the_scans_in_neo4j_return(memory: GraphMemory, l
     assert compared > 150  # most searches found something to compare
     assert memory.retriever.cache.loads == 3  # one load per scope: every later search was current
     assert memory.retriever.cache.refreshes == 0
+
+
+def _by_id(scope: ScopeVectors) -> tuple[dict[str, tuple], dict[str, np.ndarray]]:
+    """Every item's columns the ranking reads, and its vector, by id (order aside)."""
+    fields, vectors = {}, {}
+    facts = zip(scope.fact_ids, scope.relations, scope.valid_from, scope.valid_to, scope.fact_ends, scope.fact_texts)
+    for n, (i, *rest) in enumerate(facts):
+        fields[i], vectors[i] = tuple(rest), scope.fact_vectors[n]
+    for n, item in enumerate(zip(scope.turn_ids, scope.turn_times, scope.turn_stems)):
+        fields[item[0]], vectors[item[0]] = item[1:], scope.turn_vectors[n]
+    entities = zip(scope.entity_ids, scope.entity_names, scope.entity_normalized, scope.entity_embedded)
+    for n, (i, *rest) in enumerate(entities):
+        fields[i], vectors[i] = tuple(rest), scope.entity_vectors[n]
+    return fields, vectors
+
+
+def test_this_process_adds_reach_the_cache_without_a_read_and_hold_what_neo4j_holds(memory: GraphMemory, new_user):
+    user = new_user("cache-fold")
+    scope = Scope(user_id=user)
+    cache = memory.retriever.cache
+    assert cache is not None
+    memory.add({"role": "user", "content": TURNS[0]}, user_id=user, timestamp=START)
+    cache.wait()  # a scope's first write loads it (one turn, one fact)
+    loads, refreshes = cache.loads, cache.refreshes
+    for day, text in enumerate(TURNS[1:], start=1):  # moves and job changes: facts closed
+        memory.add({"role": "user", "content": text}, user_id=user, timestamp=START + timedelta(days=day))
+    assert cache.folded >= len(TURNS) - 1
+    usage = Usage()
+    found = memory.search("Where do I live?", user_id=user, mode="hybrid", limit=3, usage=usage)
+    assert found[0].fact.target == "Hamburg"
+    assert usage.neo4j_round_trips == 1  # the fetch of what it ranked: nothing was read back
+    assert (cache.loads, cache.refreshes) == (loads, refreshes)
+    fresh = ScopeCache(memory.queries, memory.embedder.dim, max_bytes=2**26, background=False)
+    loaded = fresh._load(Filters(scope), None, None)
+    assert loaded is not None and loaded.clocks == cache._scopes[scope.key].clocks
+    (folded, folded_vectors), (held, held_vectors) = _by_id(cache._scopes[scope.key]), _by_id(loaded)
+    assert folded == held
+    for item, vector in held_vectors.items():
+        np.testing.assert_allclose(folded_vectors[item], vector, atol=1e-6, err_msg=item)
 
 
 def test_a_search_service_sees_other_processes_writes_changes_and_deletions(
