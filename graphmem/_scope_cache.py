@@ -10,8 +10,11 @@ delete_fact, expire_scope_clocks). The statement that fetches the ranked facts a
 (cypher/search_cached.cypher) also reads the scope's clocks: when they moved, the cache
 reloads what changed since the revision it holds (or the whole scope, after a deletion),
 ranks again and fetches again. Facts and turns are always returned as Neo4j holds them;
-only the ranking reads the cache. Writes made outside graphmem (Cypher typed in the
-Browser) do not move the clocks: run `graphmem init`, or restart, to see them in search.
+only the ranking reads the cache. What this process writes is not read back: each committed
+add is folded into the scopes held (graphmem/_scope_writes.py) when it follows their clocks
+directly, and a scope's first write loads it, so its searches never scan. Writes made
+outside graphmem (Cypher typed in the Browser) do not move the clocks: run `graphmem init`,
+or restart, to see them in search.
 
 What changed is decided by `reload_from` (pure); `ScopeCache` does the I/O.
 """
@@ -228,8 +231,9 @@ class ScopeCache:
         with self._lock:
             if self._closed:
                 return
-            for key in list(self._scopes):
-                if _includes(self._scope_of[key], scope):
+            for key in list(self._scopes):  # a merge may evict some as it goes
+                searched = self._scope_of.get(key)
+                if searched is not None and _includes(searched, scope):
                     self._fold(key, written)
             for key, loading in self._loading_scopes.items():
                 if _includes(loading, scope):
