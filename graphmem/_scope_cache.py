@@ -172,8 +172,7 @@ class ScopeCache:
         self._lock = threading.Lock()
         self._loader: ThreadPoolExecutor | None = None
         self._closed = False
-        self._loading: dict[str, Future[None]] = {}
-        self._loading_scopes: dict[str, Scope] = {}
+        self._loading: dict[str, tuple[Future[None], Scope]] = {}  # key -> its load, and the scope
         self._queued: dict[str, list[Written]] = {}  # writes made while their scope loads
         # scope key -> the filters of a search that missed it, and what the cache held then
         self._wanted: dict[str, tuple[Filters, ScopeVectors | _TooBig | None]] = {}
@@ -235,7 +234,7 @@ class ScopeCache:
                 searched = self._scope_of.get(key)
                 if searched is not None and _includes(searched, scope):
                     self._fold(key, written)
-            for key, loading in self._loading_scopes.items():
+            for key, (_, loading) in self._loading.items():
                 if _includes(loading, scope):
                     self._queued.setdefault(key, []).append(written)
             first = clock.revision == 1 and scope.key not in self._scopes and scope.key not in self._loading
@@ -299,8 +298,8 @@ class ScopeCache:
             for filters in wanted:
                 if self._loader is None:
                     self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
-                self._loading[filters.scope.key] = self._loader.submit(self._load_later, filters)
-                self._loading_scopes[filters.scope.key] = filters.scope
+                future = self._loader.submit(self._load_later, filters)
+                self._loading[filters.scope.key] = (future, filters.scope)
 
     def _load_later(self, filters: Filters) -> None:
         try:
@@ -311,7 +310,6 @@ class ScopeCache:
             with self._lock:
                 key = filters.scope.key
                 self._loading.pop(key, None)
-                self._loading_scopes.pop(key, None)
                 for written in self._queued.pop(key, []):  # in commit order: each follows the last
                     self._fold(key, written)
 
@@ -329,7 +327,7 @@ class ScopeCache:
         """Until the loads in the background are done (benchmarks, tests)."""
         self.start_loads()
         with self._lock:
-            pending = list(self._loading.values())
+            pending = [future for future, _ in self._loading.values()]
         futures_wait(pending)
 
     def _load(

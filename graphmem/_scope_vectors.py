@@ -84,6 +84,7 @@ class ScopeVectors:
         """From the rows of cypher/scope_vectors.cypher: facts [id, relation, valid_from,
         valid_to, embedding, source id, target id, text], turns [id, timestamp, stems,
         embedding], entities [id, name, normalized, embedding or null]."""
+        texts = tuple(str(f[7] or "") for f in facts)
         scope = cls(
             clocks=clocks,
             fact_ids=tuple(str(f[0]) for f in facts),
@@ -92,8 +93,8 @@ class ScopeVectors:
             valid_from=np.array([float(f[2]) for f in facts], dtype=np.float64),
             valid_to=np.array([NEVER if f[3] is None else float(f[3]) for f in facts], dtype=np.float64),
             fact_ends=tuple((str(f[5]), str(f[6])) for f in facts),
-            fact_texts=tuple(str(f[7] or "") for f in facts),
-            fact_words=tuple(text_words(str(f[7] or "")) for f in facts),
+            fact_texts=texts,
+            fact_words=tuple(text_words(text) for text in texts),
             turn_ids=tuple(str(t[0]) for t in turns),
             turn_vectors=_unit_rows([t[3] for t in turns], dim),
             turn_times=np.array([float(t[1]) for t in turns], dtype=np.float64),
