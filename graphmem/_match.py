@@ -2,18 +2,22 @@
 
 One Neo4j round trip per add: an exact lookup on the normalised name plus the nearest
 nodes of the scope by name embedding (compared exactly in a scope of up to `scan_max`
-entities, through the shared entity vector index in a larger one). A vector neighbour is taken only when it is close enough (threshold), its
-type is compatible, and its name is compatible: one name's words contain the other's
-("alice" ~ "alice smith"), or the vectors are nearly identical (strict threshold), so
-"Alice Smith" and "Alice Jones" stay two people. Names carrying different numbers are never
-the same entity, however close their vectors ("Room 101" / "Room 102": MiniLM puts such
-pairs above 0.95).
+entities, through the shared entity vector index in a larger one). Their scores are Neo4j's
+vector similarity, (1 + cosine) / 2. A vector neighbour is taken only when it is close
+enough (threshold), its type is compatible, and its name is compatible: one name's words
+contain the other's ("alice" ~ "alice smith"), or the vectors are nearly identical (strict
+threshold: cosine 0.95) and, for people, the names are spelled alike. Relatives share a
+surname, and MiniLM puts such names close: "Carlos Nakamura" / "Rafael Nakamura" reach
+cosine 0.944 (the nearest of 10 million pairs of distinct first-and-last names), so the
+embedding alone never decides that two people are one. Names carrying different numbers are
+never the same entity, however close their vectors ("Room 101" / "Room 102").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from ._ids import entity_id
@@ -42,6 +46,15 @@ def names_compatible(a: str, b: str) -> bool:
     return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
 
 
+PERSON_TYPES = TYPE_GROUPS[0]
+
+
+def spelled_alike(a: str, b: str, ratio: float = 0.85) -> bool:
+    """One name spelled two ways (a typo, an accent dropped), not two names ("carlos nakamura" /
+    "rafael nakamura": 0.67): difflib's ratio of the normalised names."""
+    return SequenceMatcher(None, a, b).ratio() >= ratio
+
+
 @dataclass
 class EntityMatches:
     """Each entity's NodeMatch by normalised name, and the scope's write clock as it was read
@@ -57,12 +70,13 @@ class NodeMatcher:
         queries: Queries,
         *,
         threshold: float = 0.8,
-        strict_threshold: float = 0.95,
+        strict_threshold: float = 0.975,
         k: int = 50,
         scan_max: int = 2000,
         k_max: int = 5000,
     ):
         self.queries = queries
+        # similarities as Neo4j gives them, (1 + cosine) / 2: 0.8 is cosine 0.6, 0.975 is 0.95
         self.threshold = threshold
         self.strict_threshold = strict_threshold
         self.k = k  # neighbours asked of the shared vector index, before scaling by the scope's share
@@ -112,7 +126,7 @@ def decide(
 ) -> NodeMatch:
     """Which node an extracted entity is, from what cypher/match_entities.cypher found for it
     (`exact`: the node of the same normalised name; `near`: the nearest nodes by name
-    embedding, best first). Pure: unit-tested without Neo4j."""
+    embedding, best first, scored (1 + cosine) / 2). Pure: unit-tested without Neo4j."""
 
     def node(node_id: str, matched_name: str | None = None, score: float | None = None) -> NodeMatch:
         return NodeMatch(
@@ -136,6 +150,12 @@ def decide(
             or not numbers_agree(normalized, near["normalized"])
         ):
             continue
-        if names_compatible(normalized, near["normalized"]) or score >= strict_threshold:
+        if names_compatible(normalized, near["normalized"]) or (
+            score >= strict_threshold
+            and (
+                not (entity.type in PERSON_TYPES or near["type"] in PERSON_TYPES)
+                or spelled_alike(normalized, near["normalized"])
+            )
+        ):
             return node(near["id"], near["name"], score)
     return node(entity_id(scope, normalized))

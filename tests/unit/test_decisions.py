@@ -10,7 +10,7 @@ from graphmem._match import decide
 from graphmem._models import Entity, Triplet
 
 SCOPE = Scope(user_id="u1")
-MATCH = {"threshold": 0.8, "strict_threshold": 0.95}
+MATCH = {"threshold": 0.8, "strict_threshold": 0.975}  # the matcher's defaults
 
 
 def near(name: str, score: float, type_: str = "Person") -> dict:
@@ -30,13 +30,31 @@ def test_a_name_contained_in_the_other_matches_above_the_threshold():
 
 
 def test_look_alike_names_stay_two_people_unless_nearly_identical():
-    found = {"near": [near("alice jones", 0.9)]}
+    # scores are Neo4j's (1 + cosine) / 2: 0.96 is cosine 0.92, where MiniLM puts relatives'
+    # names ("Carlos Nakamura" / "Rafael Nakamura": 0.944)
+    found = {"near": [near("alice jones", 0.96)]}
     match = decide(SCOPE, Entity(name="Alice Smith", type="Person"), "alice smith", found, **MATCH)
     assert not match.matched and match.node_id == entity_id(SCOPE, "alice smith")
-    strict = decide(
-        SCOPE, Entity(name="Alice Smith", type="Person"), "alice smith", {"near": [near("alice jones", 0.96)]}, **MATCH
+    company = decide(
+        SCOPE,
+        Entity(name="Acme Corporation", type="Organization"),
+        "acme corporation",
+        {"near": [near("acme corp", 0.99, "Organization")]},
+        **MATCH,
     )
-    assert strict.matched
+    assert company.matched and company.node_id == "node-acme corp"
+
+
+def test_nearly_identical_vectors_merge_people_only_when_the_names_are_spelled_alike():
+    relative = {"near": [near("rafael nakamura", 0.99)]}
+    assert not decide(
+        SCOPE, Entity(name="Carlos Nakamura", type="Person"), "carlos nakamura", relative, **MATCH
+    ).matched
+    typo = {"near": [near("carlos nakamura", 0.99)]}
+    assert decide(SCOPE, Entity(name="Carlos Nakamure", type="Person"), "carlos nakamure", typo, **MATCH).matched
+    # a person on either side is enough: an untyped mention of a person's name is not merged on its vector
+    untyped = decide(SCOPE, Entity(name="Carlos Nakamura", type="Entity"), "carlos nakamura", relative, **MATCH)
+    assert not untyped.matched
 
 
 def test_numbered_names_never_match_however_close():
