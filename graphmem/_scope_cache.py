@@ -158,9 +158,22 @@ class ScopeCache:
     to Neo4j's scans, as loading costs several scans. What other writes changed since is
     loaded at once (a few rows)."""
 
-    def __init__(self, queries: Queries, dim: int, *, max_bytes: int, attempts: int = 3, background: bool = True):
+    def __init__(
+        self,
+        queries: Queries,
+        dim: int,
+        *,
+        max_bytes: int,
+        attempts: int = 3,
+        background: bool = True,
+        merge_after: int = 64,
+    ):
         self.queries = queries
         self.dim = dim
+        # folded rows waiting: past this many they are merged in the background, so that a
+        # search merges few (merging copies the whole scope: ~0.4 s at 10,000 messages for a
+        # thousand rows, paid by the first search after an ingest before)
+        self.merge_after = merge_after
         self.max_bytes = max_bytes
         self.max_items = max(1, max_bytes // 2 // (4 * dim + 400))  # of each kind, per scope
         self.attempts = attempts
@@ -174,6 +187,7 @@ class ScopeCache:
         self._closed = False
         self._loading: dict[str, tuple[Future[None], Scope]] = {}  # key -> its load, and the scope
         self._queued: dict[str, list[Written]] = {}  # writes made while their scope loads
+        self._merging: dict[str, Future[None]] = {}  # scope key -> its merge in the background
         # scope key -> the filters of a search that missed it, and what the cache held then
         self._wanted: dict[str, tuple[Filters, ScopeVectors | _TooBig | None]] = {}
         self.loads = 0  # whole loads of a scope
@@ -261,8 +275,28 @@ class ScopeCache:
         if folded:
             self._pending[key] = pending
             self.folded += 1
-            if len(pending) > 256 + len(held.fact_ids) // 4:  # merged early: what waits stays small
+            if len(pending) >= self.merge_after:
+                self._merge_later(key)
+
+    def _merge_later(self, key: str) -> None:
+        """Merge what waits for `key` off the writer's and the searches' way (holding the lock);
+        without background work, at once."""
+        if not self.background:
+            self._merged(key)
+            return
+        if key in self._merging or self._closed:
+            return
+        if self._loader is None:
+            self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
+        self._merging[key] = self._loader.submit(self._merge_now, key)
+
+    def _merge_now(self, key: str) -> None:
+        with self._lock:
+            self._merging.pop(key, None)
+            try:
                 self._merged(key)
+            except Exception:  # what waited is dropped (popped first): the clock check reloads it
+                log.warning("could not merge writes into the search cache", exc_info=True)
 
     def _merged(self, key: str) -> ScopeVectors | _TooBig | None:
         """What is held under `key`, with the writes waiting for it merged in (holding the lock)."""
@@ -324,10 +358,10 @@ class ScopeCache:
             loader.shutdown(wait=True, cancel_futures=True)
 
     def wait(self) -> None:
-        """Until the loads in the background are done (benchmarks, tests)."""
+        """Until the loads and merges in the background are done (benchmarks, tests)."""
         self.start_loads()
         with self._lock:
-            pending = [future for future, _ in self._loading.values()]
+            pending = [future for future, _ in self._loading.values()] + list(self._merging.values())
         futures_wait(pending)
 
     def _load(

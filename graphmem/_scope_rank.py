@@ -37,6 +37,10 @@ class CacheFilter:
     relations: frozenset[str] | None = None
 
 
+#: vector seed weights are rounded to this many decimals on both sides (see rank_seeds)
+SEED_DECIMALS = 5
+
+
 def fact_mask(scope: ScopeVectors, where: CacheFilter) -> np.ndarray:
     """Which facts pass fragments/fact_filter."""
     if where.as_of is not None:
@@ -128,7 +132,9 @@ def seed_entities(
         return ranked[:seeds]
     if not scope.entity_ids:
         return []
-    similarity = (1.0 + scope.entity_vectors @ query) / 2.0
+    # rounded as fragments/seed_entities rounds: the same name in a scope and a scope below it
+    # embeds ~1e-7 apart, which float32 here and Neo4j there may order either way
+    similarity = np.round(((1.0 + scope.entity_vectors @ query) / 2.0).astype(np.float64), SEED_DECIMALS)
     nearest = _top(scope.entity_ids, similarity, scope.entity_embedded & (similarity >= min_vector_score), vector_seeds)
     return nearest[:seeds]
 

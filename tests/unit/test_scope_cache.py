@@ -228,7 +228,7 @@ def _reference_seeds(
             named.append((-share, eid))
     if named:
         return [(eid, -w) for w, eid in sorted(named)[:seeds]]
-    near = [(-(1 + _cosine(v, query)) / 2, eid) for eid, _, _, v in entities if v is not None]
+    near = [(-round((1 + _cosine(v, query)) / 2, 5), eid) for eid, _, _, v in entities if v is not None]
     near = sorted(n for n in near if -n[0] >= min_score)[:vector_seeds]
     return [(eid, -w) for w, eid in near[:seeds]]
 
@@ -429,3 +429,13 @@ def test_close_waits_for_a_running_load_and_drops_the_rest():
     assert loading == [] and cache.loads == 1  # the running load finished, the queued one never ran
     cache.start_loads()
     assert cache.loads == 1
+
+
+def test_names_embedded_a_hair_apart_tie_and_rank_by_id_as_in_neo4j():
+    # the speaker's node in a scope and in a scope below it: one name, embedded in two batches
+    rng = random.Random(5)
+    query, vector = _unit(rng), np.array(_unit(rng))
+    nudged = vector + 1e-7 * np.sign(np.array(query))  # a hair (1e-7) nearer to the query
+    scope = _build([], [], [["e1", "user", "user", vector.tolist()], ["e2", "user", "user", nudged.tolist()]])
+    seeds = seed_entities(scope, [], query, min_vector_score=0.0, vector_seeds=1, seeds=1)
+    assert [scope.entity_ids[at] for at, _ in seeds] == ["e1"]  # what ORDER BY weight DESC, node.id keeps

@@ -217,3 +217,21 @@ def test_the_cache_ranks_this_process_writes_without_reading_them_back():
     cache.wrote(Written(Scope(user_id="other"), MOVE, WriteClock("k2", "ep", 1)))
     cache.wrote(Written(user, MOVE, WriteClock("k", "ep", 6)))
     assert cache.folded == 1
+
+
+def test_writes_waiting_past_merge_after_are_merged_in_the_background():
+    queries = HeldQueries()
+    cache = ScopeCache(queries, DIM, max_bytes=2**20, merge_after=1)  # type: ignore[arg-type]
+    user = Scope(user_id="u")
+    assert cache.lists(Filters(user), ListRequest(embedding=_vec(9), facts=2), usage=Usage()) is None
+    cache.wait()  # loaded in the background
+    queries.clocks = [["k", "ep", 4]]
+    queries.facts["f3"] = ["f3"]
+    cache.wrote(Written(user, MOVE, WriteClock("k", "ep", 4)))
+    cache.wait()
+    # merged before any search asked: nothing waits, and the held scope has the write
+    assert not cache._pending and cache._scopes[user.key].clocks == (("k", "ep", 4),)
+    assert "f3" in cache._scopes[user.key].fact_ids
+    queries.calls.clear()
+    assert _top(cache, _vec(9), user)[0] == "f3" and queries.calls == ["search_cached"]
+    cache.close()
