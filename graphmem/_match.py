@@ -24,8 +24,9 @@ from ._ids import entity_id
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
 from ._queries import EntityCandidates, EntityProbe, IndexWidth, Queries
 
+PERSON_TYPES = frozenset({"Person", "Individual", "Human", "User", "People", "Speaker"})
 TYPE_GROUPS = [
-    {"Person", "Individual", "Human", "User", "People", "Speaker"},
+    PERSON_TYPES,
     {"City", "Place", "Location", "Town", "Country", "Region", "Area"},
     {"Organization", "Organisation", "Company", "Employer", "Business", "Institution"},
 ]
@@ -44,9 +45,6 @@ def numbers_agree(a: str, b: str) -> bool:
 def names_compatible(a: str, b: str) -> bool:
     words_a, words_b = set(a.split()), set(b.split())
     return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
-
-
-PERSON_TYPES = TYPE_GROUPS[0]
 
 
 def spelled_alike(a: str, b: str, ratio: float = 0.85) -> bool:

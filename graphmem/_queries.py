@@ -19,6 +19,7 @@ from typing import Any, TypedDict, cast
 from . import _cypher
 from ._ids import scope_clock_id
 from ._models import Fact, Scope, Usage
+from ._scope_rank import SEED_DECIMALS
 from ._scope_writes import WriteClock
 from ._store import Store, TransactionStore, fact_from_record
 from ._terms import word_terms
@@ -73,6 +74,7 @@ class Seeding:
             "min_vector_score": self.min_vector_score,
             "vector_seeds": self.vector_seeds,
             "seeds": self.seeds,
+            "seed_decimals": SEED_DECIMALS,
         }
 
 

@@ -286,9 +286,13 @@ class ScopeCache:
             return
         if key in self._merging or self._closed:
             return
+        self._merging[key] = self._background().submit(self._merge_now, key)
+
+    def _background(self) -> ThreadPoolExecutor:
+        """The one thread loads and merges run on, made at first use (holding the lock)."""
         if self._loader is None:
             self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
-        self._merging[key] = self._loader.submit(self._merge_now, key)
+        return self._loader
 
     def _merge_now(self, key: str) -> None:
         with self._lock:
@@ -330,9 +334,7 @@ class ScopeCache:
             ]
             self._wanted.clear()
             for filters in wanted:
-                if self._loader is None:
-                    self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-cache")
-                future = self._loader.submit(self._load_later, filters)
+                future = self._background().submit(self._load_later, filters)
                 self._loading[filters.scope.key] = (future, filters.scope)
 
     def _load_later(self, filters: Filters) -> None:

@@ -37,7 +37,8 @@ class CacheFilter:
     relations: frozenset[str] | None = None
 
 
-#: vector seed weights are rounded to this many decimals on both sides (see rank_seeds)
+#: vector seed weights are rounded to this many decimals, here and in fragments/seed_entities
+#: (sent as $seed_decimals), so that both sides tie the same names (see seed_entities)
 SEED_DECIMALS = 5
 
 

@@ -7,7 +7,7 @@
 // A scope of at most $scan_max entities is scanned exactly; a larger one goes through the
 // shared entity_name / entity_embedding indexes with k scaled by its share of all entities.
 // Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does; vector
-// weights are rounded to 5 decimals there and here, so that names embedded ~1e-7 apart (the
+// weights are rounded to $seed_decimals there and here, so that names embedded ~1e-7 apart (the
 // same name in a scope and one below it) tie, whichever side computes them.
 // @include fragments/entity_scope_size
 CALL (scope_size, total_size) {
@@ -37,7 +37,7 @@ CALL (scope_size, total_size, named) {
   UNION
   WITH scope_size WHERE size(named) = 0 AND scope_size <= $scan_max
 // @include fragments/scope_entities
-  WITH e, round(vector.similarity.cosine(e.embedding, $embedding), 5) AS score
+  WITH e, round(vector.similarity.cosine(e.embedding, $embedding), $seed_decimals) AS score
   WHERE score >= $min_vector_score
   RETURN e AS node, score AS weight
   ORDER BY weight DESC, node.id
@@ -48,7 +48,7 @@ CALL (scope_size, total_size, named) {
 // @include fragments/shared_k
   AS k
   CALL db.index.vector.queryNodes('entity_embedding', k, $embedding) YIELD node AS e, score
-  WITH e, round(score, 5) AS score
+  WITH e, round(score, $seed_decimals) AS score
   WHERE score >= $min_vector_score AND
 // @include fragments/entity_scope
   RETURN e AS node, score AS weight

@@ -17,6 +17,7 @@ from graphmem import Scope, Usage
 from graphmem._queries import Filters
 from graphmem._scope_cache import ListRequest, ScopeCache, reload_from
 from graphmem._scope_rank import (
+    SEED_DECIMALS,
     CacheFilter,
     expand_seeds,
     fact_mask,
@@ -228,7 +229,7 @@ def _reference_seeds(
             named.append((-share, eid))
     if named:
         return [(eid, -w) for w, eid in sorted(named)[:seeds]]
-    near = [(-round((1 + _cosine(v, query)) / 2, 5), eid) for eid, _, _, v in entities if v is not None]
+    near = [(-round((1 + _cosine(v, query)) / 2, SEED_DECIMALS), eid) for eid, _, _, v in entities if v is not None]
     near = sorted(n for n in near if -n[0] >= min_score)[:vector_seeds]
     return [(eid, -w) for w, eid in near[:seeds]]
 
