@@ -2,4 +2,5 @@
 SHOW INDEXES YIELD name, type, state, properties, options
 WHERE name IN $names
 RETURN name, type, state, properties, options.indexConfig.`vector.dimensions` AS dim,
-       options.indexConfig.`fulltext.analyzer` AS analyzer
+       options.indexConfig.`fulltext.analyzer` AS analyzer,
+       options.indexConfig.`fulltext.eventually_consistent` AS eventually_consistent

@@ -45,6 +45,8 @@ CALL (scope_size, total_size) {
     LIMIT $limit
     UNION
     WITH k WHERE $lucene IS NOT NULL
+    // the updates of commits before this one, still queued for the full-text index (schema.cypher)
+    CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
     CALL db.index.fulltext.queryNodes('message_text', $lucene, {limit: k}) YIELD node AS m, score
     WITH m, score
     WHERE

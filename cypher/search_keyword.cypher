@@ -35,6 +35,8 @@ CALL (scope_size, total_size) {
   WITH
 // @include fragments/shared_k
   AS k
+  // the updates of commits before this one, still queued for the full-text indexes (schema.cypher)
+  CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
   CALL (k) {
     CALL db.index.fulltext.queryRelationships('fact_text', $lucene, {limit: k}) YIELD relationship AS f, score
     MATCH (s:Entity)-[f]->(t:Entity)

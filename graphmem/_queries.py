@@ -193,6 +193,7 @@ class IndexRow(TypedDict):
     properties: list[str]
     dim: int | None
     analyzer: str | None
+    eventually_consistent: bool | None
 
 
 class DataCounts(TypedDict):

@@ -14,7 +14,8 @@ from ._queries import Queries
 #: 3: a fact's relation name is stored as `relation` (was `predicate`), fact_text indexes it
 #: 4: a write clock per scope (GraphmemScope), checked by every write that matched entities
 #: 5: scope clocks carry a revision and an epoch, indexed by scope ids (searches' scope caches)
-SCHEMA_VERSION = 5
+#: 6: full-text indexes are eventually consistent (commits do not refresh them; queries await)
+SCHEMA_VERSION = 6
 VECTOR_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
 FULLTEXT_ANALYZER = "english"
@@ -29,6 +30,7 @@ class SchemaStatus(BaseModel):
     indexes: dict[str, str]  # name -> state
     index_dims: dict[str, int]
     analyzers: dict[str, str] = {}  # full-text index name -> analyzer
+    eventually_consistent: dict[str, bool] = {}  # full-text index name -> its setting
     properties: dict[str, list[str]] = {}  # index name -> the properties it covers
 
     @property
@@ -47,6 +49,9 @@ def read_status(queries: Queries) -> SchemaStatus:
         indexes={r["name"]: r["state"] for r in rows},
         index_dims={r["name"]: int(r["dim"]) for r in rows if r["dim"] is not None},
         analyzers={r["name"]: r["analyzer"] for r in rows if r["analyzer"] is not None},
+        eventually_consistent={
+            r["name"]: bool(r["eventually_consistent"]) for r in rows if r["name"] in FULLTEXT_INDEXES
+        },
         properties={r["name"]: list(r["properties"] or []) for r in rows},
     )
 
@@ -70,6 +75,17 @@ def check_model(queries: Queries, status: SchemaStatus, model: str) -> None:
         )
 
 
+def fulltext_outdated(status: SchemaStatus) -> bool:
+    """Whether a full-text index must be built again: other properties, another analyzer, or
+    synchronous (schema < 6; see cypher/schema.cypher)."""
+    stale = [name for name, covered in status.properties.items() if FULLTEXT_PROPERTIES.get(name, covered) != covered]
+    return (
+        bool(stale)
+        or any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values())
+        or not all(status.eventually_consistent.values())
+    )
+
+
 def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120.0) -> SchemaStatus:
     """Create what is missing, wait for every index to be online, record the version.
 
@@ -84,8 +100,7 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
         moved += batch  # schema 3: `predicate` -> `relation`, a batch per transaction
     if moved:
         queries.expire_scope_clocks()  # running searches' caches reload the moved facts
-    stale = [name for name, covered in status.properties.items() if FULLTEXT_PROPERTIES.get(name, covered) != covered]
-    if stale or any(analyzer != FULLTEXT_ANALYZER for analyzer in status.analyzers.values()):
+    if fulltext_outdated(status):
         queries.schema_statements("schema_drop_fulltext")
     queries.schema_statements("schema", {"dim": dim})
     _wait_online(queries, timeout)

@@ -20,6 +20,8 @@ CALL (scope_size, total_size) {
     WITH
 // @include fragments/shared_k
     AS k
+    // the updates of commits before this one, still queued for the full-text index (schema.cypher)
+    CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
     CALL db.index.fulltext.queryNodes('entity_name', $lucene, {limit: k}) YIELD node AS e
     WITH e
     WHERE

@@ -237,11 +237,12 @@ def test_init_migrates_a_graph_of_the_previous_schema(store, new_user, cli_env) 
     # at least this user's 300 (a shared test database may hold older turns of other scopes)
     updated = re.search(r"([\d,]+) stored turns updated", first.output)
     assert updated and int(updated.group(1).replace(",", "")) >= 300, first.output
+    # stemmed, and eventually consistent (schema 6): the old fact_text was neither
     analyzers = {
-        r["name"]: r["analyzer"]
+        r["name"]: (r["analyzer"], r["eventually_consistent"])
         for r in store.run("schema_indexes", {"names": ["fact_text", "entity_name", "message_text"]})
     }
-    assert analyzers == {"fact_text": "english", "entity_name": "english", "message_text": "english"}
+    assert analyzers == {name: ("english", True) for name in ("fact_text", "entity_name", "message_text")}
     [fact] = store.run_text(
         "MATCH ()-[f:FACT {id: $id}]->() RETURN f.relation AS relation, f.predicate AS old", {"id": f"{user}-f"}
     )

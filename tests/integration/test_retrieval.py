@@ -18,6 +18,7 @@ import pytest
 
 from bench import fixtures as fx
 from graphmem import GraphMemory, Scope, Usage
+from graphmem._queries import Filters
 from graphmem._retrieve import MODES, RRF_K, Retriever
 from graphmem.llm import OfflineLLM
 
@@ -264,6 +265,39 @@ def test_shared_index_path_finds_the_same_key_facts(memory, user):
     q = query("two_hop")
     assert rank(forced.search(q.text, scope, mode="entity", hops=2), fx.TWO_HOP) is not None
     assert keys(forced.search("where does alice live", scope))[0] == fx.ALICE_IN_LONDON
+
+
+def test_the_shared_full_text_indexes_see_every_committed_add(memory):
+    """The full-text indexes are eventually consistent (cypher/schema.cypher): a commit queues
+    their updates. Each statement querying one, run right after an add, must still find it."""
+    forced = Retriever(memory.queries, memory.embedder, scan_max=0)
+    user = f"test-retrieval-fresh-{uuid.uuid4().hex[:8]}"
+    scope = Scope(user_id=user)
+    filters = Filters(scope)
+
+    def add_fact(name: str, word: str) -> None:
+        fact = {"source": name, "relation": "collects", "target": word, "fact": f"{name} collects {word}."}
+        memory.add_triplets([fact], user_id=user)
+
+    try:
+        for i in range(20):
+            word, name, turn = f"zorblax{i}", f"Quill{i}", f"glimmerfin{i}"
+            add_fact(name, word)  # search_keyword: fact_text
+            assert [h.fact.target for h in forced.search(word, scope, mode="keyword")][:1] == [word], i
+            add_fact(f"Rook{i}", f"{word}b")  # search_keyword: entity_name
+            assert [h.fact.source for h in forced.search(f"Rook{i}", scope, mode="keyword")][:1] == [f"Rook{i}"], i
+            # search_seed_entities: a named seed (entity_name) weighs 1.0, a vector seed stands in for a miss
+            vector, seeding = memory.embedder.embed_one(name), forced._seeding([f"wren{i}"])
+            add_fact(f"Wren{i}", f"{word}c")
+            seeds = memory.queries.search_seed_entities(filters, forced._width(10), seeding, vector, Usage())
+            assert [(s["name"], s["score"]) for s in seeds] == [(f"Wren{i}", 1.0)], i
+            # search_episodes: the turn found by its word (message_text), not only by its embedding
+            vector = memory.embedder.embed_one(turn)
+            memory.add({"role": "user", "content": f"I saw a {turn} today."}, user_id=user)
+            rows = memory.queries.search_episodes(filters, forced._width(15), vector, [turn], [turn], 5, Usage())
+            assert [(turn in r["episode"]["content"], r["keyword"] is not None) for r in rows][:1] == [(True, True)], i
+    finally:
+        memory.delete_all(user_id=user)
 
 
 def test_hits_carry_the_same_facts_as_get(memory, user):

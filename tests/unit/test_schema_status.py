@@ -1,0 +1,31 @@
+"""When `graphmem init` builds the full-text indexes again (graphmem/_schema.py), decided from
+what SHOW INDEXES reported, without Neo4j."""
+
+from __future__ import annotations
+
+from graphmem._schema import FULLTEXT_INDEXES, FULLTEXT_PROPERTIES, SchemaStatus, fulltext_outdated
+
+
+def status(**changes: dict) -> SchemaStatus:
+    current = {
+        "analyzers": {name: "english" for name in FULLTEXT_INDEXES},
+        "eventually_consistent": {name: True for name in FULLTEXT_INDEXES},
+        "properties": dict(FULLTEXT_PROPERTIES),
+    }
+    for field, values in changes.items():
+        current[field] = {**current[field], **values}
+    return SchemaStatus(version=5, dim=384, model="m", indexes={}, index_dims={}, **current)
+
+
+def test_current_full_text_indexes_are_kept() -> None:
+    assert not fulltext_outdated(status())
+
+
+def test_a_synchronous_full_text_index_is_built_again() -> None:
+    # schema < 6: every commit refreshed the index itself
+    assert fulltext_outdated(status(eventually_consistent={"message_text": False}))
+
+
+def test_another_analyzer_or_other_properties_are_built_again() -> None:
+    assert fulltext_outdated(status(analyzers={"fact_text": "standard-no-stop-words"}))
+    assert fulltext_outdated(status(properties={"fact_text": ["fact", "predicate"]}))
