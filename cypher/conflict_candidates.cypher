@@ -5,8 +5,15 @@
 // relation or one similar to it (row.relations), between the same two nodes, or of a relation
 // the detector has not judged yet (not in $known). A speaker's node holds hundreds of facts,
 // and sending them all cost ~12 ms of a ~20 ms lookup.
+// The nearest facts come from this process's search cache when it holds the scope (row.near:
+// ids and scores of valid facts, graphmem/_scope_near.py), used only if the scope's clock is
+// still at the epoch and revision the cache holds ($held_epoch, $held_revision); otherwise
+// from the shared relationship vector index.
+OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})
+WITH coalesce($held_revision IS NOT NULL AND clock.revision = $held_revision AND clock.epoch = $held_epoch, false)
+       AS held
 UNWIND $rows AS row
-CALL (row) {
+CALL (row, held) {
   MATCH (s:Entity {id: row.source_id})-[f:FACT]->(t:Entity)
   WHERE f.valid_to IS NULL
   WITH s, f, t ORDER BY f.updated_at DESC LIMIT $per_source
@@ -17,12 +24,19 @@ CALL (row) {
   WHERE f.valid_to IS NULL
   RETURN s, f, t, null AS score
   UNION
+  WITH row, held WHERE NOT held
   CALL db.index.vector.queryRelationships('fact_embedding', $k, row.embedding) YIELD relationship AS f, score
   WHERE f.scope_key = $scope_key AND f.valid_to IS NULL AND score >= $min_score
   MATCH (s:Entity)-[f]->(t:Entity)
   RETURN s, f, t, score
+  UNION
+  WITH row, held WHERE held
+  UNWIND row.near AS near
+  MATCH (s:Entity)-[f:FACT {id: near.id}]->(t:Entity)
+  WHERE f.scope_key = $scope_key AND f.valid_to IS NULL
+  RETURN s, f, t, near.score AS score
 }
-RETURN row.i AS i, collect({
+RETURN row.i AS i, held, collect({
   fact:
 // @include fragments/fact_projection
   , score: score

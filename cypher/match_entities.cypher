@@ -7,12 +7,18 @@
 // look-alike names fill it). A scope of at most $scan_max entities is therefore compared
 // exactly, node by node; a larger one asks the index for k scaled by its share of all
 // entities (fragments/shared_k with $want = $k).
+// When this process's search cache holds the scope, the caller has ranked the nearest nodes
+// itself (row.near: ids and scores, graphmem/_scope_near.py): they are used, and nothing is
+// scanned, only if the scope's clock is still at the epoch and revision the cache holds
+// ($held_epoch, $held_revision; null when it does not hold the scope).
 // The scope's write clock (a version bumped by every write that matched entities) is read
 // before the entities are: cypher/write_add.cypher refuses the write if another process
 // has changed the scope since, and the add is matched again (GraphMemory._merge).
 // @include fragments/entity_scope_size
 OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})
-WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version
+WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version,
+     coalesce($held_revision IS NOT NULL AND clock.revision = $held_revision AND clock.epoch = $held_epoch, false)
+       AS held
 UNWIND $rows AS row
 CALL (row) {
   OPTIONAL MATCH (e:Entity {id: row.id})
@@ -22,8 +28,17 @@ CALL (row) {
 // each CALL below yields exactly one row (an aggregate without grouping keys), [] when skipped
 // an entity whose name is already a node of the scope needs no neighbours (the matcher takes
 // the exact node first): the scans below run only for the others
-CALL (row, scope_size, exact) {
-  WITH row WHERE scope_size <= $scan_max AND exact IS NULL
+CALL (row, held, exact) {
+  WITH row WHERE held AND exact IS NULL
+  UNWIND row.near AS near
+  MATCH (e:Entity {id: near.id})
+  WHERE e.scope_key = $scope_key
+  WITH e, near.score AS score
+  ORDER BY score DESC
+  RETURN collect(e {.id, .name, .normalized, .type, score: score}) AS ranked
+}
+CALL (row, scope_size, held, exact) {
+  WITH row WHERE NOT held AND scope_size <= $scan_max AND exact IS NULL
 // @include fragments/scope_entities
     AND e.scope_key = $scope_key
   WITH e, vector.similarity.cosine(e.embedding, row.embedding) AS score
@@ -31,8 +46,8 @@ CALL (row, scope_size, exact) {
   LIMIT $keep
   RETURN collect(e {.id, .name, .normalized, .type, score: score}) AS scanned
 }
-CALL (row, scope_size, total_size, exact) {
-  WITH row WHERE scope_size > $scan_max AND exact IS NULL
+CALL (row, scope_size, total_size, held, exact) {
+  WITH row WHERE NOT held AND scope_size > $scan_max AND exact IS NULL
   WITH row,
 // @include fragments/shared_k
   AS k
@@ -43,4 +58,4 @@ CALL (row, scope_size, total_size, exact) {
   LIMIT $keep
   RETURN collect(node {.id, .name, .normalized, .type, score: score}) AS indexed
 }
-RETURN row.i AS i, exact, scanned + indexed AS near, scope_version
+RETURN row.i AS i, exact, ranked + scanned + indexed AS near, scope_version, held

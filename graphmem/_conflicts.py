@@ -4,7 +4,9 @@ one Neo4j round trip per add.
 
 A stored fact is a candidate when it leaves the same source node with the same or a
 semantically close relation, joins the same two nodes, or its sentence is close to the
-new fact's sentence.
+new fact's sentence (the nearest valid facts of the scope: ranked by this process's search
+cache when it holds the scope unchanged, graphmem/_scope_near.py, else by the shared
+relationship vector index).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from ._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
 from ._queries import FactProbe, Queries, StoredCandidate
+from ._scope_near import HeldScope
 from ._store import fact_from_record
 from .embed._phrases import PhraseVectors
 from .embed.base import Embedder
@@ -60,15 +63,18 @@ class ConflictDetector:
         usage: Usage,
         *,
         queries: Queries | None = None,
+        held: HeldScope | None = None,
     ) -> list[ConflictSet]:
         """A ConflictSet per triplet. `queries`: read through another door than the detector's
-        own (an open transaction)."""
+        own (an open transaction). `held`: the scope as this process's search cache holds it,
+        which ranks the nearest facts instead of the shared vector index (when current)."""
         if not triplets:
             return []
         with self._known_lock:
             known = sorted(self.known_relations)
         new_relations = sorted({t.relation for t in triplets})
         vectors = self._relation_embeddings(sorted(set(known) | set(new_relations)))
+        near = held.nearest_facts(fact_embeddings, self.k, self.fact_threshold) if held else [[] for _ in triplets]
         probes = [
             FactProbe(
                 i=i,
@@ -76,8 +82,9 @@ class ConflictDetector:
                 target_id=t,
                 embedding=vec,
                 relations=similar_relations(triplet.relation, known, vectors, self.relation_threshold),
+                near=ranked,
             )
-            for i, (triplet, (s, t), vec) in enumerate(zip(triplets, ends, fact_embeddings, strict=True))
+            for i, (triplet, (s, t), vec, ranked) in enumerate(zip(triplets, ends, fact_embeddings, near, strict=True))
         ]
         found = (queries or self.queries).conflict_candidates(
             scope,
@@ -86,6 +93,7 @@ class ConflictDetector:
             k=self.k,
             per_source=self.per_source,
             min_score=self.fact_threshold,
+            held=held,
             usage=usage,
         )
         stored = {r["i"]: r["candidates"] for r in found}

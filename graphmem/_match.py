@@ -1,7 +1,8 @@
 """Node matcher: links each extracted entity to an existing node of its scope, or a new one.
 
 One Neo4j round trip per add: an exact lookup on the normalised name plus the nearest
-nodes of the scope by name embedding (compared exactly in a scope of up to `scan_max`
+nodes of the scope by name embedding (ranked by this process's search cache when it holds the
+scope unchanged, graphmem/_scope_near.py; else compared exactly in a scope of up to `scan_max`
 entities, through the shared entity vector index in a larger one). Their scores are Neo4j's
 vector similarity, (1 + cosine) / 2. A vector neighbour is taken only when it is close
 enough (threshold), its type is compatible, and its name is compatible: one name's words
@@ -23,7 +24,9 @@ from typing import Any
 from ._ids import entity_id
 from ._models import Entity, NodeMatch, Scope, Usage, normalize_name
 from ._queries import EntityCandidates, EntityProbe, IndexWidth, Queries
+from ._scope_near import HeldScope
 
+KEEP = 5  # nearest nodes considered per extracted entity
 PERSON_TYPES = frozenset({"Person", "Individual", "Human", "User", "People", "Speaker"})
 TYPE_GROUPS = [
     PERSON_TYPES,
@@ -89,19 +92,26 @@ class NodeMatcher:
         usage: Usage,
         *,
         queries: Queries | None = None,
+        held: HeldScope | None = None,
     ) -> EntityMatches:
         """Map each entity's normalised name to its NodeMatch. `queries`: read through another
-        door than the matcher's own (an open transaction)."""
+        door than the matcher's own (an open transaction). `held`: the scope as this process's
+        search cache holds it, which ranks the nearest nodes instead of Neo4j (when current)."""
         if not entities:
             return EntityMatches(nodes={}, scope_version=None)
+        near = held.nearest_entities(embeddings, KEEP) if held else [[] for _ in entities]
         probes = [
             EntityProbe(
-                i=i, normalized=normalize_name(e.name), id=entity_id(scope, normalize_name(e.name)), embedding=vec
+                i=i,
+                normalized=normalize_name(e.name),
+                id=entity_id(scope, normalize_name(e.name)),
+                embedding=vec,
+                near=ranked,
             )
-            for i, (e, vec) in enumerate(zip(entities, embeddings, strict=True))
+            for i, (e, vec, ranked) in enumerate(zip(entities, embeddings, near, strict=True))
         ]
         width = IndexWidth(scan_max=self.scan_max, k_min=self.k, k_max=self.k_max, want=self.k)
-        found = (queries or self.queries).match_entities(scope, probes, keep=5, width=width, usage=usage)
+        found = (queries or self.queries).match_entities(scope, probes, keep=KEEP, width=width, held=held, usage=usage)
         by_index = {r["i"]: r for r in found}
         # one value for the whole statement; every row carries it
         scope_version = found[0]["scope_version"] if found else 0

@@ -414,14 +414,18 @@ class GraphMemory:
         scope, usage, entities, triplets = prepared.scope, prepared.usage, prepared.entities, prepared.triplets
         entity_vectors, fact_vectors = prepared.entity_vectors, prepared.fact_vectors
         claimed = queries.claim_scope(scope, utcnow(), usage=usage) if locked else None
+        # the scope as this process's search cache holds it ranks the nearest nodes and facts;
+        # the statements use that ranking only if the scope has not changed since (its clock)
+        cache = self.retriever.cache
+        held = cache.held(scope) if cache is not None else None
         with self._stage(usage, "match"):
-            matched = self.matcher.match(scope, entities, entity_vectors, usage, queries=queries)
+            matched = self.matcher.match(scope, entities, entity_vectors, usage, queries=queries, held=held)
             matches = matched.nodes
         with self._stage(usage, "detect"):
             pair_ids = [
                 (matches[normalize_name(t.source)].node_id, matches[normalize_name(t.target)].node_id) for t in triplets
             ]
-            conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage, queries=queries)
+            conflicts = self.detector.detect(scope, triplets, pair_ids, fact_vectors, usage, queries=queries, held=held)
         with self._stage(usage, "resolve"):
             if locked:
                 decided, ask = self.resolver.decide(conflicts, answers)

@@ -19,6 +19,7 @@ from typing import Any, TypedDict, cast
 from . import _cypher
 from ._ids import scope_clock_id
 from ._models import Fact, Scope, Usage
+from ._scope_near import HeldScope, NearRow
 from ._scope_rank import SEED_DECIMALS
 from ._scope_writes import WriteClock
 from ._store import Store, TransactionStore, fact_from_record
@@ -84,6 +85,7 @@ class EntityProbe(TypedDict):
     normalized: str
     id: str
     embedding: list[float]
+    near: list[NearRow]  # ranked from the scope cache (graphmem/_scope_near.py); [] without it
 
 
 class NodeRow(TypedDict):
@@ -99,6 +101,7 @@ class EntityCandidates(TypedDict):
     exact: dict[str, Any] | None
     near: list[NodeRow]
     scope_version: int  # the scope's write clock, read before the entities
+    held: bool  # `near` ranked from the scope cache (the scope's clock was where it held it)
 
 
 class FactProbe(TypedDict):
@@ -107,6 +110,7 @@ class FactProbe(TypedDict):
     target_id: str
     embedding: list[float]
     relations: list[str]  # the relation and those similar to it (graphmem/_conflicts.similar_relations)
+    near: list[NearRow]  # ranked from the scope cache (graphmem/_scope_near.py); [] without it
 
 
 class StoredCandidate(TypedDict):
@@ -116,6 +120,7 @@ class StoredCandidate(TypedDict):
 
 class FactCandidates(TypedDict):
     i: int
+    held: bool  # the nearest facts ranked from the scope cache (its clock was where it held it)
     candidates: list[StoredCandidate]
 
 
@@ -230,7 +235,14 @@ class Queries:
 
     # -- writing an add ------------------------------------------------------------------
     def match_entities(
-        self, scope: Scope, probes: list[EntityProbe], *, keep: int, width: IndexWidth, usage: Usage
+        self,
+        scope: Scope,
+        probes: list[EntityProbe],
+        *,
+        keep: int,
+        width: IndexWidth,
+        held: HeldScope | None = None,
+        usage: Usage,
     ) -> list[EntityCandidates]:
         params = {
             **scope.params(),
@@ -239,6 +251,7 @@ class Queries:
             "rows": probes,
             "keep": keep,
             **width.params(),
+            **_held_params(held),
         }
         return cast(list[EntityCandidates], self._rows("match_entities", params, usage))
 
@@ -251,6 +264,7 @@ class Queries:
         k: int,
         per_source: int,
         min_score: float,
+        held: HeldScope | None = None,
         usage: Usage,
     ) -> list[FactCandidates]:
         """`known`: the relation names the detector has judged; a source's fact of one of those
@@ -259,9 +273,11 @@ class Queries:
             "rows": probes,
             "known": known,
             "scope_key": scope.key,
+            "scope_clock": scope_clock_id(scope),
             "k": k,
             "per_source": per_source,
             "min_score": min_score,
+            **_held_params(held),
         }
         return cast(list[FactCandidates], self._rows("conflict_candidates", params, usage))
 
@@ -480,3 +496,8 @@ class Queries:
 
     def _facts(self, name: str, params: dict[str, Any]) -> list[Fact]:
         return [fact_from_record(row["fact"]) for row in self._rows(name, params) if row.get("fact")]
+
+
+def _held_params(held: HeldScope | None) -> dict[str, Any]:
+    """The clock a cache-ranked `near` list is good for (null: the statement ranks itself)."""
+    return {"held_epoch": held.epoch if held else None, "held_revision": held.revision if held else None}

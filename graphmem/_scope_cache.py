@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._ids import scope_clock_id
 from ._queries import Filters
+from ._scope_near import HeldScope
 from ._scope_rank import (
     CacheFilter,
     expand_seeds,
@@ -233,6 +235,28 @@ class ScopeCache:
             since = reload_from(scope.clocks, now)
             scope = self._load_whole(filters, usage) if since is None else self._load(filters, (scope, since), usage)
         return None
+
+    def held(self, scope: Scope) -> HeldScope | None:
+        """A snapshot of `scope` for an add's nearest entities and facts (graphmem/_scope_near.py),
+        when the cache holds it and it is exactly that scope (its one clock is the scope's own,
+        so every item held is the scope's); None otherwise. Never reads Neo4j."""
+        clock_key = scope_clock_id(scope)
+        with self._lock:
+            held = self._scopes.get(scope.key)
+            if not isinstance(held, ScopeVectors):
+                return None
+            pending = self._pending.get(scope.key)
+            clocks = pending.clocks if pending else held.clocks
+            if len(clocks) != 1 or clocks[0][0] != clock_key:
+                return None
+            _, epoch, revision = clocks[0]
+            return HeldScope(
+                epoch=epoch,
+                revision=revision,
+                scope=held,
+                pending_entities=dict(pending.entities) if pending else {},
+                pending_facts=dict(pending.facts) if pending else {},
+            )
 
     def wrote(self, written: Written) -> None:
         """An add this process committed. Folded into every held scope it belongs to whose

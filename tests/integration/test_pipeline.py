@@ -6,12 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from graphmem import GraphMemory, InputError
+from graphmem import GraphMemory, InputError, Scope
 from graphmem.llm import ScriptedLLM
 
 pytestmark = pytest.mark.neo4j
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def without_cache(memory: GraphMemory) -> GraphMemory:
+    """Neo4j ranks every add's neighbours: this process's search cache would once it holds the
+    scope (tests/integration/test_add_from_cache.py), and the tests below are of Neo4j's paths."""
+    if memory.retriever.cache is not None:
+        memory.retriever.cache.close()
+        memory.retriever.cache = None
+    return memory
 
 
 def node_ids(memory: GraphMemory, user: str, name: str) -> set[str]:
@@ -84,18 +93,23 @@ def test_names_with_different_numbers_stay_apart_however_close(memory: GraphMemo
     assert ids["Friend101"] != ids["Friend102"], ids
 
 
-@pytest.mark.parametrize("branch", ["scan", "index"])
+@pytest.mark.parametrize("branch", ["scan", "index", "cache"])
 def test_relatives_sharing_a_surname_stay_two_people(memory: GraphMemory, embedder, new_user, branch):
     # MiniLM puts these two names at cosine 0.944, Neo4j's similarity 0.972: above the 0.95 that
     # merged them (and moved Carlos to Oslo) before the matcher read scores as (1 + cosine) / 2
     a, b = embedder.embed(["carlos nakamura", "rafael nakamura"])
     assert (1 + sum(x * y for x, y in zip(a, b))) / 2 > 0.95
+    if branch != "cache":
+        without_cache(memory)
     if branch == "index":
         memory.matcher.scan_max = 0  # the shared vector index answers, as in a scope of > 2,000 entities
     user = new_user()
     memory.add_triplets(
         [{"source": "Carlos Nakamura", "source_type": "Person", "relation": "lives_in", "target": "Rome"}], user_id=user
     )
+    if branch == "cache":
+        memory.retriever.cache.wait()  # the scope loaded: the next add ranks its neighbours from it
+        assert memory.retriever.cache.held(Scope(user_id=user)) is not None
     memory.add_triplets(
         [{"source": "Rafael Nakamura", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
     )
@@ -107,6 +121,7 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
     # 30 other tenants hold a node named exactly "Alice": the shared vector index's top k for
     # "Alice" is all theirs (k = 5 here to make sure), so a top-k-then-filter lookup never sees
     # this scope's "Alice Smith". A small scope is compared exactly instead.
+    without_cache(memory)
     memory.matcher.k = 5
     for _ in range(30):
         memory.add_triplets(
@@ -125,6 +140,7 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
 
 
 def test_a_large_scope_matches_through_the_shared_vector_index(memory: GraphMemory, new_user):
+    without_cache(memory)
     memory.matcher.scan_max = 0  # every scope counts as large: the vector-index branch answers
     user = new_user()
     memory.add_triplets(
