@@ -75,11 +75,13 @@ def test_the_matcher_ranks_the_same_neighbours_from_the_cache(memory: GraphMemor
     scanned = memory.matcher.match(scope, ENTITIES, vectors, Usage(), held=None)
     assert seen == [True, False]
 
-    def decided(matches):  # scores within float32 rounding of one another
-        return {k: (m.node_id, m.matched_name, round(m.score or 0, 5)) for k, m in matches.nodes.items()}
+    def decided(matches):
+        return {k: (m.node_id, m.matched_name) for k, m in matches.nodes.items()}
 
     assert decided(cached) == decided(scanned) and cached.scope_version == scanned.scope_version
     assert decided(cached)["alice"][1] == "Alice Smith"
+    for name, match in cached.nodes.items():  # scores within float32 rounding of Neo4j's
+        assert abs((match.score or 0) - (scanned.nodes[name].score or 0)) < 1e-4, name
     # and what the decisions were taken from: the same nodes, scores within float32 rounding
     probes = [{"i": i, "normalized": normalize_name(e.name), "id": entity_id(scope, normalize_name(e.name)),
                "embedding": v, "near": near} for i, (e, v, near) in
@@ -89,8 +91,12 @@ def test_the_matcher_ranks_the_same_neighbours_from_the_cache(memory: GraphMemor
     rows = {}
     for path, given in (("cache", held), ("scan", None)):
         found = memory.queries.match_entities(scope, probes, keep=5, width=width, held=given, usage=Usage())
-        rows[path] = {r["i"]: [(n["id"], round(n["score"], 5)) for n in r["near"]] for r in found}
-    assert rows["cache"] == rows["scan"]
+        rows[path] = {r["i"]: [(n["id"], n["score"]) for n in r["near"]] for r in found}
+    assert {i: [n for n, _ in near] for i, near in rows["cache"].items()} == {
+        i: [n for n, _ in near] for i, near in rows["scan"].items()
+    }
+    for i, near in rows["cache"].items():
+        assert all(abs(a - b) < 1e-4 for (_, a), (_, b) in zip(near, rows["scan"][i], strict=True))
     assert any(rows["cache"].values())  # names without their node did get neighbours
 
 
