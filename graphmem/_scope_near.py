@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._scope_vectors import NEVER, ScopeVectors
+from ._scope_vectors import NEVER, ScopeVectors, unit_rows
 
 __all__ = ["HeldScope", "NearRow"]
 
@@ -64,12 +64,6 @@ def _not_replaced(held: ScopeVectors, kind: str, pending: dict[str, list[Any]]) 
     return mask
 
 
-def _unit(rows: Sequence[Any], dim: int) -> np.ndarray:
-    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), dim)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
-
-
 def _nearest(
     ids: tuple[str, ...],
     matrix: np.ndarray,
@@ -84,8 +78,8 @@ def _nearest(
     if not vectors:
         return []
     dim = matrix.shape[1]
-    queries = _unit(vectors, dim)
-    extra_matrix = _unit([vector for _, vector in extra], dim)
+    queries = unit_rows(vectors, dim)
+    extra_matrix = unit_rows([vector for _, vector in extra], dim)
     names = [*ids, *(item_id for item_id, _ in extra)]
     found = []
     for query in queries:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._terms import WordTerm, text_words
 
-__all__ = ["NEVER", "Postings", "ScopeVectors"]
+__all__ = ["NEVER", "Postings", "ScopeVectors", "unit_rows"]
 
 NEVER = math.inf  # valid_to of a fact that is still valid
 Clocks = tuple[tuple[str, str | None, int], ...]  # (key, epoch, revision) per clock, by key
@@ -88,7 +88,7 @@ class ScopeVectors:
         scope = cls(
             clocks=clocks,
             fact_ids=tuple(str(f[0]) for f in facts),
-            fact_vectors=_unit_rows([f[4] for f in facts], dim),
+            fact_vectors=unit_rows([f[4] for f in facts], dim),
             relations=tuple(str(f[1]) for f in facts),
             valid_from=np.array([float(f[2]) for f in facts], dtype=np.float64),
             valid_to=np.array([NEVER if f[3] is None else float(f[3]) for f in facts], dtype=np.float64),
@@ -96,11 +96,11 @@ class ScopeVectors:
             fact_texts=texts,
             fact_words=tuple(text_words(text) for text in texts),
             turn_ids=tuple(str(t[0]) for t in turns),
-            turn_vectors=_unit_rows([t[3] for t in turns], dim),
+            turn_vectors=unit_rows([t[3] for t in turns], dim),
             turn_times=np.array([float(t[1]) for t in turns], dtype=np.float64),
             turn_stems=tuple(str(t[2] or " ") for t in turns),
             entity_ids=tuple(str(e[0]) for e in entities),
-            entity_vectors=_unit_rows([e[3] if e[3] is not None else [0.0] * dim for e in entities], dim),
+            entity_vectors=unit_rows([e[3] if e[3] is not None else [0.0] * dim for e in entities], dim),
             entity_embedded=np.array([e[3] is not None for e in entities], dtype=bool),
             entity_names=tuple(str(e[1]) for e in entities),
             entity_normalized=tuple(str(e[2]) for e in entities),
@@ -198,7 +198,8 @@ def _posted(old: Postings, changes: dict[str, tuple[list[int], list[int]]]) -> P
     return postings
 
 
-def _unit_rows(vectors: list[Any], dim: int) -> np.ndarray:
+def unit_rows(vectors: Sequence[Any], dim: int) -> np.ndarray:
+    """The vectors as a (len, dim) float32 matrix of unit rows (a zero row stays zero)."""
     matrix = np.array(vectors, dtype=np.float32).reshape(len(vectors), dim)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
