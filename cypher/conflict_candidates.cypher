@@ -10,8 +10,9 @@
 // still at the epoch and revision the cache holds ($held_epoch, $held_revision); otherwise
 // from the shared relationship vector index.
 OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})
-WITH coalesce($held_revision IS NOT NULL AND clock.revision = $held_revision AND clock.epoch = $held_epoch, false)
-       AS held
+WITH
+// @include fragments/held_clock
+  AS held
 UNWIND $rows AS row
 CALL (row, held) {
   MATCH (s:Entity {id: row.source_id})-[f:FACT]->(t:Entity)

@@ -17,8 +17,8 @@
 // @include fragments/entity_scope_size
 OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})
 WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version,
-     coalesce($held_revision IS NOT NULL AND clock.revision = $held_revision AND clock.epoch = $held_epoch, false)
-       AS held
+// @include fragments/held_clock
+  AS held
 UNWIND $rows AS row
 CALL (row) {
   OPTIONAL MATCH (e:Entity {id: row.id})
