@@ -71,12 +71,31 @@ class Settings(BaseSettings):
     # (`personal`); unset: whatever the extractor finds, the LLM deciding every conflict
     ontology: str | None = Field(default=None, validation_alias=_env("GRAPHMEM_ONTOLOGY", "ontology"))
 
-    # Embedder
-    embedder: Literal["minilm", "hashing"] = Field(
+    # Embedder: `minilm` (all-MiniLM-L6-v2 through ONNX Runtime, the default), `openai` (any
+    # OpenAI-compatible /embeddings endpoint), `sentence-transformers` (a local model through
+    # torch: the `sentence-transformers` extra), `hashing` (a model-free test double)
+    embedder: Literal["minilm", "openai", "sentence-transformers", "hashing"] = Field(
         default="minilm", validation_alias=_env("GRAPHMEM_EMBEDDER", "embedder")
     )
-    embedding_dim: int = Field(
-        default=384, ge=8, le=4096, validation_alias=_env("GRAPHMEM_EMBEDDING_DIM", "embedding_dim")
+    # minilm / sentence-transformers: a model folder (default: the bundled all-MiniLM-L6-v2);
+    # openai: the model name (default text-embedding-3-small)
+    embedding_model: str | None = Field(
+        default=None, validation_alias=_env("GRAPHMEM_EMBEDDING_MODEL", "embedding_model")
+    )
+    # the vectors' length: hashing's (default 384) or the endpoint's (default: the known
+    # OpenAI models' own); a local model's comes from its folder
+    embedding_dim: int | None = Field(
+        default=None, ge=8, le=4096, validation_alias=_env("GRAPHMEM_EMBEDDING_DIM", "embedding_dim")
+    )
+    # the embeddings endpoint, when it is not the LLM's (OPENAI_BASE_URL / OPENAI_API_KEY)
+    embedding_base_url: str | None = Field(
+        default=None, validation_alias=_env("GRAPHMEM_EMBEDDING_BASE_URL", "embedding_base_url")
+    )
+    embedding_api_key: str | None = Field(
+        default=None, repr=False, validation_alias=_env("GRAPHMEM_EMBEDDING_API_KEY", "embedding_api_key")
+    )
+    embedding_timeout: float = Field(
+        default=30.0, gt=0, validation_alias=_env("GRAPHMEM_EMBEDDING_TIMEOUT", "embedding_timeout")
     )
 
     # Pipeline

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .._errors import InputError
+from .._errors import ConfigError, InputError
 from .._retrieve import DEFAULT_MODE, MODES
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
@@ -68,6 +68,7 @@ def locomo(
     from ..eval import LocomoConfig, make_client, openai_answerer, openai_judge, run_locomo
 
     with clean_errors():
+        require_eval_extra()
         if not path.is_file():
             raise InputError(f"{path}: no such file (give the path of locomo10.json)")
         if mode not in MODES:
@@ -179,3 +180,15 @@ def _fmt(value: object, digits: int = 2) -> str:
 
 def _fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{1000 * value:.0f} ms"
+
+
+def require_eval_extra() -> None:
+    """The evaluation's metrics need packages the default install leaves out: say so before
+    minutes of ingestion, not at the first BLEU score."""
+    import importlib.util
+
+    missing = [name for name in ("nltk", "bpe_openai") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f'graphmem eval needs {" and ".join(missing)}: install the extra with pip install "graphmem[eval]"'
+        )

