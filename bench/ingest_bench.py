@@ -78,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{args.locomo} not found: give --locomo PATH (LOCOMO, CC BY-NC 4.0; read in place)")
 
     from graphmem import GraphMemory
-    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+    from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import ScriptedLLM
 
     settings, store = connect(args)
     leftovers = delete_bench_data(store, PREFIX)
     if leftovers:
         log(f"deleted {leftovers} nodes left by an earlier run")
-    embedder = SentenceTransformerEmbedder()
+    embedder = MiniLMEmbedder()
     levels = []
     try:
         for concurrency in args.concurrency:

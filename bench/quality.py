@@ -87,12 +87,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the worlds and the questions")
     parser.add_argument("--modes", nargs="+", default=list(MODES), help=f"search modes (default: {' '.join(MODES)})")
     parser.add_argument("--batch", type=int, default=1000, help="rows per bulk-load statement")
-    parser.add_argument(
-        "--torch-threads",
-        type=int,
-        default=1,
-        help="torch.set_num_threads: one thread keeps MiniLM from fighting Neo4j on a small machine",
-    )
     parser.add_argument("--keep", action="store_true", help="do not delete the loaded worlds at the end")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON results file")
     add_server_args(parser)
@@ -287,17 +281,14 @@ def git_commit() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import torch
-
     from graphmem import GraphMemory
-    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+    from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import OfflineLLM
 
-    torch.set_num_threads(args.torch_threads)
     load_before = list(os.getloadavg())
     settings, store = connect(args)
     log(f"Neo4j at {store.uri}; loading MiniLM")
-    embedder = SentenceTransformerEmbedder()
+    embedder = MiniLMEmbedder()
     timer = TimedEmbedder(embedder)
     memory = GraphMemory(store, llm=OfflineLLM(), embedder=timer, settings=settings)
     leftovers = delete_bench_data(store, USER_PREFIX)

@@ -197,14 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from graphmem import GraphMemory
     from graphmem._retrieve import MODES
-    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+    from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import OfflineLLM
 
     from .synth import SyntheticMemories
 
     settings, store = connect(args)
     log(f"Neo4j at {store.uri}; loading MiniLM")
-    embedder = CountingEmbedder(SentenceTransformerEmbedder())
+    embedder = CountingEmbedder(MiniLMEmbedder())
     cached = fx.CachedEmbedder(embedder)
     memory = GraphMemory(store, llm=OfflineLLM(), embedder=cached, settings=settings)
     leftovers = delete_bench_data(store, PREFIX)

@@ -95,14 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from graphmem import GraphMemory
-    from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
+    from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import ScriptedLLM
 
     settings, store = connect(args)
     log(f"Neo4j at {store.uri}; loading MiniLM")
-    memory = GraphMemory(
-        store, llm=ScriptedLLM(), embedder=SentenceTransformerEmbedder(), settings=settings, ontology=args.ontology
-    )
+    memory = GraphMemory(store, llm=ScriptedLLM(), embedder=MiniLMEmbedder(), settings=settings, ontology=args.ontology)
     leftovers = delete_bench_data(store, PREFIX)
     if leftovers:
         log(f"deleted {leftovers} nodes left by an earlier run")

@@ -20,6 +20,7 @@ from .._models import Fact, Scope
 from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
 from .._schema import apply_schema
 from .._transcripts import FORMATS, Conversation, Format, read_transcript
+from ..embed import LazyEmbedder
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_transcript.jsonl"
@@ -124,18 +125,42 @@ def demo(
     """The main job: start Neo4j if needed, ingest the bundled sample transcript, answer a query."""
     with clean_errors():
         cfg = settings()
+        clock = _Phases()
         with open_memory(cfg, start_managed=True) as memory:
             apply_schema(memory.queries, dim=memory.embedder.dim, model=memory.embedder.model_name)
+            clock.lap("Neo4j start and schema")
+            if isinstance(memory.embedder, LazyEmbedder):
+                memory.embedder.load()
+                clock.lap(f"embedder load ({memory.embedder.model_name})")
             conversations = read_transcript(SAMPLE)
             out.print(f"Ingesting {SAMPLE.name} ({len(conversations[0].messages)} turns) into user {user!r}...")
             stats = _run_ingest(memory, conversations, Scope(user_id=user), batch=2, context=10, quiet=False)
+            clock.lap("ingest")
             _summary(stats)
             out.print(_facts_table(memory.get_all(user_id=user, include_invalidated=True), f"memory of {user}"))
             hits = memory.search(query, user_id=user, limit=5)
+            clock.lap("answer")
             out.print(f"\n[bold]Q:[/] {query}")
             if memory.llm.is_fallback:
                 out.print("[bold]A[/] (offline: the most relevant memories, no LLM to phrase an answer):")
             out.print(hits.to_context(max_tokens=400) or "(no memory matched)", markup=False, highlight=False)
+            out.print(f"\n[dim]where the time went: {clock}[/]")
+
+
+class _Phases:
+    """Seconds per phase of a command, for the line that says where its time went."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps.append((name, now - self._last))
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self._laps)
 
 
 def ingest(
