@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     empty = du(venv)
     wheel = next((work / "dist").glob("graphmem-*.whl"))
     python = venv / "bin" / "python"
-    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", "-r", str(pins), str(wheel)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", "-r", str(pins), str(wheel)], check=True
+    )
     site = next((venv / "lib").glob("python*/site-packages"))
     sizes = []
     for dist in md.distributions(path=[str(site)]):
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'distribution':32} {'version':>12} {'MB':>8}")
     for size, name, version in sorted(sizes, reverse=True):
         print(f"{name:32} {version:>12} {size / 1e6:8.1f}")
-    print(f"\n{len(sizes)} distributions; environment {total / 1e6:.0f} MB ({(total - empty) / 1e6:.0f} MB installed into an empty venv of {empty / 1e6:.0f} MB)")
+    print(
+        f"\n{len(sizes)} distributions; environment {total / 1e6:.0f} MB ({(total - empty) / 1e6:.0f} MB installed into an empty venv of {empty / 1e6:.0f} MB)"
+    )
     if not args.keep:
         shutil.rmtree(work)
     return 0

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Annotated
 
 import typer
 
 from .._memory import AsyncGraphMemory
 from .._settings import Settings
+from ..embed import Embedder, LazyEmbedder
 from ._common import clean_errors, console, open_memory, settings
 from ._memory import AgentOpt, RunOpt, UserOpt
+
+log = logging.getLogger("graphmem")
 
 HostOpt = Annotated[
     str, typer.Option("--host", help="Address to listen on (a non-loopback one needs GRAPHMEM_API_TOKEN).")
@@ -59,6 +64,7 @@ def mcp(
         token = _token(cfg, host) if http else ""
         memory = AsyncGraphMemory(open_memory(cfg, start_managed=True, search_cache=True))
         server = build_server(memory, policy, allow_delete_all=allow_delete_all, version=__version__)
+        load_in_background(memory.sync.embedder)
         try:
             if http:
                 console.print(f"graphmem MCP server at http://{host}:{port}/mcp (Ctrl-C stops it)")
@@ -90,5 +96,21 @@ def serve(
         token = _token(cfg, host)
         memory = AsyncGraphMemory(open_memory(cfg, start_managed=True, search_cache=True))
         app = create_app(memory, token=token, max_body_bytes=max_body)
+        load_in_background(memory.sync.embedder)
         console.print(f"graphmem REST API at http://{host}:{port} (docs at /docs; Ctrl-C stops it)")
         serve_until_signalled(app, host=host, port=port)  # the app's shutdown closes the memory
+
+
+def load_in_background(embedder: Embedder) -> None:
+    """Loads the model while the server starts answering: the client's `initialize` does not
+    wait for it, and its first search usually finds it loaded (a search that comes first
+    waits for the same load). A failed load is left to that first use, which reports it."""
+    if isinstance(embedder, LazyEmbedder) and not embedder.loaded:
+
+        def load() -> None:
+            try:
+                embedder.load()
+            except Exception as exc:  # reported again, with its fix, by the first embed
+                log.info("embedder: background load failed (%s)", exc)
+
+        threading.Thread(target=load, name="graphmem-embedder-load", daemon=True).start()
