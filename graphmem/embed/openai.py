@@ -1,0 +1,253 @@
+"""Embeddings from any OpenAI-compatible /embeddings endpoint: OpenAI, Azure (via base_url),
+Ollama, vLLM, llama.cpp, LM Studio and similar servers.
+
+One request per `embed` call (the whole batch), vectors put back in input order by their
+`index` and normalised to unit length (not every server does). Retries, error texts and
+the client set-up are the chat client's (graphmem/llm/openai.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import openai
+from openai.types import CreateEmbeddingResponse
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
+
+from .._errors import ConfigError, LLMError
+from ..llm.openai import _KEY_LIKE, _make_client, _retry_after, _retryable, _short
+from .base import Embedder
+
+if TYPE_CHECKING:
+    from .._settings import Settings
+
+#: OpenAI's endpoint: where the openai client goes when no base URL is set
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def accepts_dimensions(model: str) -> bool:
+    """Whether the model takes a `dimensions` parameter (shortened vectors): OpenAI's
+    text-embedding-3 models, also behind a proxy's `provider/` prefix. Others reject it."""
+    return model.rsplit("/", 1)[-1].startswith("text-embedding-3-")
+
+
+class OpenAIEmbedder(Embedder):
+    """`Embedder` backed by an embeddings endpoint. Thread-safe: it keeps no state but the
+    (thread-safe) openai client.
+
+    `backoff` is the first retry wait in seconds (doubling up to `backoff_max`, longer when
+    the endpoint's Retry-After says so); tests set it tiny. The openai client's own retries
+    are off so tenacity is the only retry layer. A 429 is retried for `rate_limit_patience`
+    seconds at least; an exhausted quota (also a 429) and other 4xx are not retried.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        dim: int,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        rate_limit_patience: float = 120.0,
+        client: openai.OpenAI | None = None,
+        backoff: float = 1.0,
+        backoff_max: float = 30.0,
+    ) -> None:
+        if not model or not model.strip():
+            raise ConfigError("no embedding model name: set GRAPHMEM_EMBEDDING_MODEL (e.g. text-embedding-3-small)")
+        if dim < 1:
+            raise ConfigError(f"the embedding dimension must be >= 1 (got {dim}): set GRAPHMEM_EMBEDDING_DIM")
+        if max_retries < 0:
+            raise ConfigError(f"max_retries must be >= 0 (got {max_retries}): set GRAPHMEM_LLM_MAX_RETRIES")
+        self.model_name = model
+        self.dim = dim
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.rate_limit_patience = rate_limit_patience
+        self.backoff_max = backoff_max
+        self.sends_dimensions = accepts_dimensions(model)
+        if client is None:
+            client = _make_client(api_key, base_url, timeout)
+        key = api_key or getattr(client, "api_key", None)
+        self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
+        self._client = client.with_options(max_retries=0, timeout=timeout)
+        self._exponential = wait_exponential(multiplier=backoff, max=backoff_max)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, model: str, dim: int) -> OpenAIEmbedder:
+        """The endpoint of GRAPHMEM_EMBEDDING_BASE_URL / GRAPHMEM_EMBEDDING_API_KEY, else the LLM's
+        (OPENAI_BASE_URL / OPENAI_API_KEY). OPENAI_API_KEY is only sent to the LLM's endpoint:
+        embeddings on another server (a local one, say) get their own key or none."""
+        base_url = settings.embedding_base_url or settings.openai_base_url
+        api_key = settings.embedding_api_key
+        if api_key is None and _same_endpoint(base_url, settings.openai_base_url):
+            api_key = settings.openai_api_key
+        if not api_key and not base_url:
+            raise ConfigError(
+                "GRAPHMEM_EMBEDDER=openai needs an API key (GRAPHMEM_EMBEDDING_API_KEY or OPENAI_API_KEY, for OpenAI) "
+                "or a base URL (GRAPHMEM_EMBEDDING_BASE_URL or OPENAI_BASE_URL, for a local OpenAI-compatible "
+                "server such as Ollama); set one, or use the default local model: GRAPHMEM_EMBEDDER=minilm"
+            )
+        return cls(
+            model,
+            dim=dim,
+            api_key=api_key or None,
+            base_url=base_url,
+            timeout=settings.embedding_timeout,
+            max_retries=settings.llm_max_retries,
+            rate_limit_patience=settings.llm_rate_limit_patience,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIEmbedder(model={self.model_name!r}, dim={self.dim}, base_url={self.base_url!r})"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        # OpenAI (and some local servers) reject an empty string with a 400 that fails the
+        # whole batch; a single space embeds as "nothing" and keeps every position.
+        inputs = [text or " " for text in texts]
+        return self._vectors(self._create(inputs), len(inputs))
+
+    # --- the request ----------------------------------------------------------------------
+
+    def _create(self, inputs: list[str]) -> CreateEmbeddingResponse:
+        retrying = Retrying(stop=self._stop, wait=self._wait, retry=retry_if_exception(_retryable), reraise=True)
+        try:
+            return retrying(self._attempt, inputs)
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from None
+
+    def _attempt(self, inputs: list[str]) -> CreateEmbeddingResponse:
+        return self._client.embeddings.create(
+            model=self.model_name,
+            input=inputs,
+            encoding_format="float",
+            dimensions=self.dim if self.sends_dimensions else openai.omit,
+        )
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """After max_retries retries; a 429 (not an exhausted quota) for rate_limit_patience s at least."""
+        if state.attempt_number < self.max_retries + 1:
+            return False
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, openai.RateLimitError):
+            return (state.seconds_since_start or 0.0) >= self.rate_limit_patience
+        return True
+
+    def _wait(self, state: RetryCallState) -> float:
+        asked = _retry_after(state.outcome.exception() if state.outcome else None)
+        exponential = self._exponential(state)
+        return exponential if asked is None else max(exponential, min(asked, self.backoff_max))
+
+    # --- the answer -----------------------------------------------------------------------
+
+    def _vectors(self, response: CreateEmbeddingResponse, count: int) -> list[list[float]]:
+        """The unit vectors in input order (by each item's `index`; its position when a server
+        leaves it out), checked for count, length and sense."""
+        data = getattr(response, "data", None)
+        if not isinstance(data, list) or len(data) != count:
+            got = len(data) if isinstance(data, list) else "no"
+            raise LLMError(
+                f"{self._where} returned {got} embeddings for {count} texts; check that "
+                "GRAPHMEM_EMBEDDING_BASE_URL (or OPENAI_BASE_URL) points to an OpenAI-compatible embeddings API"
+            )
+        ordered: list[list[float] | None] = [None] * count
+        for position, item in enumerate(data):
+            index = getattr(item, "index", None)
+            index = position if index is None else index
+            if not isinstance(index, int) or not 0 <= index < count or ordered[index] is not None:
+                raise LLMError(
+                    f"{self._where} returned embeddings with a missing, repeated or out-of-range index "
+                    f"({index!r} for {count} texts); the server does not follow the embeddings API"
+                )
+            ordered[index] = self._unit(getattr(item, "embedding", None), index)
+        return [vector for vector in ordered if vector is not None]
+
+    def _unit(self, raw: object, index: int) -> list[float]:
+        if not isinstance(raw, list):
+            raise LLMError(
+                f"{self._where} returned embedding {index} as {type(raw).__name__}, not a list of floats; "
+                "the server must support encoding_format=float"
+            )
+        if len(raw) != self.dim:
+            raise ConfigError(
+                f"embedding model {self.model_name!r} at {self.base_url} returns {len(raw)}-dimensional vectors, "
+                f"not the {self.dim} configured: set GRAPHMEM_EMBEDDING_DIM={len(raw)} (a database built for "
+                f"{self.dim} needs a new NEO4J_DATABASE or a reset)"
+            )
+        try:
+            vector = [float(value) for value in raw]
+        except (TypeError, ValueError):
+            raise LLMError(f"{self._where} returned embedding {index} with values that are not numbers") from None
+        norm = math.sqrt(math.fsum(value * value for value in vector))
+        if norm == 0.0 or not math.isfinite(norm):
+            raise LLMError(
+                f"{self._where} returned a zero or non-finite vector for text {index}, which has no direction "
+                "to compare; check the model"
+            )
+        return [value / norm for value in vector]
+
+    # --- errors ---------------------------------------------------------------------------
+
+    @property
+    def _where(self) -> str:
+        return f"embeddings: model {self.model_name!r} at {self.base_url}"
+
+    def _error(self, exc: openai.OpenAIError) -> LLMError:
+        attempts = f"after {self.max_retries + 1} attempt(s)"
+        detail = getattr(exc, "message", None) or str(exc)
+        if self._secret:
+            detail = detail.replace(self._secret, "***")
+        detail = _KEY_LIKE.sub("sk-***", detail)  # servers sometimes echo the key back
+        detail = _short(detail, 300)
+        endpoint = "GRAPHMEM_EMBEDDING_BASE_URL (or OPENAI_BASE_URL)"
+        key = "GRAPHMEM_EMBEDDING_API_KEY (or OPENAI_API_KEY)"
+        if isinstance(exc, openai.APITimeoutError):
+            text = f"timed out ({self.timeout:g}s per request) {attempts}; raise GRAPHMEM_EMBEDDING_TIMEOUT"
+        elif isinstance(exc, openai.APIConnectionError):
+            text = f"could not be reached {attempts} ({detail}); check {endpoint} and that the server is running"
+        elif isinstance(exc, openai.RateLimitError):
+            if exc.code == "insufficient_quota":
+                text = f"refused the request, the quota is exhausted (HTTP 429): {detail}; check your plan and billing"
+            else:
+                text = (
+                    f"kept rate-limiting (HTTP 429) for {self.rate_limit_patience:g} s or more: {detail}; check "
+                    "your quota, lower GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_RATE_LIMIT_PATIENCE"
+                )
+        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            text = f"rejected the credentials (HTTP {exc.status_code}): {detail}; check {key}"
+        elif isinstance(exc, openai.NotFoundError):
+            text = (
+                f"was not found (HTTP 404): {detail}; check GRAPHMEM_EMBEDDING_MODEL and {endpoint} "
+                "(it usually ends in /v1)"
+            )
+        elif isinstance(exc, openai.BadRequestError):
+            text = (
+                f"rejected the request (HTTP 400): {detail}; check that GRAPHMEM_EMBEDDING_MODEL is an embedding "
+                "model and that the texts fit its input limit"
+            )
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            text = (
+                f"failed with a server error (HTTP {exc.status_code}) {attempts}: {detail}; the endpoint is down "
+                f"or overloaded, try again later or check {endpoint}"
+            )
+        elif isinstance(exc, openai.APIStatusError):
+            text = f"refused the request (HTTP {exc.status_code}): {detail}; check {endpoint} and {key}"
+        else:
+            text = f"failed: {detail}; check {endpoint} and {key}"
+        return LLMError(f"{self._where} {text}")
+
+
+def _same_endpoint(url: str | None, llm_url: str | None) -> bool:
+    """Whether an embeddings URL (None: the LLM's) is the LLM's endpoint (None: OpenAI's)."""
+    if url is None:
+        return True
+    return url.rstrip("/") == (llm_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
