@@ -220,6 +220,24 @@ class TurnToBackfill(TypedDict):
     unembedded: bool
 
 
+class ReembedRecord(TypedDict):
+    """A re-embedding under way (cypher/reembed_read.cypher): its target, None when there is
+    none, and the last id its walk did per kind (None or '' before the first batch)."""
+
+    model: str | None
+    dim: int | None
+    entities_after: str | None
+    facts_after: str | None
+    messages_after: str | None
+
+
+class ReembedItem(TypedDict):
+    """An item a re-embedding embeds again, with the text its embedding is made from."""
+
+    id: str
+    text: str
+
+
 class ScopeChanged(Exception):
     """An add's write found its scope changed by another writer since its reads: match again."""
 
@@ -493,6 +511,50 @@ class Queries:
 
     def episodes_backfill(self, rows: list[dict[str, Any]], *, stemmer: str) -> None:
         self._rows("episodes_backfill", {"rows": rows, "stemmer": stemmer}, write=True)
+
+    # -- re-embedding (graphmem/_reembed.py) ---------------------------------------------
+    def reembed_read(self) -> ReembedRecord:
+        return cast(ReembedRecord, self._rows("reembed_read", {})[0])
+
+    def reembed_begin(
+        self, *, model: str, dim: int, entities_after: str, facts_after: str, messages_after: str
+    ) -> None:
+        """Records the re-embedding's target and where each kind's walk begins."""
+        params = {
+            "model": model,
+            "dim": dim,
+            "entities_after": entities_after,
+            "facts_after": facts_after,
+            "messages_after": messages_after,
+        }
+        self._rows("reembed_begin", params, write=True)
+
+    def reembed_remaining(self, *, entities_after: str, facts_after: str, messages_after: str) -> DataCounts:
+        params = {"entities_after": entities_after, "facts_after": facts_after, "messages_after": messages_after}
+        return cast(DataCounts, self._rows("reembed_remaining", params)[0])
+
+    def reembed_entities_batch(self, *, after: str, limit: int) -> list[ReembedItem]:
+        return cast(list[ReembedItem], self._rows("reembed_entities_batch", {"after": after, "limit": limit}))
+
+    def reembed_facts_batch(self, *, after: str, limit: int) -> list[ReembedItem]:
+        return cast(list[ReembedItem], self._rows("reembed_facts_batch", {"after": after, "limit": limit}))
+
+    def reembed_messages_batch(self, *, after: str, limit: int) -> list[ReembedItem]:
+        return cast(list[ReembedItem], self._rows("reembed_messages_batch", {"after": after, "limit": limit}))
+
+    def reembed_entities_write(self, rows: list[dict[str, Any]], *, after: str) -> int:
+        """`rows`: id, text, embedding; returns how many were written (the others changed)."""
+        return int(self._rows("reembed_entities_write", {"rows": rows, "after": after}, write=True)[0]["written"])
+
+    def reembed_facts_write(self, rows: list[dict[str, Any]], *, after: str) -> int:
+        return int(self._rows("reembed_facts_write", {"rows": rows, "after": after}, write=True)[0]["written"])
+
+    def reembed_messages_write(self, rows: list[dict[str, Any]], *, after: str) -> int:
+        return int(self._rows("reembed_messages_write", {"rows": rows, "after": after}, write=True)[0]["written"])
+
+    def reembed_finish(self, *, version: int | None, dim: int, model: str) -> None:
+        """Records the embedder the memory now holds and ends the re-embedding (one transaction)."""
+        self._rows("reembed_finish", {"version": version, "dim": dim, "model": model}, write=True)
 
     def _facts(self, name: str, params: dict[str, Any]) -> list[Fact]:
         return [fact_from_record(row["fact"]) for row in self._rows(name, params) if row.get("fact")]

@@ -32,6 +32,9 @@ class SchemaStatus(BaseModel):
     analyzers: dict[str, str] = {}  # full-text index name -> analyzer
     eventually_consistent: dict[str, bool] = {}  # full-text index name -> its setting
     properties: dict[str, list[str]] = {}  # index name -> the properties it covers
+    #: the target of a re-embedding begun and not finished (`graphmem init --reembed`); None: none
+    reembed_model: str | None = None
+    reembed_dim: int | None = None
 
     @property
     def ready(self) -> bool:
@@ -41,6 +44,7 @@ class SchemaStatus(BaseModel):
 
 def read_status(queries: Queries) -> SchemaStatus:
     record = queries.schema_read()
+    reembedding = queries.reembed_read()
     rows = queries.schema_indexes(list(VECTOR_INDEXES + FULLTEXT_INDEXES))
     return SchemaStatus(
         version=record["version"],
@@ -53,7 +57,20 @@ def read_status(queries: Queries) -> SchemaStatus:
             r["name"]: bool(r["eventually_consistent"]) for r in rows if r["name"] in FULLTEXT_INDEXES
         },
         properties={r["name"]: list(r["properties"] or []) for r in rows},
+        reembed_model=reembedding["model"],
+        reembed_dim=reembedding["dim"],
     )
+
+
+def check_reembed(status: SchemaStatus) -> None:
+    """A re-embedding that was stopped leaves vectors of two models: nothing may use them."""
+    if status.reembed_model is not None:
+        raise SchemaError(
+            f"a re-embedding of the stored memory from {status.model or 'unknown'} to {status.reembed_model} "
+            f"({status.reembed_dim} dims) was stopped before it finished, so the stored vectors mix two models: "
+            f"finish it with `graphmem init --reembed` (GRAPHMEM_EMBEDDER/GRAPHMEM_EMBEDDING_DIM set for "
+            f"{status.reembed_model}; with another embedder it starts over with that one)"
+        )
 
 
 def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
@@ -62,16 +79,19 @@ def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
             raise SchemaError(
                 f"vector index {name} holds {stored}-dimensional vectors but the configured embedder "
                 f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER/GRAPHMEM_EMBEDDING_DIM back to the embedder "
-                f"the data was built with ({status.model or 'unknown'}), or use another NEO4J_DATABASE"
+                f"the data was built with ({status.model or 'unknown'}), re-embed the stored memory with the "
+                f"configured one (`graphmem init --reembed`), or use another NEO4J_DATABASE"
             )
 
 
 def check_model(queries: Queries, status: SchemaStatus, model: str) -> None:
-    """Vectors of two models do not compare even at one dimension: refuse to mix them."""
-    if status.model and status.model != model and queries.count_data()["entities"]:
+    """Vectors of two models do not compare even at one dimension: refuse to mix them (turns
+    hold vectors too: a memory of turns only counts)."""
+    if status.model and status.model != model and any(queries.count_data().values()):
         raise SchemaError(
             f"the stored memory was embedded with {status.model} but the configured embedder is {model}: "
-            f"configure {status.model} again, or `graphmem reset` this database first"
+            f"configure {status.model} again, re-embed the stored memory with {model} (`graphmem init --reembed`), "
+            "or `graphmem reset` this database first"
         )
 
 
@@ -90,9 +110,11 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
     """Create what is missing, wait for every index to be online, record the version.
 
     Running it again changes nothing. A vector index built for another dimension is an
-    error, never silently reused.
+    error, never silently reused, and so is a re-embedding left unfinished (graphmem/_reembed.py
+    runs before this, and ends with the schema recorded for the new embedder).
     """
     status = read_status(queries)
+    check_reembed(status)
     check_dimensions(status, dim, model)
     check_model(queries, status, model)
     moved = 0
@@ -102,13 +124,25 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
         queries.expire_scope_clocks()  # running searches' caches reload the moved facts
     if fulltext_outdated(status):
         queries.schema_statements("schema_drop_fulltext")
-    queries.schema_statements("schema", {"dim": dim})
-    _wait_online(queries, timeout)
+    build_indexes(queries, dim=dim, timeout=timeout)
     status = read_status(queries)
     if status.version != SCHEMA_VERSION or status.dim != dim or status.model != model:
         queries.schema_record(version=SCHEMA_VERSION, dim=dim, model=model)
         status = read_status(queries)
     return status
+
+
+def build_indexes(queries: Queries, *, dim: int, timeout: float = 120.0) -> None:
+    """Creates what cypher/schema.cypher declares and is missing, the vector indexes at `dim`,
+    and waits until every index is online."""
+    queries.schema_statements("schema", {"dim": dim})
+    _wait_online(queries, timeout)
+
+
+def drop_vector_indexes(queries: Queries) -> None:
+    """Drops the vector indexes (cypher/schema_drop_vector.cypher): only a re-embedding to
+    another dimension does, before build_indexes creates them at the new one."""
+    queries.schema_statements("schema_drop_vector")
 
 
 def _wait_online(queries: Queries, timeout: float) -> None:
@@ -131,6 +165,7 @@ def _wait_online(queries: Queries, timeout: float) -> None:
 def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
     """Cheap check on start-up; applies the schema only when it is missing or outdated."""
     status = read_status(queries)
+    check_reembed(status)
     check_dimensions(status, dim, model)
     check_model(queries, status, model)
     if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
 from typing import Annotated
 
 import typer
 from neo4j.exceptions import ClientError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .. import _server
@@ -16,6 +27,7 @@ from .._errors import InputError
 from .._ontology import change_warning, chosen_ontology
 from .._queries import Queries
 from .._schema import apply_schema
+from ..embed.base import Embedder
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
 
 neo4j_app = typer.Typer(help="The managed local Neo4j (used when NEO4J_URI is not set).", no_args_is_help=True)
@@ -59,8 +71,22 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
             raise typer.Exit(1)
 
 
-def init() -> None:
-    """Create graphmem's constraints and indexes (idempotent) and wait until they are online."""
+def init(
+    reembed: Annotated[
+        bool,
+        typer.Option(
+            "--reembed",
+            help="Embed every stored entity, fact and turn again with the configured embedder (after a change "
+            "of GRAPHMEM_EMBEDDER or GRAPHMEM_EMBEDDING_DIM); a stopped run goes on where it stopped.",
+        ),
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Items per embedding call and transaction of --reembed.")
+    ] = 256,
+) -> None:
+    """Create graphmem's constraints and indexes (idempotent) and wait until they are online.
+
+    --reembed first embeds every stored entity, fact and turn again with the configured embedder."""
     with clean_errors():
         from ..embed import make_embedder
 
@@ -69,6 +95,8 @@ def init() -> None:
         store = connect(cfg)
         try:
             embedder = make_embedder(cfg)
+            if reembed:  # before apply_schema, which refuses a memory of another embedder
+                _reembed(Queries(store), embedder, batch_size)
             state = apply_schema(Queries(store), dim=embedder.dim, model=embedder.model_name)
             table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
             for name, index_state in sorted(state.indexes.items()):
@@ -87,13 +115,7 @@ def init() -> None:
             missing = episodes_missing(Queries(store))
             if missing:
                 # turns stored before schema 2 get embeddings, turns stemmed otherwise new stems
-                columns = [
-                    TextColumn("[bold]{task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                ]
-                with Progress(*columns, console=console) as bar:
+                with Progress(*_bar_columns(), console=console) as bar:
                     task = bar.add_task("updating stored turns", total=missing)
                     done = backfill_episodes(Queries(store), embedder, progress=lambda n: bar.advance(task, n))
                 out.print(f"{done:,} stored turns updated (embedded or re-stemmed: episodes are searchable)")
@@ -102,6 +124,61 @@ def init() -> None:
             Queries(store).expire_scope_clocks()
         finally:
             store.close()
+
+
+def _bar_columns() -> list[ProgressColumn]:
+    return [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+
+
+class _Stopped(Exception):
+    """Ctrl-C during `init --reembed`: raised after the batch under way committed."""
+
+
+def _reembed(queries: Queries, embedder: Embedder, batch: int) -> None:
+    """`init --reembed`: a progress bar per kind, and one for the vector indexes. A first Ctrl-C
+    stops after the batch under way (a KeyboardInterrupt raised in the driver could be lost in
+    a finalizer), a second one at once; either way a second run goes on where this one stopped."""
+    from .._reembed import KIND_LABELS, KINDS, Step, plan_reembed, remaining, run_reembed
+
+    plan = plan_reembed(queries, embedder)
+    if not plan.needed:
+        out.print(escape(plan.describe()), soft_wrap=True)
+        return
+    console.print(escape(plan.describe()) + "...", soft_wrap=True)
+    left = remaining(queries, plan)
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("[yellow]stopping after the batch under way[/] (Ctrl-C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with Progress(*_bar_columns(), console=console) as bar:
+            tasks: dict[Step, TaskID] = {
+                kind: bar.add_task(f"re-embedding {KIND_LABELS[kind]}", total=left[kind]) for kind in KINDS
+            }
+            tasks["indexes"] = bar.add_task(f"vector indexes at {plan.dim} dims", total=1)
+
+            def progress(step: Step, n: int) -> None:
+                bar.advance(tasks[step], n)
+                if stop.is_set():
+                    raise _Stopped
+
+            done = run_reembed(queries, embedder, plan, batch=batch, progress=progress)
+    except (_Stopped, KeyboardInterrupt):
+        console.print(
+            "[yellow]stopped:[/] the memory cannot be opened until the re-embedding is finished: "
+            "run `graphmem init --reembed` again to go on where it stopped",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    counts = ", ".join(f"{done[kind]:,} {KIND_LABELS[kind]}" for kind in KINDS)
+    out.print(f"re-embedded with {escape(plan.model)} ({plan.dim} dims): {counts}", soft_wrap=True)
 
 
 def cypher(

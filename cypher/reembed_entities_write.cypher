@@ -1,0 +1,16 @@
+// One batch of a re-embedding (graphmem/_reembed.py), in one transaction: the new
+// embeddings of entities, and the walk's cursor moved to the batch's
+// last id ($after), so a stopped re-embedding goes on after the last batch that committed.
+// Stored as 32-bit float arrays, as write_add.cypher stores them. An item deleted since its
+// batch was read, or whose text (e.name) changed since, is skipped: a vector is only ever
+// stored with the text it was made from.
+CALL () {
+  UNWIND $rows AS row
+  MATCH (e:Entity {id: row.id})
+  WHERE e.name = row.text
+  CALL db.create.setNodeVectorProperty(e, 'embedding', row.embedding)
+  RETURN count(*) AS written
+}
+MATCH (s:GraphmemSchema {name: 'graphmem'})
+SET s.reembed_entities_after = $after
+RETURN written
