@@ -55,7 +55,7 @@ async def mcp_once(graphmem: str, user: str, env: dict[str, str]) -> tuple[float
         initialized = time.perf_counter()
         result = await session.call_tool("search_memory", {"query": QUERY})
         searched = time.perf_counter()
-        if result.isError:
+        if result.is_error:
             raise SystemExit(f"search_memory failed: {result.content}")
     return initialized - started, searched - initialized
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,35 @@ from . import _onnx_proto as proto
 _OPSET = 17
 
 
+#: constants of more elements than this are not written into the model: ONNX Runtime takes them
+#: from the numpy arrays themselves (`BertGraph.weights`, SessionOptions.add_external_initializers)
+_INLINE_ELEMENTS = 1024
+
+
+@dataclass
+class BertGraph:
+    """The model's operators and small constants (`model`, serialized), and its weight arrays
+    by name, which the model declares as external data: the session is given the arrays, not
+    copies of them in a protobuf."""
+
+    model: bytes
+    weights: dict[str, np.ndarray]
+
+
 class _Builder:
     def __init__(self) -> None:
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
+        self.weights: dict[str, np.ndarray] = {}
         self._count = 0
 
     def const(self, name: str, value: Any) -> str:
-        self.initializers.append(proto.tensor(name, np.asarray(value)))
+        array = np.asarray(value)
+        if array.size > _INLINE_ELEMENTS:
+            self.weights[name] = np.ascontiguousarray(array)
+            self.initializers.append(proto.external_tensor(name, array))
+        else:
+            self.initializers.append(proto.tensor(name, array))
         return name
 
     def op(self, kind: str, inputs: list[str], output: str | None = None, **attributes: Any) -> str:
@@ -39,13 +61,14 @@ class _Builder:
         return out
 
 
-def bert_graph(path: Path) -> bytes:
-    """The serialized ONNX model of the BERT encoder + mean pooling in folder `path`."""
+def bert_graph(path: Path) -> BertGraph:
+    """The ONNX model of the BERT encoder + mean pooling in folder `path`, and its weights."""
     from safetensors.numpy import load_file
 
     config = json.loads((path / "config.json").read_text())
     weights = {
-        k.removeprefix("bert."): v.astype(np.float32) for k, v in load_file(str(path / "model.safetensors")).items()
+        k.removeprefix("bert."): v.astype(np.float32, copy=False)
+        for k, v in load_file(str(path / "model.safetensors")).items()
     }
     hidden, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
     eps = float(config["layer_norm_eps"])
@@ -126,7 +149,7 @@ def bert_graph(path: Path) -> bytes:
     axis1 = g.const("axis1", np.array([1], np.int64))
     summed = g.op("ReduceSum", [g.op("Mul", [x, mask]), axis1], keepdims=0)
     g.op("Div", [summed, g.op("ReduceSum", [mask, axis1], keepdims=0)], output="pooled")
-    return proto.model(
+    model = proto.model(
         "sentence_encoder",
         g.nodes,
         g.initializers,
@@ -137,3 +160,4 @@ def bert_graph(path: Path) -> bytes:
         [proto.value_info("pooled", proto.FLOAT, ["batch", hidden])],
         opset=_OPSET,
     )
+    return BertGraph(model, g.weights)

@@ -78,6 +78,14 @@ def tensor(name: str, array: np.ndarray) -> bytes:
     return dims + _int(2, _DATA_TYPES[array.dtype]) + _str(8, name) + _bytes(9, raw)
 
 
+def external_tensor(name: str, array: np.ndarray) -> bytes:
+    """A tensor whose data is not in the model (data_location EXTERNAL): ONNX Runtime is given
+    the array itself (SessionOptions.add_external_initializers)."""
+    dims = b"".join(_int(1, d) for d in array.shape)
+    location = _bytes(13, _str(1, "location") + _str(2, name))
+    return dims + _int(2, _DATA_TYPES[array.dtype]) + _str(8, name) + location + _int(14, 1)
+
+
 def value_info(name: str, elem_type: int, shape: Sequence[int | str]) -> bytes:
     dims = b"".join(_bytes(1, _int(1, d) if isinstance(d, int) else _str(2, d)) for d in shape)
     tensor_type = _int(1, elem_type) + _bytes(2, dims)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConfigError
-from ._bert_graph import bert_graph
+from ._bert_graph import BertGraph, bert_graph
 from ._bundled import MINILM_DIM, MINILM_NAME, bundled_minilm_path
 from .base import Embedder
 
@@ -57,7 +57,7 @@ class MiniLMEmbedder(Embedder):
         self.model_name = MINILM_NAME if model_path is None else path.name
         self.max_length = self._max_length(path, int(config["max_position_embeddings"]))
 
-        self._session = _session(bert_graph(path))
+        self._session, self._weights = _session(bert_graph(path))
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # the file's own settings pad every text to 128 and cut there; sentence-transformers
         # truncates at max_seq_length and pads to the batch's longest
@@ -114,7 +114,8 @@ class MiniLMEmbedder(Embedder):
         return pooled / norms  # type: ignore[no-any-return]
 
 
-def _session(model: bytes) -> Any:
+def _session(graph: BertGraph) -> tuple[Any, list[Any]]:
+    """The session, and the weights it reads (kept alive with it: it does not copy them)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -122,7 +123,10 @@ def _session(model: bytes) -> Any:
     options.log_severity_level = 3  # errors only
     # idle workers sleep instead of spinning: the Neo4j server and the event loop share the cores
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    names = list(graph.weights)
+    values = [ort.OrtValue.ortvalue_from_numpy(graph.weights[name]) for name in names]
+    options.add_external_initializers(names, values)
+    return ort.InferenceSession(graph.model, options, providers=["CPUExecutionProvider"]), [graph.weights, values]
 
 
 __all__ = ["MINILM_DIM", "MINILM_NAME", "MiniLMEmbedder", "bundled_minilm_path"]
