@@ -8,6 +8,10 @@ commands, and `graphmem mcp` over stdio from spawn to `initialize` answered, the
 Several --graphmem installs (say, a checkout before a change) are measured in one run,
 interleaved, against the same database (the environment's NEO4J_* or the managed server).
 Run `./run demo` first: its user demo-maya is the default scope searched.
+
+The runs without `.pyc` files come first, after every `__pycache__` of the installs (their
+virtual environment and the graphmem package they import) is deleted: PYTHONDONTWRITEBYTECODE
+only stops writing them, and a file written by an earlier run would be read.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +65,22 @@ async def mcp_once(graphmem: str, user: str, env: dict[str, str]) -> tuple[float
     return initialized - started, searched - initialized
 
 
+def clear_bytecode(graphmem: str) -> int:
+    """Deletes the install's `__pycache__` folders (its venv's, its graphmem package's)."""
+    venv = Path(graphmem).resolve().parent.parent
+    package = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import graphmem, os; print(os.path.dirname(graphmem.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    ).stdout.strip()
+    folders = [p for root in (venv, Path(package)) for p in root.rglob("__pycache__")]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphmem", action="append", help="graphmem executables (default: this venv's)")
@@ -78,10 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     results: list[dict[str, object]] = []
     load_before = os.getloadavg()
-    for pyc in (True, False):
+    for pyc in (False, True):
         env = dict(base) if pyc else {**base, "PYTHONDONTWRITEBYTECODE": "1"}
         label = "pyc written" if pyc else "PYTHONDONTWRITEBYTECODE=1"
-        if pyc:  # the .pyc files a user's second run finds
+        if not pyc:
+            for graphmem in installs:
+                print(f"{graphmem}: {clear_bytecode(graphmem)} __pycache__ folders deleted", flush=True)
+        else:  # the .pyc files a user's second run finds
             for graphmem in installs:
                 run_once([graphmem, *commands["search"]], env)
         for name, tail in commands.items():
