@@ -4,10 +4,10 @@ never import a model runtime or open a connection to an endpoint."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from .._errors import ConfigError
+from .._once import Once
 from .base import Embedder
 
 
@@ -16,26 +16,24 @@ class LazyEmbedder(Embedder):
         self.dim = dim
         self.model_name = model_name
         self._build = build
-        self._embedder: Embedder | None = None
-        self._lock = threading.Lock()
+        self._embedder = Once(self._checked)
 
     @property
     def loaded(self) -> bool:
-        return self._embedder is not None
+        return self._embedder.built
 
     def load(self) -> Embedder:
-        """The embedder itself, built now if it was not (once, whatever the threads)."""
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    embedder = self._build()
-                    if embedder.dim != self.dim:
-                        raise ConfigError(
-                            f"the embedder {embedder.model_name} makes {embedder.dim}-dimensional vectors, not the "
-                            f"{self.dim} configured: set GRAPHMEM_EMBEDDING_DIM={embedder.dim}"
-                        )
-                    self._embedder = embedder
-        return self._embedder
+        """The embedder itself, built now if it was not."""
+        return self._embedder.get()
+
+    def _checked(self) -> Embedder:
+        embedder = self._build()
+        if embedder.dim != self.dim:
+            raise ConfigError(
+                f"the embedder {embedder.model_name} makes {embedder.dim}-dimensional vectors, not the "
+                f"{self.dim} configured: set GRAPHMEM_EMBEDDING_DIM={embedder.dim}"
+            )
+        return embedder
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:

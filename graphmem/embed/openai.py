@@ -13,15 +13,21 @@ from typing import TYPE_CHECKING
 
 import openai
 from openai.types import CreateEmbeddingResponse
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
 
 from .._errors import ConfigError, LLMError
-from ..llm.openai import _KEY_LIKE, _make_client, _retry_after, _retryable, _short
+from ..llm._endpoint import Names, RetryPolicy, error_text, make_client
 from .base import Embedder
 
 if TYPE_CHECKING:
     from .._settings import Settings
 
+_NAMES = Names(
+    model="GRAPHMEM_EMBEDDING_MODEL",
+    base_url="GRAPHMEM_EMBEDDING_BASE_URL (or OPENAI_BASE_URL)",
+    api_key="GRAPHMEM_EMBEDDING_API_KEY (or OPENAI_API_KEY)",
+    timeout="GRAPHMEM_EMBEDDING_TIMEOUT",
+    bad_request="check that GRAPHMEM_EMBEDDING_MODEL is an embedding model and that the texts fit its input limit",
+)
 #: OpenAI's endpoint: where the openai client goes when no base URL is set
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -70,11 +76,11 @@ class OpenAIEmbedder(Embedder):
         self.backoff_max = backoff_max
         self.sends_dimensions = accepts_dimensions(model)
         if client is None:
-            client = _make_client(api_key, base_url, timeout)
+            client = make_client(api_key, base_url, timeout)
         key = api_key or getattr(client, "api_key", None)
         self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
         self._client = client.with_options(max_retries=0, timeout=timeout)
-        self._exponential = wait_exponential(multiplier=backoff, max=backoff_max)
+        self.retry = RetryPolicy(max_retries, rate_limit_patience, backoff, backoff_max)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, model: str, dim: int) -> OpenAIEmbedder:
@@ -119,9 +125,8 @@ class OpenAIEmbedder(Embedder):
     # --- the request ----------------------------------------------------------------------
 
     def _create(self, inputs: list[str]) -> CreateEmbeddingResponse:
-        retrying = Retrying(stop=self._stop, wait=self._wait, retry=retry_if_exception(_retryable), reraise=True)
         try:
-            return retrying(self._attempt, inputs)
+            return self.retry.retrying()(self._attempt, inputs)
         except openai.OpenAIError as exc:
             raise self._error(exc) from None
 
@@ -132,20 +137,6 @@ class OpenAIEmbedder(Embedder):
             encoding_format="float",
             dimensions=self.dim if self.sends_dimensions else openai.omit,
         )
-
-    def _stop(self, state: RetryCallState) -> bool:
-        """After max_retries retries; a 429 (not an exhausted quota) for rate_limit_patience s at least."""
-        if state.attempt_number < self.max_retries + 1:
-            return False
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, openai.RateLimitError):
-            return (state.seconds_since_start or 0.0) >= self.rate_limit_patience
-        return True
-
-    def _wait(self, state: RetryCallState) -> float:
-        asked = _retry_after(state.outcome.exception() if state.outcome else None)
-        exponential = self._exponential(state)
-        return exponential if asked is None else max(exponential, min(asked, self.backoff_max))
 
     # --- the answer -----------------------------------------------------------------------
 
@@ -202,47 +193,7 @@ class OpenAIEmbedder(Embedder):
         return f"embeddings: model {self.model_name!r} at {self.base_url}"
 
     def _error(self, exc: openai.OpenAIError) -> LLMError:
-        attempts = f"after {self.max_retries + 1} attempt(s)"
-        detail = getattr(exc, "message", None) or str(exc)
-        if self._secret:
-            detail = detail.replace(self._secret, "***")
-        detail = _KEY_LIKE.sub("sk-***", detail)  # servers sometimes echo the key back
-        detail = _short(detail, 300)
-        endpoint = "GRAPHMEM_EMBEDDING_BASE_URL (or OPENAI_BASE_URL)"
-        key = "GRAPHMEM_EMBEDDING_API_KEY (or OPENAI_API_KEY)"
-        if isinstance(exc, openai.APITimeoutError):
-            text = f"timed out ({self.timeout:g}s per request) {attempts}; raise GRAPHMEM_EMBEDDING_TIMEOUT"
-        elif isinstance(exc, openai.APIConnectionError):
-            text = f"could not be reached {attempts} ({detail}); check {endpoint} and that the server is running"
-        elif isinstance(exc, openai.RateLimitError):
-            if exc.code == "insufficient_quota":
-                text = f"refused the request, the quota is exhausted (HTTP 429): {detail}; check your plan and billing"
-            else:
-                text = (
-                    f"kept rate-limiting (HTTP 429) for {self.rate_limit_patience:g} s or more: {detail}; check "
-                    "your quota, lower GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_RATE_LIMIT_PATIENCE"
-                )
-        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            text = f"rejected the credentials (HTTP {exc.status_code}): {detail}; check {key}"
-        elif isinstance(exc, openai.NotFoundError):
-            text = (
-                f"was not found (HTTP 404): {detail}; check GRAPHMEM_EMBEDDING_MODEL and {endpoint} "
-                "(it usually ends in /v1)"
-            )
-        elif isinstance(exc, openai.BadRequestError):
-            text = (
-                f"rejected the request (HTTP 400): {detail}; check that GRAPHMEM_EMBEDDING_MODEL is an embedding "
-                "model and that the texts fit its input limit"
-            )
-        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
-            text = (
-                f"failed with a server error (HTTP {exc.status_code}) {attempts}: {detail}; the endpoint is down "
-                f"or overloaded, try again later or check {endpoint}"
-            )
-        elif isinstance(exc, openai.APIStatusError):
-            text = f"refused the request (HTTP {exc.status_code}): {detail}; check {endpoint} and {key}"
-        else:
-            text = f"failed: {detail}; check {endpoint} and {key}"
+        text = error_text(exc, _NAMES, self.retry, timeout=self.timeout, secret=self._secret)
         return LLMError(f"{self._where} {text}")
 
 

@@ -4,7 +4,6 @@ should not pay."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from .._models import (
@@ -17,6 +16,7 @@ from .._models import (
     ResolutionResult,
     Usage,
 )
+from .._once import Once
 from .base import LLM
 
 
@@ -24,21 +24,15 @@ class LazyLLM(LLM):
     def __init__(self, build: Callable[[], LLM], *, name: str, is_fallback: bool = False):
         self.name = name
         self.is_fallback = is_fallback
-        self._build = build
-        self._llm: LLM | None = None
-        self._lock = threading.Lock()
+        self._llm = Once(build)
 
     @property
     def loaded(self) -> bool:
-        return self._llm is not None
+        return self._llm.built
 
     def load(self) -> LLM:
-        """The client itself, built now if it was not (once, whatever the threads)."""
-        if self._llm is None:
-            with self._lock:
-                if self._llm is None:
-                    self._llm = self._build()
-        return self._llm
+        """The client itself, built now if it was not."""
+        return self._llm.get()
 
     def extract_entities(self, source: ExtractionInput, usage: Usage) -> EntityExtraction:
         return self.load().extract_entities(source, usage)

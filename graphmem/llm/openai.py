@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
 
 from .._errors import ConfigError, LLMError
 from .._models import (
@@ -36,6 +35,7 @@ from .._models import (
 from .._ontology import Ontology
 from . import _prompts
 from ._config import check_openai_settings
+from ._endpoint import Names, RetryPolicy, error_text, make_client, retry_after, short
 from ._flow import AdaptiveFlow
 from .base import LLM
 
@@ -45,6 +45,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
+
+_NAMES = Names(
+    model="GRAPHMEM_LLM_MODEL",
+    base_url="OPENAI_BASE_URL",
+    api_key="OPENAI_API_KEY",
+    timeout="GRAPHMEM_LLM_TIMEOUT",
+    bad_request="check that GRAPHMEM_LLM_MODEL supports JSON output and that OPENAI_BASE_URL points to a "
+    "chat-completions API",
+    slow_hint=" or use a faster model",
+)
 
 # Keywords strict structured output rejects. Pydantic validates them after parsing anyway.
 _UNSUPPORTED_KEYWORDS = {
@@ -61,7 +71,6 @@ _UNSUPPORTED_KEYWORDS = {
     "minItems",
     "maxItems",
 }
-_KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_*-]{6,}")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
@@ -101,31 +110,6 @@ def answer_schema(model: type[BaseModel], ontology: Ontology | None = None) -> d
     return _prompts.constrain_schema(strict_schema(model.model_json_schema()), ontology)
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, openai.RateLimitError):
-        # An exhausted quota is also a 429, but waiting will not fix it.
-        return exc.code != "insufficient_quota"
-    if isinstance(exc, (openai.APIConnectionError, openai.InternalServerError)):  # timeouts included
-        return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """The seconds a 429 or 503 asks to wait (Retry-After / retry-after-ms), if it says."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    try:
-        if (ms := headers.get("retry-after-ms")) is not None:
-            return max(0.0, float(ms) / 1000)
-        if (seconds := headers.get("retry-after")) is not None:
-            return max(0.0, float(seconds))
-    except ValueError:  # an HTTP date: rare from LLM endpoints; the exponential wait applies
-        return None
-    return None
-
-
 class OpenAILLM(LLM):
     """`LLM` backed by a chat-completions endpoint.
 
@@ -161,11 +145,11 @@ class OpenAILLM(LLM):
         self.max_retries = max_retries
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
         if client is None:
-            client = _make_client(api_key, base_url, timeout)
+            client = make_client(api_key, base_url, timeout)
         key = api_key or getattr(client, "api_key", None)
         self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
         self._client = client.with_options(max_retries=0, timeout=timeout)
-        self._exponential = wait_exponential(multiplier=backoff, max=backoff_max)
+        self.retry = RetryPolicy(max_retries, rate_limit_patience, backoff, backoff_max)
         self.backoff_max = backoff_max
         self.flow = AdaptiveFlow(max_in_flight, max_pause=backoff_max)
         self.rate_limit_patience = rate_limit_patience
@@ -244,7 +228,7 @@ class OpenAILLM(LLM):
                 {
                     "role": "user",
                     "content": "That answer does not fit the required JSON schema:\n"
-                    f"{_short(str(first))}\nReply again with only the corrected JSON object.",
+                    f"{short(str(first))}\nReply again with only the corrected JSON object.",
                 },
             ]
             content = self._complete(operation, retry, schema_name, schema, usage)
@@ -254,7 +238,7 @@ class OpenAILLM(LLM):
                 raise LLMError(
                     f"{operation}: model {self.model!r} at {self.base_url} returned output that does not fit "
                     f"the {schema_name} schema twice (asked once more after the first bad answer). "
-                    f"Last error: {_short(str(second))}. Use a model that supports structured output "
+                    f"Last error: {short(str(second))}. Use a model that supports structured output "
                     "(JSON schema), or set GRAPHMEM_LLM_PROVIDER=offline"
                 ) from None
         self._cache_write(key, operation, content)
@@ -303,12 +287,7 @@ class OpenAILLM(LLM):
 
     def _create(self, operation: str, messages: list[dict[str, str]], response_format: dict[str, Any]) -> Any:
         """chat.completions.create with tenacity retries; 400s are returned to the caller as is."""
-        retrying = Retrying(
-            stop=self._stop,
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
-            reraise=True,
-        )
+        retrying = self.retry.retrying()
         try:
             return retrying(
                 self._attempt,
@@ -321,22 +300,6 @@ class OpenAILLM(LLM):
         except openai.OpenAIError as exc:
             raise self._error(operation, exc) from None
 
-    def _stop(self, state: RetryCallState) -> bool:
-        """After max_retries retries; a 429 is retried for `rate_limit_patience` seconds at
-        least, as the shared flow slows every caller down: rate limits delay an ingest, they
-        do not fail it (an exhausted quota, also a 429, is not retried at all)."""
-        if state.attempt_number < self.max_retries + 1:
-            return False
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, openai.RateLimitError):
-            return (state.seconds_since_start or 0.0) >= self.rate_limit_patience
-        return True
-
-    def _wait(self, state: RetryCallState) -> float:
-        asked = _retry_after(state.outcome.exception() if state.outcome else None)
-        exponential = self._exponential(state)
-        return exponential if asked is None else max(exponential, min(asked, self.backoff_max))
-
     def _attempt(self, **request: Any) -> Any:
         """One request, in a slot of the shared flow; a 429 narrows the flow for every caller."""
         with self.flow.slot() as slot:
@@ -344,48 +307,12 @@ class OpenAILLM(LLM):
                 return self._client.chat.completions.create(**request)
             except openai.RateLimitError as exc:
                 if exc.code != "insufficient_quota":
-                    slot.refused(_retry_after(exc))
+                    slot.refused(retry_after(exc))
                 raise
 
     def _error(self, operation: str, exc: openai.OpenAIError) -> LLMError:
-        where = f"{operation}: model {self.model!r} at {self.base_url}"
-        attempts = f"after {self.max_retries + 1} attempt(s)"
-        detail = getattr(exc, "message", None) or str(exc)
-        if self._secret:
-            detail = detail.replace(self._secret, "***")
-        detail = _KEY_LIKE.sub("sk-***", detail)  # servers sometimes echo the key back
-        detail = _short(detail, 300)
-        if isinstance(exc, openai.APITimeoutError):
-            text = f"timed out ({self.timeout:g}s per request) {attempts}; raise GRAPHMEM_LLM_TIMEOUT or use a faster model"
-        elif isinstance(exc, openai.APIConnectionError):
-            text = f"could not be reached {attempts} ({detail}); check OPENAI_BASE_URL and that the server is running"
-        elif isinstance(exc, openai.RateLimitError):
-            text = (
-                f"kept rate-limiting (HTTP 429) for {self.rate_limit_patience:g} s or more: {detail}; check your "
-                "quota, lower GRAPHMEM_MAX_CONCURRENCY or raise GRAPHMEM_LLM_RATE_LIMIT_PATIENCE"
-            )
-        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            text = f"rejected the credentials (HTTP {exc.status_code}): {detail}; check OPENAI_API_KEY"
-        elif isinstance(exc, openai.NotFoundError):
-            text = (
-                f"was not found (HTTP 404): {detail}; check GRAPHMEM_LLM_MODEL and OPENAI_BASE_URL "
-                "(it usually ends in /v1)"
-            )
-        elif isinstance(exc, openai.BadRequestError):
-            text = (
-                f"rejected the request (HTTP 400): {detail}; check that GRAPHMEM_LLM_MODEL supports JSON "
-                "output and that OPENAI_BASE_URL points to a chat-completions API"
-            )
-        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
-            text = (
-                f"failed with a server error (HTTP {exc.status_code}) {attempts}: {detail}; the endpoint is "
-                "down or overloaded, try again later or check OPENAI_BASE_URL/OPENAI_API_KEY"
-            )
-        elif isinstance(exc, openai.APIStatusError):
-            text = f"refused the request (HTTP {exc.status_code}): {detail}; check OPENAI_BASE_URL/OPENAI_API_KEY"
-        else:
-            text = f"failed: {detail}; check OPENAI_BASE_URL/OPENAI_API_KEY"
-        return LLMError(f"{where} {text}")
+        text = error_text(exc, _NAMES, self.retry, timeout=self.timeout, secret=self._secret)
+        return LLMError(f"{operation}: model {self.model!r} at {self.base_url} {text}")
 
     # --- on-disk cache --------------------------------------------------------------------
 
@@ -422,17 +349,6 @@ class OpenAILLM(LLM):
             log.warning("could not write LLM cache entry %s (%s); check GRAPHMEM_LLM_CACHE", path, exc)
 
 
-def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> openai.OpenAI:
-    if api_key is None and base_url:
-        api_key = "not-needed"  # local servers (Ollama, vLLM, llama.cpp) ignore the key but the client wants one
-    try:
-        return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-    except openai.OpenAIError as exc:
-        raise ConfigError(
-            f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server"
-        ) from None
-
-
 def _json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
@@ -448,7 +364,3 @@ def _parse(model: type[T], content: str) -> T:
     # Some local models wrap JSON in a markdown fence even in JSON mode.
     fenced = _FENCE.match(content)
     return model.model_validate_json(fenced.group(1) if fenced else content)
-
-
-def _short(text: str, limit: int = 1500) -> str:
-    return text if len(text) <= limit else text[:limit] + " ..."
