@@ -44,14 +44,17 @@ def _local(settings: Settings) -> Embedder:
     if settings.embedder == "sentence-transformers":
 
         def build() -> Embedder:
+            from .sentence_transformers import SentenceTransformerEmbedder
+
             try:
-                from .sentence_transformers import SentenceTransformerEmbedder
+                return SentenceTransformerEmbedder(given)
             except ImportError as exc:
+                if (exc.name or "").split(".")[0] not in ("sentence_transformers", "torch", "transformers"):
+                    raise
                 raise ConfigError(
                     'GRAPHMEM_EMBEDDER=sentence-transformers needs the extra: pip install "graphmem[sentence-transformers]" '
                     "(or use the default GRAPHMEM_EMBEDDER=minilm, which needs no torch)"
                 ) from exc
-            return SentenceTransformerEmbedder(given)
 
         return LazyEmbedder(build, dim=dim, model_name=name)
 
