@@ -35,6 +35,8 @@ KIND_LABELS: dict[Kind, str] = {"entities": "entities", "facts": "facts", "messa
 #: `progress(step, n)`: n more items of a kind done (committed), or ("indexes", 1) once they are online
 Step = Literal["entities", "facts", "messages", "indexes"]
 Action = Literal["none", "start", "resume", "restart"]
+#: embedded once before anything is recorded: the embedder must answer at the target's length
+PROBE = "graphmem re-embedding probe"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,9 @@ def run_reembed(
     done: dict[Kind, int] = dict.fromkeys(KINDS, 0)
     if not plan.needed:
         return done
+    # the embedder answers, at the target's length, before anything is recorded or dropped: a bad
+    # key, URL or model fails here and leaves the memory as it was
+    _check_vectors(embedder, 1, embedder.embed([PROBE]))
     queries.reembed_begin(
         model=plan.model,
         dim=plan.dim,
@@ -153,10 +158,10 @@ def run_reembed(
     # every vector is the target's: the indexes are built at its dimension (the ones kept at the
     # same dimension took the new vectors in as they were written), then the target is recorded
     build_indexes(queries, dim=plan.dim, timeout=index_timeout)
-    if progress is not None:
-        progress("indexes", 1)
     queries.reembed_finish(version=plan.version, dim=plan.dim, model=plan.model)
     queries.expire_scope_clocks()  # running searches' scope caches reload the new vectors
+    if progress is not None:  # after the finish: a stop asked for now has nothing left to stop
+        progress("indexes", 1)
     return done
 
 

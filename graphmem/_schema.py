@@ -68,7 +68,7 @@ def check_reembed(status: SchemaStatus) -> None:
         raise SchemaError(
             f"a re-embedding of the stored memory from {status.model or 'unknown'} to {status.reembed_model} "
             f"({status.reembed_dim} dims) was stopped before it finished, so the stored vectors mix two models: "
-            f"finish it with `graphmem init --reembed` (GRAPHMEM_EMBEDDER/GRAPHMEM_EMBEDDING_DIM set for "
+            f"finish it with `graphmem init --reembed` (GRAPHMEM_EMBEDDER and GRAPHMEM_EMBEDDING_MODEL set for "
             f"{status.reembed_model}; with another embedder it starts over with that one)"
         )
 
@@ -78,7 +78,7 @@ def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
         if stored != dim:
             raise SchemaError(
                 f"vector index {name} holds {stored}-dimensional vectors but the configured embedder "
-                f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER/GRAPHMEM_EMBEDDING_DIM back to the embedder "
+                f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER and GRAPHMEM_EMBEDDING_MODEL back to the embedder "
                 f"the data was built with ({status.model or 'unknown'}), re-embed the stored memory with the "
                 f"configured one (`graphmem init --reembed`), or use another NEO4J_DATABASE"
             )
@@ -90,8 +90,8 @@ def check_model(queries: Queries, status: SchemaStatus, model: str) -> None:
     if status.model and status.model != model and any(queries.count_data().values()):
         raise SchemaError(
             f"the stored memory was embedded with {status.model} but the configured embedder is {model}: "
-            f"configure {status.model} again, re-embed the stored memory with {model} (`graphmem init --reembed`), "
-            "or `graphmem reset` this database first"
+            f"configure {status.model} again (GRAPHMEM_EMBEDDER, GRAPHMEM_EMBEDDING_MODEL), re-embed the stored "
+            f"memory with {model} (`graphmem init --reembed`), or use another NEO4J_DATABASE"
         )
 
 

@@ -77,7 +77,7 @@ def init(
         typer.Option(
             "--reembed",
             help="Embed every stored entity, fact and turn again with the configured embedder (after a change "
-            "of GRAPHMEM_EMBEDDER or GRAPHMEM_EMBEDDING_DIM); a stopped run goes on where it stopped.",
+            "of GRAPHMEM_EMBEDDER, GRAPHMEM_EMBEDDING_MODEL or GRAPHMEM_EMBEDDING_DIM); a stopped run goes on where it stopped.",
         ),
     ] = False,
     batch_size: Annotated[

@@ -67,9 +67,14 @@ def _local(settings: Settings) -> Embedder:
 
 
 def _folder_dim(folder: Path) -> int:
-    """A sentence-transformers folder's vector length, read from its files (no model loaded)."""
-    for config, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
-        path = folder / config
+    """A sentence-transformers folder's vector length, read from its files (no model loaded):
+    its last Dense module's output, else its pooling's width, else its transformer's."""
+    candidates = [(module / "config.json", "out_features") for module in reversed(_dense_modules(folder))]
+    candidates += [
+        (folder / "1_Pooling" / "config.json", "word_embedding_dimension"),
+        (folder / "config.json", "hidden_size"),
+    ]
+    for path, key in candidates:
         if path.is_file():
             value = json.loads(path.read_text()).get(key)
             if isinstance(value, int):
@@ -78,6 +83,14 @@ def _folder_dim(folder: Path) -> int:
         f"{folder} is not a sentence-transformers model folder (no config.json with hidden_size): "
         "point GRAPHMEM_EMBEDDING_MODEL at one"
     )
+
+
+def _dense_modules(folder: Path) -> list[Path]:
+    listed = folder / "modules.json"
+    if not listed.is_file():
+        return []
+    modules = json.loads(listed.read_text())
+    return [folder / m["path"] for m in modules if str(m.get("type", "")).endswith(".Dense")]
 
 
 def _openai(settings: Settings) -> Embedder:

@@ -52,7 +52,7 @@ class MiniLMEmbedder(Embedder):
                 f"{path} holds a {config.get('model_type')} model ({config.get('hidden_act')}); this embedder runs "
                 'BERT models with GELU only: use GRAPHMEM_EMBEDDER=sentence-transformers (pip install "graphmem[sentence-transformers]")'
             )
-        self._check_pooling(path)
+        self._check_modules(path)
         self.dim = int(config["hidden_size"])
         self.model_name = MINILM_NAME if model_path is None else path.name
         self.max_length = self._max_length(path, int(config["max_position_embeddings"]))
@@ -73,15 +73,23 @@ class MiniLMEmbedder(Embedder):
         return positions
 
     @staticmethod
-    def _check_pooling(path: Path) -> None:
+    def _check_modules(path: Path) -> None:
+        """Transformer, mean pooling, normalisation: what this embedder computes. A folder with
+        another module (a Dense layer, say) or pooling would give vectors that are not its model's."""
+        fix = 'use GRAPHMEM_EMBEDDER=sentence-transformers (pip install "graphmem[sentence-transformers]")'
+        listed = path / "modules.json"
+        if listed.is_file():
+            kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in json.loads(listed.read_text())]
+            other = [kind for kind in kinds if kind not in ("Transformer", "Pooling", "Normalize")]
+            if other:
+                raise ConfigError(f"{path} has modules this embedder does not run ({', '.join(other)}): {fix}")
         pooling = path / "1_Pooling" / "config.json"
         if pooling.is_file():
             modes = json.loads(pooling.read_text())
             chosen = [k for k, v in modes.items() if k.startswith("pooling_mode") and v is True]
             if chosen != ["pooling_mode_mean_tokens"]:
                 raise ConfigError(
-                    f"{path} pools with {', '.join(chosen) or 'nothing'}; this embedder mean-pools only: "
-                    'use GRAPHMEM_EMBEDDER=sentence-transformers (pip install "graphmem[sentence-transformers]")'
+                    f"{path} pools with {', '.join(chosen) or 'nothing'}; this embedder mean-pools only: {fix}"
                 )
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -1,8 +1,9 @@
 """Embeddings from any OpenAI-compatible /embeddings endpoint: OpenAI, Azure (via base_url),
 Ollama, vLLM, llama.cpp, LM Studio and similar servers.
 
-One request per `embed` call (the whole batch), vectors put back in input order by their
-`index` and normalised to unit length (not every server does). Retries, error texts and
+One request per `embed` call (the whole batch, split only past the endpoint's limits per
+request), vectors put back in input order by their `index` and normalised to unit length (not
+every server does). Texts are cut at MAX_INPUT_CHARS characters. Retries, error texts and
 the client set-up are the chat client's (graphmem/llm/openai.py).
 """
 
@@ -24,10 +25,17 @@ if TYPE_CHECKING:
 _NAMES = Names(
     model="GRAPHMEM_EMBEDDING_MODEL",
     base_url="GRAPHMEM_EMBEDDING_BASE_URL (or OPENAI_BASE_URL)",
-    api_key="GRAPHMEM_EMBEDDING_API_KEY (or OPENAI_API_KEY)",
+    api_key="GRAPHMEM_EMBEDDING_API_KEY (OPENAI_API_KEY when the endpoint is the LLM's)",
     timeout="GRAPHMEM_EMBEDDING_TIMEOUT",
     bad_request="check that GRAPHMEM_EMBEDDING_MODEL is an embedding model and that the texts fit its input limit",
 )
+#: a text is embedded from its first this many characters: OpenAI's models take 8,191 tokens
+#: at most, and a token is rarely under one character (MiniLM reads its first 256 word pieces)
+MAX_INPUT_CHARS = 6_000
+#: one request carries at most this many inputs and characters (OpenAI: 2,048 inputs and
+#: 300,000 tokens per request)
+MAX_REQUEST_INPUTS = 2_048
+MAX_REQUEST_CHARS = 200_000
 #: OpenAI's endpoint: where the openai client goes when no base URL is set
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -118,9 +126,13 @@ class OpenAIEmbedder(Embedder):
         if not texts:
             return []
         # OpenAI (and some local servers) reject an empty string with a 400 that fails the
-        # whole batch; a single space embeds as "nothing" and keeps every position.
-        inputs = [text or " " for text in texts]
-        return self._vectors(self._create(inputs), len(inputs))
+        # whole batch; a single space embeds as "nothing" and keeps every position. A text
+        # past the model's input limit fails it too: each is cut at MAX_INPUT_CHARS.
+        inputs = [text[:MAX_INPUT_CHARS] or " " for text in texts]
+        vectors: list[list[float]] = []
+        for chunk in request_chunks(inputs):
+            vectors.extend(self._vectors(self._create(chunk), len(chunk)))
+        return vectors
 
     # --- the request ----------------------------------------------------------------------
 
@@ -172,7 +184,7 @@ class OpenAIEmbedder(Embedder):
             raise ConfigError(
                 f"embedding model {self.model_name!r} at {self.base_url} returns {len(raw)}-dimensional vectors, "
                 f"not the {self.dim} configured: set GRAPHMEM_EMBEDDING_DIM={len(raw)} (a database built for "
-                f"{self.dim} needs a new NEO4J_DATABASE or a reset)"
+                f"{self.dim} then needs `graphmem init --reembed`)"
             )
         try:
             vector = [float(value) for value in raw]
@@ -195,6 +207,20 @@ class OpenAIEmbedder(Embedder):
     def _error(self, exc: openai.OpenAIError) -> LLMError:
         text = error_text(exc, _NAMES, self.retry, timeout=self.timeout, secret=self._secret)
         return LLMError(f"{self._where} {text}")
+
+
+def request_chunks(inputs: list[str]) -> list[list[str]]:
+    """The inputs in order, in as few requests as the endpoint's limits allow (an add's or a
+    search's texts are one request; a re-embedding's batch of long turns may be several)."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for text in inputs:
+        if chunks[-1] and (len(chunks[-1]) == MAX_REQUEST_INPUTS or size + len(text) > MAX_REQUEST_CHARS):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += len(text)
+    return chunks
 
 
 def _same_endpoint(url: str | None, llm_url: str | None) -> bool:

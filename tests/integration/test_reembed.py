@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from graphmem import GraphMemory, SchemaError, Settings
+from graphmem import GraphMemory, LLMError, SchemaError, Settings
 from graphmem._queries import Queries
-from graphmem._reembed import KINDS, plan_reembed, reembed
+from graphmem._reembed import KINDS, PROBE, plan_reembed, reembed
 from graphmem._schema import VECTOR_INDEXES, read_status
 from graphmem._store import Store
 from graphmem.embed import HashingEmbedder
@@ -68,15 +68,25 @@ def built(own_store: Store, settings: Settings) -> Queries:
 
 
 class Counting(Embedder):
-    """The embedder under test, counting what it is asked to embed."""
+    """The embedder under test, counting the stored texts it is asked to embed (not the probe
+    a run starts with)."""
 
     def __init__(self, inner: Embedder):
         self.inner, self.dim, self.model_name = inner, inner.dim, inner.model_name
         self.texts: list[str] = []
+        self.probes = 0
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        self.texts.extend(texts)
+        self.probes += texts.count(PROBE)
+        self.texts.extend(t for t in texts if t != PROBE)
         return self.inner.embed(texts)
+
+
+class Unreachable(HashingEmbedder):
+    """An embedder whose endpoint does not answer (a wrong URL or key)."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        raise LLMError("embeddings: could not be reached")
 
 
 class Reversed(HashingEmbedder):
@@ -204,6 +214,15 @@ def test_a_stopped_re_embedding_blocks_the_memory_and_resumes_where_it_stopped(b
     _assert_indexed(own_store, HashingEmbedder(64))
     assert not plan_reembed(built, HashingEmbedder(64)).needed
     _open(own_store, settings, HashingEmbedder(64))  # opens again
+
+
+def test_an_embedder_that_does_not_answer_changes_nothing(built: Queries, own_store, settings):
+    """Tried once before the target is recorded or an index dropped: the memory stays as it was."""
+    with pytest.raises(LLMError, match="could not be reached"):
+        reembed(built, Unreachable(64), batch=2)
+    status = read_status(built)
+    assert status.reembed_model is None and set(status.index_dims.values()) == {32}
+    _open(own_store, settings, HashingEmbedder(32)).search("Alice", user_id=USER)  # opens and searches as before
 
 
 def test_a_stopped_re_embedding_given_another_target_starts_over(built: Queries, own_store, own_env):

@@ -223,3 +223,23 @@ def test_no_key_and_no_url_is_a_config_error_naming_both_and_the_local_model(cle
         assert name in message
     with pytest.raises(ConfigError, match="GRAPHMEM_EMBEDDING_API_KEY"):
         OpenAIEmbedder.from_settings(settings, model="stub-embed", dim=64)
+
+
+def test_long_texts_are_cut_and_big_batches_split_at_the_endpoints_limits(stub: EmbeddingStub) -> None:
+    from graphmem.embed.openai import MAX_INPUT_CHARS, MAX_REQUEST_CHARS, request_chunks
+
+    embedder = OpenAIEmbedder("stub-embed", dim=64, base_url=stub.url, max_retries=0)
+    long_turn = "word " * 20_000  # 100,000 characters
+    vectors = embedder.embed([long_turn, "short"])
+    assert len(vectors) == 2 and len(stub.requests) == 1
+    assert [len(t) for t in stub.requests[0]["input"]] == [MAX_INPUT_CHARS, 5]
+
+    many = [f"turn {i} " + "x" * (MAX_INPUT_CHARS - 20) for i in range(100)]  # ~600,000 characters
+    chunks = request_chunks(many)
+    assert [t for chunk in chunks for t in chunk] == many and len(chunks) > 1
+    assert all(sum(map(len, chunk)) <= MAX_REQUEST_CHARS for chunk in chunks)
+    stub.requests.clear()
+    vectors = embedder.embed(many)
+    assert len(stub.requests) == len(chunks)
+    expected = embedder.embed(many[:50]) + embedder.embed(many[50:])  # order kept across requests
+    assert all(math.isclose(a, b, abs_tol=1e-12) for u, v in zip(vectors, expected) for a, b in zip(u, v))

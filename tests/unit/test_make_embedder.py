@@ -53,3 +53,21 @@ def test_sentence_transformers_without_the_extra_names_it() -> None:
     assert embedder.dim == 384  # known from the folder, nothing imported yet
     with pytest.raises(ConfigError, match=r'pip install "graphmem\[sentence-transformers\]"'):
         embedder.embed(["x"])
+
+
+def test_a_dense_layer_sets_the_dimension_and_is_refused_by_the_onnx_embedder(tmp_path: Path) -> None:
+    """A sentence-transformers folder whose last module projects 384 -> 128."""
+    import json
+
+    from graphmem.embed.minilm import MiniLMEmbedder
+
+    folder = tmp_path / "projected"
+    shutil.copytree(bundled_minilm_path(), folder)
+    modules = json.loads((folder / "modules.json").read_text())
+    modules.append({"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"})
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "3_Dense").mkdir()
+    (folder / "3_Dense" / "config.json").write_text(json.dumps({"in_features": 384, "out_features": 128}))
+    assert make_embedder(Settings(embedder="sentence-transformers", embedding_model=str(folder))).dim == 128
+    with pytest.raises(ConfigError, match="modules this embedder does not run \\(Dense\\).*sentence-transformers"):
+        MiniLMEmbedder(folder)
