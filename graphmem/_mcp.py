@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ._asgi import serve_until_signalled
 from ._auth import BearerAuth
-from ._errors import GraphmemError
+from ._errors import ConfigError, GraphmemError
 from ._memory import AsyncGraphMemory
 from ._models import AddResult, MemoryStats
 from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode
@@ -74,14 +74,43 @@ def _tool_errors() -> Iterator[None]:
         raise ToolError(str(exc)) from None
 
 
+#: the tools of each profile (`graphmem mcp --profile`): `core` is what an assistant needs every
+#: turn, and keeps a small model's tool list short; `full` is every tool
+PROFILES: dict[str, tuple[str, ...]] = {
+    "core": ("add_memory", "search_memory", "get_facts"),
+    "full": (
+        "add_memory",
+        "add_facts",
+        "search_memory",
+        "get_facts",
+        "get_history",
+        "delete_fact",
+        "get_status",
+        "delete_all_memories",
+    ),
+}
+
+
 def build_server(
-    memory: AsyncGraphMemory, policy: ScopePolicy, *, allow_delete_all: bool = False, version: str = ""
+    memory: AsyncGraphMemory,
+    policy: ScopePolicy,
+    *,
+    allow_delete_all: bool = False,
+    version: str = "",
+    profile: str = "full",
 ) -> MCPServer:
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown MCP profile {profile!r}: use one of {', '.join(PROFILES)}")
     # WARNING: the SDK logs every failed tool call at INFO, which floods a desktop client's log
     server = MCPServer("graphmem", instructions=INSTRUCTIONS, version=version, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
-    @server.tool(description="Store conversation turns; facts are extracted and merged into the graph.")
+    @server.tool(
+        description="Save what the user tells you so it is remembered in later conversations. Call it after "
+        "each user turn that says something about them, their people, places, work, plans or preferences; pass "
+        "the turns as said. Facts are extracted and merged; a fact that contradicts a stored one replaces it (the "
+        "old one is kept as history). Returns the facts added, updated and invalidated."
+    )
     async def add_memory(
         messages: Annotated[
             str | list[ChatMessage],
@@ -115,8 +144,10 @@ def build_server(
             return _result(result, add_text(result))
 
     @server.tool(
-        description="Recall: the stored facts and conversation turns relevant to a question, "
-        "multi-hop by default, with a ready-to-use context text.",
+        description="Recall what is known before answering a question about the user, their people, places, "
+        "work or past. Give the question in natural language; multi-hop questions work ('where does her brother "
+        "work?'). Returns a ready-to-use context text: the relevant facts with their dates, then the relevant "
+        "conversation turns; each fact also comes with its id and score.",
         annotations=read_only,
     )
     async def search_memory(
@@ -147,7 +178,12 @@ def build_server(
             payload = search_payload(results, max_tokens)
             return _result(payload, search_text(payload))
 
-    @server.tool(description="List the stored facts of the scope.", annotations=read_only)
+    @server.tool(
+        description="List every fact stored about the user (not a search: use search_memory to answer a "
+        "question). Call it when the user asks what you remember. Returns the fact sentences with their ids "
+        "and dates.",
+        annotations=read_only,
+    )
     async def get_facts(
         include_invalidated: Annotated[bool, Field(description="also facts no longer true")] = False,
         limit: Annotated[int, Field(ge=1, le=10000)] = 200,
@@ -238,6 +274,9 @@ def build_server(
             removed = await memory.delete_all(**scope.params())
             return _result(Deleted(deleted=removed), f"Deleted {removed} nodes of the scope.")
 
+    for name in PROFILES["full"]:
+        if name not in PROFILES[profile]:
+            server.remove_tool(name)
     return server
 
 

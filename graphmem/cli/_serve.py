@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .._errors import InputError
 from .._memory import AsyncGraphMemory
 from .._settings import Settings
 from ..embed import Embedder, LazyEmbedder
@@ -39,6 +40,14 @@ def mcp(
         bool, typer.Option("--allow-delete-all", help="Enable the delete_all_memories tool (it still needs confirm).")
     ] = False,
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="Tools offered: core (add_memory, search_memory, get_facts: what an assistant needs every turn) "
+            "or full (every tool).",
+        ),
+    ] = "full",
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8765,
 ) -> None:
@@ -50,20 +59,23 @@ def mcp(
     HTTP (--http): the client connects to http://127.0.0.1:8765/mcp with the header
     Authorization: Bearer <token> (GRAPHMEM_API_TOKEN, or the file named at start).
 
-    Tools: add_memory, add_facts, search_memory, get_facts, get_history, delete_fact,
-    get_status, delete_all_memories. The scope is --user/--agent/--run; a call may narrow
+    Tools (--profile full, the default): add_memory, add_facts, search_memory, get_facts,
+    get_history, delete_fact, get_status, delete_all_memories; --profile core: add_memory,
+    search_memory, get_facts. The scope is --user/--agent/--run; a call may narrow
     it (a run_id), and name another user only with --any-user.
     """
     from .. import __version__
-    from .._mcp import build_server, run_http, run_stdio
+    from .._mcp import PROFILES, build_server, run_http, run_stdio
     from .._scope_policy import ScopePolicy
 
     with clean_errors():
+        if profile not in PROFILES:
+            raise InputError(f"--profile {profile!r}: use one of {', '.join(PROFILES)}")
         policy = ScopePolicy(user_id=user, agent_id=agent, run_id=run, any_user=any_user)
         cfg = settings()
         token = _token(cfg, host) if http else ""
         memory = AsyncGraphMemory(open_memory(cfg, start_managed=True, search_cache=True))
-        server = build_server(memory, policy, allow_delete_all=allow_delete_all, version=__version__)
+        server = build_server(memory, policy, allow_delete_all=allow_delete_all, version=__version__, profile=profile)
         load_in_background(memory.sync.embedder)
         try:
             if http:

@@ -216,3 +216,33 @@ def test_stdio_speaks_the_handshake_protocol_and_stops_whole_on_sigterm(shared_e
     )
     assert len(answered) <= len(rows) <= len(firms)
     assert all(r["facts"] == 1 for r in rows), rows  # whole: each stored turn has its fact
+
+
+def test_profiles_offer_the_core_tools_or_every_tool(make_memory, new_user, shared_env):
+    """`--profile core` is what an assistant needs every turn; `full` (the default) is every tool.
+    The core profile spoken to over stdio by a spawned server, the rest in-process."""
+    from graphmem import ConfigError
+
+    user = new_user("mcp-profile")
+    memory = AsyncGraphMemory(make_memory())
+    params = StdioServerParameters(
+        command=_graphmem(), args=["mcp", "--user", user, "--profile", "core"], env=shared_env
+    )
+
+    async def names(server: Any) -> set[str]:
+        async with Client(server) as client:
+            return {tool.name for tool in (await client.list_tools()).tools}
+
+    async def core_over_stdio() -> tuple[set[str], str]:
+        async with Client(params) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            await client.call_tool("add_memory", {"messages": "I work at Siemens."})
+            found = await client.call_tool("search_memory", {"query": "Where do I work?"})
+            return tools, found.content[0].text
+
+    tools, context = asyncio.run(core_over_stdio())
+    assert tools == {"add_memory", "search_memory", "get_facts"} and "Siemens" in context
+    assert asyncio.run(names(build_server(memory, ScopePolicy(user_id=user)))) == TOOLS
+    assert asyncio.run(names(build_server(memory, ScopePolicy(user_id=user), profile="full"))) == TOOLS
+    with pytest.raises(ConfigError, match="unknown MCP profile 'tiny'"):
+        build_server(memory, ScopePolicy(user_id=user), profile="tiny")
