@@ -16,6 +16,5 @@ def require(module: str, *, extra: str) -> ModuleType:
         if (exc.name or "").split(".")[0] != module.split(".")[0]:
             raise  # the framework is there but broken: its own error says more
         raise ConfigError(
-            f"this graphmem integration needs {module.split('.')[0]}: install it with "
-            f'pip install "graphmem[{extra}]"'
+            f'this graphmem integration needs {module.split(".")[0]}: install it with pip install "graphmem[{extra}]"'
         ) from exc
