@@ -1,0 +1,184 @@
+"""graphmem as OpenAI Agents SDK function tools: `search_memory` and `save_memory`.
+
+    from agents import Agent, Runner
+    from graphmem.integrations.openai_agents import memory_tools
+
+    agent = Agent(name="assistant", tools=memory_tools(memory, user_id="alice"))
+    await Runner.run(agent, "Where do I live?")
+
+Scope mapping: the scope is the application's, never the model's. `memory_tools(memory,
+user_id=..., agent_id=..., run_id=...)` binds the tools to that scope; with none of the three,
+each call takes it from the run context (`Runner.run(..., context=ctx)`): its `user_id`,
+`agent_id` and `run_id` attributes (or keys, for a dict), those that are set. No tool takes a
+scope argument, so the model cannot read or write another scope. A run context naming no scope
+fails the run with a ConfigError (the application's mistake, not the model's).
+
+`memory` is an AsyncGraphMemory (used as is) or a GraphMemory (each call runs in a worker
+thread, so the event loop never blocks on Neo4j or the extractor). A bad argument of the model
+(an empty text, say) or a failed extraction comes back to the model as the tool's output,
+"Error: " and graphmem's message; any other failure (Neo4j down, a bad configuration) is raised
+out of the run rather than hidden from the application as a tool output.
+
+No `Session`. The SDK's Session protocol (get_items / add_items / pop_item / clear_session) is
+an exact, ordered log of the run's input items, and graphmem is not one:
+- the items are not only chat turns: function calls and their outputs, reasoning items, and
+  content given as lists of parts, which graphmem's turns (role, text, speaker, time) cannot
+  hold losslessly, so get_items could not give the SDK back what it stored;
+- the public API has no way to list a scope's turns in order (`search` ranks the relevant
+  ones, at most `episodes`; `sources` gives those of one fact), nor to remove one turn
+  (`delete` removes a fact), so get_items(limit) and pop_item have nothing to stand on;
+- clear_session would have to be `delete_all` of the scope, which also deletes the facts
+  extracted from it: the long-term memory the session was meant to feed;
+- add_items runs every turn through extraction (LLM calls) before the next turn can start.
+Keep the conversation in one of the SDK's sessions (SQLiteSession, ...) and give graphmem
+what is worth remembering, through `save_memory` or `memory.add` after the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from .._errors import ConcurrentWriteError, ConfigError, GraphmemError, InputError, LLMError
+from .._memory import AsyncGraphMemory, GraphMemory
+from .._models import AddResult, Scope
+from .._retrieve import DEFAULT_EPISODES, SearchResults
+from .._wire import add_text
+from ._require import require
+
+require("agents", extra="openai-agents")
+
+from agents import RunContextWrapper, Tool, function_tool  # noqa: E402
+
+__all__ = ["SAVE_DESCRIPTION", "SEARCH_DESCRIPTION", "memory_tools", "scope_from_context"]
+
+SEARCH_DESCRIPTION = (
+    "Recall what long-term memory holds about the user and past conversations. Call it before "
+    "answering anything that may depend on earlier sessions (the user's life, preferences, "
+    "people, plans) and whenever the user asks what you remember. It answers multi-hop "
+    "questions ('where does my sister work?'). Returns text: dated facts, most relevant first, "
+    "then the relevant past turns with their speaker and date; empty memory returns "
+    "'No memories found.'"
+)
+SAVE_DESCRIPTION = (
+    "Store something worth remembering in later conversations: a fact about the user, their "
+    "preferences, people, places, plans or decisions. Write it as a statement in the user's "
+    "words ('I moved to Lisbon in May', 'My sister Ana works at Acme'); 'I' and 'my' mean the "
+    "user. A fact that changed replaces the old one, which stays in the history. Returns what "
+    "was stored: the facts added, updated or no longer true, each with its id."
+)
+
+
+def scope_from_context(context: object) -> Scope:
+    """The scope a run context names: its `user_id`, `agent_id` and `run_id` attributes (or keys
+    of a mapping), those that are set. A ConfigError when it names none."""
+    ids: dict[str, Any] = {}
+    for key in ("user_id", "agent_id", "run_id"):
+        value = context.get(key) if isinstance(context, Mapping) else getattr(context, key, None)
+        if value is not None:
+            ids[key] = value
+    if not ids:
+        raise ConfigError(
+            f"memory_tools: the run context ({type(context).__name__}) names no scope: give it a user_id, "
+            "agent_id or run_id attribute, or bind the tools with memory_tools(memory, user_id=...)"
+        )
+    try:
+        return Scope(**ids)
+    except InputError as exc:
+        raise ConfigError(f"memory_tools: the run context names a bad scope: {exc}") from None
+
+
+def memory_tools(
+    memory: GraphMemory | AsyncGraphMemory,
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    max_tokens: int = 2000,
+    limit: int = 10,
+    episodes: int = DEFAULT_EPISODES,
+) -> list[Tool]:
+    """`search_memory` and `save_memory` over `memory`: bound to the scope given, or, with no
+    id given, in the scope of each call's run context (see `scope_from_context`). `max_tokens`
+    bounds the context text search_memory returns; `limit` and `episodes` are how many facts
+    and past turns it looks up. Each tool is a FunctionTool; the list is typed as the SDK's
+    `Agent(tools=...)` takes it."""
+    if max_tokens < 1:
+        raise ConfigError(f"memory_tools: max_tokens must be positive, got {max_tokens}")
+    bound = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id) if (user_id or agent_id or run_id) else None
+
+    def scope_of(ctx: RunContextWrapper[Any]) -> Scope:
+        return bound if bound is not None else scope_from_context(ctx.context)
+
+    async def search_memory(ctx: RunContextWrapper[Any], query: str) -> str:
+        """Recall.
+
+        Args:
+            query: the question or topic to recall, in natural language
+        """
+        scope = scope_of(ctx)
+        try:
+            results = await _search(memory, query, scope, limit=limit, episodes=episodes)
+        except _MODEL_ERRORS as exc:
+            return _error_text(exc)
+        return results.to_context(max_tokens=max_tokens) or "No memories found."
+
+    async def save_memory(ctx: RunContextWrapper[Any], text: str) -> str:
+        """Remember.
+
+        Args:
+            text: what to remember, as a statement in the user's words
+        """
+        scope = scope_of(ctx)
+        try:
+            result = await _add(memory, text, scope)
+        except _MODEL_ERRORS as exc:
+            return _error_text(exc)
+        return _saved_text(result)
+
+    # failure_error_function=None: any other error is raised out of the run, not shown to the model
+    return [
+        function_tool(
+            search_memory,
+            name_override="search_memory",
+            description_override=SEARCH_DESCRIPTION,
+            failure_error_function=None,
+        ),
+        function_tool(
+            save_memory,
+            name_override="save_memory",
+            description_override=SAVE_DESCRIPTION,
+            failure_error_function=None,
+        ),
+    ]
+
+
+#: what the model can act on: its argument was wrong, or the extractor failed this time
+_MODEL_ERRORS = (InputError, LLMError, ConcurrentWriteError)
+
+
+def _error_text(exc: GraphmemError) -> str:
+    return f"Error: {exc}"
+
+
+def _saved_text(result: AddResult) -> str:
+    if result.added or result.updated or result.invalidated or result.noop or result.rejected:
+        return add_text(result)
+    if result.skipped_messages:
+        return "Already stored: nothing new."
+    return "No fact was extracted, but the text is kept: search_memory can still find it."
+
+
+async def _search(
+    memory: GraphMemory | AsyncGraphMemory, query: str, scope: Scope, *, limit: int, episodes: int
+) -> SearchResults:
+    if isinstance(memory, AsyncGraphMemory):
+        return await memory.search(query, **scope.params(), limit=limit, episodes=episodes)
+    return await asyncio.to_thread(memory.search, query, **scope.params(), limit=limit, episodes=episodes)
+
+
+async def _add(memory: GraphMemory | AsyncGraphMemory, text: str, scope: Scope) -> AddResult:
+    if isinstance(memory, AsyncGraphMemory):
+        return await memory.add(text, **scope.params())
+    return await asyncio.to_thread(memory.add, text, **scope.params())
