@@ -36,16 +36,23 @@ what is worth remembering, through `save_memory` or `memory.add` after the run.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from typing import Any
 
-from .._errors import ConcurrentWriteError, ConfigError, GraphmemError, InputError, LLMError
+from .._errors import ConfigError, GraphmemError
 from .._memory import AsyncGraphMemory, GraphMemory
-from .._models import AddResult, Scope
-from .._retrieve import DEFAULT_EPISODES, SearchResults
-from .._wire import add_text
+from .._models import Scope
+from .._retrieve import DEFAULT_EPISODES
 from ._require import require
+from ._tools import (
+    MODEL_ERRORS,
+    NOTHING_FOUND,
+    SAVE_DESCRIPTION,
+    SEARCH_DESCRIPTION,
+    add,
+    saved_text,
+    scope_from,
+    search,
+)
 
 require("agents", extra="openai-agents")
 
@@ -53,40 +60,10 @@ from agents import RunContextWrapper, Tool, function_tool  # noqa: E402
 
 __all__ = ["SAVE_DESCRIPTION", "SEARCH_DESCRIPTION", "memory_tools", "scope_from_context"]
 
-SEARCH_DESCRIPTION = (
-    "Recall what long-term memory holds about the user and past conversations. Call it before "
-    "answering anything that may depend on earlier sessions (the user's life, preferences, "
-    "people, plans) and whenever the user asks what you remember. It answers multi-hop "
-    "questions ('where does my sister work?'). Returns text: dated facts, most relevant first, "
-    "then the relevant past turns with their speaker and date; empty memory returns "
-    "'No memories found.'"
-)
-SAVE_DESCRIPTION = (
-    "Store something worth remembering in later conversations: a fact about the user, their "
-    "preferences, people, places, plans or decisions. Write it as a statement in the user's "
-    "words ('I moved to Lisbon in May', 'My sister Ana works at Acme'); 'I' and 'my' mean the "
-    "user. A fact that changed replaces the old one, which stays in the history. Returns what "
-    "was stored: the facts added, updated or no longer true, each with its id."
-)
-
 
 def scope_from_context(context: object) -> Scope:
-    """The scope a run context names: its `user_id`, `agent_id` and `run_id` attributes (or keys
-    of a mapping), those that are set. A ConfigError when it names none."""
-    ids: dict[str, Any] = {}
-    for key in ("user_id", "agent_id", "run_id"):
-        value = context.get(key) if isinstance(context, Mapping) else getattr(context, key, None)
-        if value is not None:
-            ids[key] = value
-    if not ids:
-        raise ConfigError(
-            f"memory_tools: the run context ({type(context).__name__}) names no scope: give it a user_id, "
-            "agent_id or run_id attribute, or bind the tools with memory_tools(memory, user_id=...)"
-        )
-    try:
-        return Scope(**ids)
-    except InputError as exc:
-        raise ConfigError(f"memory_tools: the run context names a bad scope: {exc}") from None
+    """The scope a run context names (see `_tools.scope_from`)."""
+    return scope_from(context, owner="memory_tools", fix="bind the tools with memory_tools(memory, user_id=...)")
 
 
 def memory_tools(
@@ -119,10 +96,10 @@ def memory_tools(
         """
         scope = scope_of(ctx)
         try:
-            results = await _search(memory, query, scope, limit=limit, episodes=episodes)
-        except _MODEL_ERRORS as exc:
+            results = await search(memory, query, scope, limit=limit, episodes=episodes)
+        except MODEL_ERRORS as exc:
             return _error_text(exc)
-        return results.to_context(max_tokens=max_tokens) or "No memories found."
+        return results.to_context(max_tokens=max_tokens) or NOTHING_FOUND
 
     async def save_memory(ctx: RunContextWrapper[Any], text: str) -> str:
         """Remember.
@@ -132,10 +109,10 @@ def memory_tools(
         """
         scope = scope_of(ctx)
         try:
-            result = await _add(memory, text, scope)
-        except _MODEL_ERRORS as exc:
+            result = await add(memory, text, scope)
+        except MODEL_ERRORS as exc:
             return _error_text(exc)
-        return _saved_text(result)
+        return saved_text(result)
 
     # failure_error_function=None: any other error is raised out of the run, not shown to the model
     return [
@@ -154,31 +131,5 @@ def memory_tools(
     ]
 
 
-#: what the model can act on: its argument was wrong, or the extractor failed this time
-_MODEL_ERRORS = (InputError, LLMError, ConcurrentWriteError)
-
-
 def _error_text(exc: GraphmemError) -> str:
     return f"Error: {exc}"
-
-
-def _saved_text(result: AddResult) -> str:
-    if result.added or result.updated or result.invalidated or result.noop or result.rejected:
-        return add_text(result)
-    if result.skipped_messages:
-        return "Already stored: nothing new."
-    return "No fact was extracted, but the text is kept: search_memory can still find it."
-
-
-async def _search(
-    memory: GraphMemory | AsyncGraphMemory, query: str, scope: Scope, *, limit: int, episodes: int
-) -> SearchResults:
-    if isinstance(memory, AsyncGraphMemory):
-        return await memory.search(query, **scope.params(), limit=limit, episodes=episodes)
-    return await asyncio.to_thread(memory.search, query, **scope.params(), limit=limit, episodes=episodes)
-
-
-async def _add(memory: GraphMemory | AsyncGraphMemory, text: str, scope: Scope) -> AddResult:
-    if isinstance(memory, AsyncGraphMemory):
-        return await memory.add(text, **scope.params())
-    return await asyncio.to_thread(memory.add, text, **scope.params())

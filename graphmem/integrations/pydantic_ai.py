@@ -21,19 +21,27 @@ with graphmem's message; anything else (Neo4j down, a bad configuration) fails t
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import Field
 
-from .._errors import ConcurrentWriteError, ConfigError, InputError, LLMError
+from .._errors import ConfigError
 from .._memory import AsyncGraphMemory, GraphMemory
-from .._models import AddResult, Scope
-from .._retrieve import DEFAULT_EPISODES, SearchResults
-from .._wire import add_text
+from .._models import Scope
+from .._retrieve import DEFAULT_EPISODES
 from ._require import require
+from ._tools import (
+    MODEL_ERRORS,
+    NOTHING_FOUND,
+    SAVE_DESCRIPTION,
+    SEARCH_DESCRIPTION,
+    add,
+    saved_text,
+    scope_from,
+    search,
+)
 
 require("pydantic_ai", extra="pydantic-ai")
 
@@ -43,44 +51,13 @@ __all__ = ["SAVE_DESCRIPTION", "SEARCH_DESCRIPTION", "memory_toolset", "scope_fr
 
 DepsT = TypeVar("DepsT")
 
-SEARCH_DESCRIPTION = (
-    "Recall what long-term memory holds about the user and past conversations. Call it before "
-    "answering anything that may depend on earlier sessions (the user's life, preferences, "
-    "people, plans) and whenever the user asks what you remember. It answers multi-hop "
-    "questions ('where does my sister work?'). Returns text: dated facts, most relevant first, "
-    "then the relevant past turns with their speaker and date; empty memory returns "
-    "'No memories found.'"
-)
-SAVE_DESCRIPTION = (
-    "Store something worth remembering in later conversations: a fact about the user, their "
-    "preferences, people, places, plans or decisions. Write it as a statement in the user's "
-    "words ('I moved to Lisbon in May', 'My sister Ana works at Acme'); 'I' and 'my' mean the "
-    "user. A fact that changed replaces the old one, which stays in the history. Returns what "
-    "was stored: the facts added, updated or no longer true, each with its id."
-)
-
-
 Query = Annotated[str, Field(description="the question or topic to recall, in natural language")]
 Text = Annotated[str, Field(description="what to remember, as a statement in the user's words")]
 
 
 def scope_from_deps(deps: object) -> Scope:
-    """The scope the run's deps name: their `user_id`, `agent_id` and `run_id` attributes (or
-    keys of a mapping), those that are set. A ConfigError when they name none."""
-    ids: dict[str, Any] = {}
-    for key in ("user_id", "agent_id", "run_id"):
-        value = deps.get(key) if isinstance(deps, Mapping) else getattr(deps, key, None)
-        if value is not None:
-            ids[key] = value
-    if not ids:
-        raise ConfigError(
-            f"memory_toolset: the run's deps ({type(deps).__name__}) name no scope: give them a user_id, "
-            "agent_id or run_id attribute, or pass scope= to memory_toolset"
-        )
-    try:
-        return Scope(**ids)
-    except InputError as exc:
-        raise ConfigError(f"memory_toolset: the run's deps name a bad scope: {exc}") from None
+    """The scope the run's deps name (see `_tools.scope_from`)."""
+    return scope_from(deps, owner="memory_toolset", fix="pass scope= to memory_toolset")
 
 
 def memory_toolset(
@@ -114,14 +91,14 @@ def memory_toolset(
     async def search_memory(ctx: RunContext[DepsT], query: Query) -> str:
         ids = scope_of(ctx)
         with _model_errors():
-            results = await _search(memory, query, ids, limit=limit, episodes=episodes)
-        return results.to_context(max_tokens=max_tokens) or "No memories found."
+            results = await search(memory, query, ids, limit=limit, episodes=episodes)
+        return results.to_context(max_tokens=max_tokens) or NOTHING_FOUND
 
     async def save_memory(ctx: RunContext[DepsT], text: Text) -> str:
         ids = scope_of(ctx)
         with _model_errors():
-            result = await _add(memory, text, ids)
-        return _saved_text(result)
+            result = await add(memory, text, ids)
+        return saved_text(result)
 
     return FunctionToolset[DepsT](
         [
@@ -132,33 +109,11 @@ def memory_toolset(
     )
 
 
-def _saved_text(result: AddResult) -> str:
-    if result.added or result.updated or result.invalidated or result.noop or result.rejected:
-        return add_text(result)
-    if result.skipped_messages:
-        return "Already stored: nothing new."
-    return "No fact was extracted, but the text is kept: search_memory can still find it."
-
-
 @contextmanager
 def _model_errors() -> Iterator[None]:
     """What the model can act on goes back to it as a retry prompt with graphmem's message
     (its argument was wrong, or the extractor failed this time); the rest fails the run."""
     try:
         yield
-    except (InputError, LLMError, ConcurrentWriteError) as exc:
+    except MODEL_ERRORS as exc:
         raise ModelRetry(str(exc)) from None
-
-
-async def _search(
-    memory: GraphMemory | AsyncGraphMemory, query: str, scope: Scope, *, limit: int, episodes: int
-) -> SearchResults:
-    if isinstance(memory, AsyncGraphMemory):
-        return await memory.search(query, **scope.params(), limit=limit, episodes=episodes)
-    return await asyncio.to_thread(memory.search, query, **scope.params(), limit=limit, episodes=episodes)
-
-
-async def _add(memory: GraphMemory | AsyncGraphMemory, text: str, scope: Scope) -> AddResult:
-    if isinstance(memory, AsyncGraphMemory):
-        return await memory.add(text, **scope.params())
-    return await asyncio.to_thread(memory.add, text, **scope.params())

@@ -124,9 +124,9 @@ def test_pydantic_ai_async_memory_and_scope_mapping(memory: GraphMemory, new_use
 
 def test_pydantic_ai_deps_without_scope_fail_the_run(memory: GraphMemory) -> None:
     agent = Agent(deps_type=Deps, toolsets=[memory_toolset(memory)])
-    with pytest.raises(ConfigError, match="name no scope"):
+    with pytest.raises(ConfigError, match="names no scope"):
         agent.run_sync("?", deps=Deps(), model=_scripted(None, "anything"))
-    with pytest.raises(ConfigError, match="name no scope"):
+    with pytest.raises(ConfigError, match="names no scope"):
         Agent(toolsets=[memory_toolset(memory)]).run_sync("?", model=_scripted(None, "anything"))
 
 
