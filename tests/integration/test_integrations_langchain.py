@@ -273,3 +273,54 @@ def test_retriever_documents(memory: GraphMemory, new_user) -> None:
         GraphmemRetriever(memory=memory)
     with pytest.raises(Exception, match="search_kwargs"):
         GraphmemRetriever(memory=memory, user_id=alice, search_kwargs={"user_id": bob})
+
+
+class _ToolCallingFake:
+    """A scripted tool-calling chat model for a real agent run, no network: LangChain's
+    GenericFakeChatModel answering from a list of messages, with bind_tools accepted."""
+
+    @staticmethod
+    def make(messages: list[Any]) -> Any:
+        from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+        class Fake(GenericFakeChatModel):
+            def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+                return self
+
+        return Fake(messages=iter(messages))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_langgraph_agent_saves_in_one_turn_and_recalls_in_a_later_one(memory: GraphMemory, new_user) -> None:
+    """A prebuilt ReAct agent driven by a scripted model: turn 1 calls save_memory, turn 2 calls
+    search_memory and sees the fact; an agent bound to another user finds nothing."""
+    from langchain_core.messages import AIMessage, ToolMessage
+    from langgraph.prebuilt import create_react_agent
+
+    alice, bob = new_user("lc-agent"), new_user("lc-agent")
+
+    def call(tool: str, args: dict[str, str], n: int) -> AIMessage:
+        return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call-{n}"}])
+
+    def run(user: str, script: list[Any], question: str) -> list[Any]:
+        agent = create_react_agent(_ToolCallingFake.make(script), tools=memory_tools(memory, user_id=user))
+        return agent.invoke({"messages": [("user", question)]})["messages"]
+
+    run(
+        alice,
+        [call("save_memory", {"text": "I work at Siemens."}, 1), AIMessage(content="Noted.")],
+        "I work at Siemens.",
+    )
+    recalled = run(
+        alice,
+        [call("search_memory", {"query": "where do I work"}, 2), AIMessage(content="At Siemens.")],
+        "Where do I work?",
+    )
+    tool_output = [m.content for m in recalled if isinstance(m, ToolMessage)]
+    assert len(tool_output) == 1 and "Siemens" in tool_output[0]
+    elsewhere = run(
+        bob,
+        [call("search_memory", {"query": "where do I work"}, 3), AIMessage(content="I don't know.")],
+        "Where do I work?",
+    )
+    assert [m.content for m in elsewhere if isinstance(m, ToolMessage)] == ["Nothing relevant is remembered."]
