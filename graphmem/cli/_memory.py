@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .._errors import InputError
-from .._export import to_networkx, write_graph
 from .._ingest import IngestStats, ingest_windows, windows_of
 from .._memory import GraphMemory
 from .._models import Fact, Scope
@@ -317,6 +316,8 @@ def export(
     all_: Annotated[bool, typer.Option("--all", help="Include invalidated facts.")] = True,
 ) -> None:
     """Export a scope's graph as GraphML or node-link JSON (networkx)."""
+    from .._export import to_networkx, write_graph  # networkx takes ~0.15 s to import: only here
+
     with clean_errors():
         if fmt not in ("graphml", "json"):
             raise InputError(f"--format {fmt!r}: use graphml or json")
