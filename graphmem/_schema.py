@@ -78,7 +78,7 @@ def check_dimensions(status: SchemaStatus, dim: int, model: str) -> None:
         if stored != dim:
             raise SchemaError(
                 f"vector index {name} holds {stored}-dimensional vectors but the configured embedder "
-                f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER and GRAPHMEM_EMBEDDING_MODEL back to the embedder "
+                f"({model}) makes {dim}: set GRAPHMEM_EMBEDDER, GRAPHMEM_EMBEDDING_MODEL and GRAPHMEM_EMBEDDING_DIM back to the embedder "
                 f"the data was built with ({status.model or 'unknown'}), re-embed the stored memory with the "
                 f"configured one (`graphmem init --reembed`), or use another NEO4J_DATABASE"
             )
