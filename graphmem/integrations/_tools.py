@@ -71,7 +71,8 @@ async def search(
     return await asyncio.to_thread(memory.search, query, **scope.params(), limit=limit, episodes=episodes)
 
 
-async def add(memory: GraphMemory | AsyncGraphMemory, text: str, scope: Scope) -> AddResult:
+async def add(memory: GraphMemory | AsyncGraphMemory, turns: str | list[dict[str, str]], scope: Scope) -> AddResult:
+    """A text, or chat turns ({role, content, name?}), through the write pipeline."""
     if isinstance(memory, AsyncGraphMemory):
-        return await memory.add(text, **scope.params())
-    return await asyncio.to_thread(memory.add, text, **scope.params())
+        return await memory.add(turns, **scope.params())
+    return await asyncio.to_thread(memory.add, turns, **scope.params())

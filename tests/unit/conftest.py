@@ -3,9 +3,13 @@ A unit run that imported torch fails here, naming the rule."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+
+# tests that import onnxruntime themselves: no usage telemetry (graphmem sets this before it imports it)
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
