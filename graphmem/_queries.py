@@ -181,6 +181,9 @@ class SchemaRecord(TypedDict):
     version: int | None
     dim: int | None
     model: str | None
+    #: the target of a re-embedding under way (None: none)
+    reembed_model: str | None
+    reembed_dim: int | None
 
 
 class OntologyRecord(TypedDict):

@@ -44,7 +44,6 @@ class SchemaStatus(BaseModel):
 
 def read_status(queries: Queries) -> SchemaStatus:
     record = queries.schema_read()
-    reembedding = queries.reembed_read()
     rows = queries.schema_indexes(list(VECTOR_INDEXES + FULLTEXT_INDEXES))
     return SchemaStatus(
         version=record["version"],
@@ -57,9 +56,17 @@ def read_status(queries: Queries) -> SchemaStatus:
             r["name"]: bool(r["eventually_consistent"]) for r in rows if r["name"] in FULLTEXT_INDEXES
         },
         properties={r["name"]: list(r["properties"] or []) for r in rows},
-        reembed_model=reembedding["model"],
-        reembed_dim=reembedding["dim"],
+        reembed_model=record["reembed_model"],
+        reembed_dim=record["reembed_dim"],
     )
+
+
+def check_fits(queries: Queries, status: SchemaStatus, dim: int, model: str) -> None:
+    """The stored memory can be opened with the configured embedder: no re-embedding left
+    unfinished, vector indexes of its dimension, vectors of its model."""
+    check_reembed(status)
+    check_dimensions(status, dim, model)
+    check_model(queries, status, model)
 
 
 def check_reembed(status: SchemaStatus) -> None:
@@ -114,9 +121,7 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
     runs before this, and ends with the schema recorded for the new embedder).
     """
     status = read_status(queries)
-    check_reembed(status)
-    check_dimensions(status, dim, model)
-    check_model(queries, status, model)
+    check_fits(queries, status, dim, model)
     moved = 0
     while batch := queries.schema_migrate_relation(batch=10_000):
         moved += batch  # schema 3: `predicate` -> `relation`, a batch per transaction
@@ -165,9 +170,7 @@ def _wait_online(queries: Queries, timeout: float) -> None:
 def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
     """Cheap check on start-up; applies the schema only when it is missing or outdated."""
     status = read_status(queries)
-    check_reembed(status)
-    check_dimensions(status, dim, model)
-    check_model(queries, status, model)
+    check_fits(queries, status, dim, model)
     if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:
         return status
     return apply_schema(queries, dim=dim, model=model)
