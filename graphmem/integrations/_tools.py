@@ -63,16 +63,17 @@ def saved_text(result: AddResult) -> str:
     return "No fact was extracted, but the text is kept: search_memory can still find it."
 
 
-async def search(
-    memory: GraphMemory | AsyncGraphMemory, query: str, scope: Scope, *, limit: int, episodes: int
-) -> SearchResults:
+async def search(memory: GraphMemory | AsyncGraphMemory, query: str, scope: Scope, **options: Any) -> SearchResults:
+    """`memory.search` in `scope` (`options`: its other arguments), never blocking the event
+    loop: an AsyncGraphMemory awaited, a GraphMemory in a worker thread."""
     if isinstance(memory, AsyncGraphMemory):
-        return await memory.search(query, **scope.params(), limit=limit, episodes=episodes)
-    return await asyncio.to_thread(memory.search, query, **scope.params(), limit=limit, episodes=episodes)
+        return await memory.search(query, **scope.params(), **options)
+    return await asyncio.to_thread(memory.search, query, **scope.params(), **options)
 
 
 async def add(memory: GraphMemory | AsyncGraphMemory, turns: str | list[dict[str, str]], scope: Scope) -> AddResult:
-    """A text, or chat turns ({role, content, name?}), through the write pipeline."""
+    """A text, or chat turns ({role, content, name?}), through the write pipeline (as `search`
+    runs it)."""
     if isinstance(memory, AsyncGraphMemory):
         return await memory.add(turns, **scope.params())
     return await asyncio.to_thread(memory.add, turns, **scope.params())

@@ -24,7 +24,6 @@ A `GraphMemory` runs in the caller's thread (async calls in a worker thread); an
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -33,6 +32,7 @@ from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import AddResult, Fact, Scope
 from .._retrieve import SearchHit, SearchResults
 from ._require import require
+from ._tools import add, search
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
@@ -80,24 +80,20 @@ def memory_tools(
     run_id: str | None = None,
 ) -> list[BaseTool]:
     """[save_memory, search_memory], both bound to this scope (see the module docstring)."""
-    sync, amemory = _memories(memory)
-    scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id).params()
+    sync = _sync(memory)
+    scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
 
     def save_memory(text: str) -> str:
-        return _saved(sync.add(text, **scope))
+        return _saved(sync.add(text, **scope.params()))
 
     async def asave_memory(text: str) -> str:
-        if amemory is None:
-            return await asyncio.to_thread(save_memory, text)
-        return _saved(await amemory.add(text, **scope))
+        return _saved(await add(memory, text, scope))
 
     def search_memory(query: str) -> str:
-        return _found(sync.search(query, **scope))
+        return _found(sync.search(query, **scope.params()))
 
     async def asearch_memory(query: str) -> str:
-        if amemory is None:
-            return await asyncio.to_thread(search_memory, query)
-        return _found(await amemory.search(query, **scope))
+        return _found(await search(memory, query, scope))
 
     return [
         StructuredTool.from_function(
@@ -138,29 +134,25 @@ class GraphmemRetriever(BaseRetriever):
     def _scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {"limit": self.k, "episodes": 0, **self.search_kwargs, **self._scope().params()}
+    def _options(self) -> dict[str, Any]:
+        return {"limit": self.k, "episodes": 0, **self.search_kwargs}
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        sync, _ = _memories(self.memory)
-        return [_document(hit) for hit in sync.search(query, **self._kwargs())]
+        results = _sync(self.memory).search(query, **self._scope().params(), **self._options())
+        return [_document(hit) for hit in results]
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
-        sync, amemory = _memories(self.memory)
-        if amemory is None:
-            results = await asyncio.to_thread(sync.search, query, **self._kwargs())
-        else:
-            results = await amemory.search(query, **self._kwargs())
-        return [_document(hit) for hit in results]
+        return [_document(hit) for hit in await search(self.memory, query, self._scope(), **self._options())]
 
 
-def _memories(memory: GraphMemory | AsyncGraphMemory) -> tuple[GraphMemory, AsyncGraphMemory | None]:
+def _sync(memory: GraphMemory | AsyncGraphMemory) -> GraphMemory:
+    """The sync memory LangChain's sync calls use (an AsyncGraphMemory's own)."""
     if isinstance(memory, AsyncGraphMemory):
-        return memory.sync, memory
+        return memory.sync
     if isinstance(memory, GraphMemory):
-        return memory, None
+        return memory
     raise TypeError(f"expected a GraphMemory or an AsyncGraphMemory, got {type(memory).__name__}")
 
 
