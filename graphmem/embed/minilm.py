@@ -23,7 +23,7 @@ import numpy as np
 
 from .._errors import ConfigError
 from ._bert_graph import BertGraph, bert_graph
-from ._bundled import MINILM_DIM, MINILM_NAME, bundled_minilm_path
+from ._bundled import MINILM_DIM, MINILM_NAME, bundled_minilm_path, folder_modules
 from .base import Embedder
 
 #: texts are sorted by length and run in chunks of at most this many word pieces, padding
@@ -78,12 +78,9 @@ class MiniLMEmbedder(Embedder):
         """Transformer, mean pooling, normalisation: what this embedder computes. A folder with
         another module (a Dense layer, say) or pooling would give vectors that are not its model's."""
         fix = 'use GRAPHMEM_EMBEDDER=sentence-transformers (pip install "graphmem[sentence-transformers]")'
-        listed = path / "modules.json"
-        if listed.is_file():
-            kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in json.loads(listed.read_text())]
-            other = [kind for kind in kinds if kind not in ("Transformer", "Pooling", "Normalize")]
-            if other:
-                raise ConfigError(f"{path} has modules this embedder does not run ({', '.join(other)}): {fix}")
+        other = [kind for kind, _ in folder_modules(path) if kind not in ("Transformer", "Pooling", "Normalize")]
+        if other:
+            raise ConfigError(f"{path} has modules this embedder does not run ({', '.join(other)}): {fix}")
         pooling = path / "1_Pooling" / "config.json"
         if pooling.is_file():
             modes = json.loads(pooling.read_text())

@@ -16,7 +16,7 @@ import openai
 from openai.types import CreateEmbeddingResponse
 
 from .._errors import ConfigError, LLMError
-from ..llm._endpoint import Names, RetryPolicy, error_text, make_client
+from ..llm._endpoint import Names, RetryPolicy, connect, error_text
 from .base import Embedder
 
 if TYPE_CHECKING:
@@ -79,15 +79,8 @@ class OpenAIEmbedder(Embedder):
         self.model_name = model
         self.dim = dim
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.rate_limit_patience = rate_limit_patience
-        self.backoff_max = backoff_max
         self.sends_dimensions = accepts_dimensions(model)
-        if client is None:
-            client = make_client(api_key, base_url, timeout)
-        key = api_key or getattr(client, "api_key", None)
-        self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
-        self._client = client.with_options(max_retries=0, timeout=timeout)
+        self._client, self._secret = connect(client, api_key, base_url, timeout)
         self.retry = RetryPolicy(max_retries, rate_limit_patience, backoff, backoff_max)
 
     @classmethod
@@ -118,6 +111,10 @@ class OpenAIEmbedder(Embedder):
     @property
     def base_url(self) -> str:
         return str(self._client.base_url)
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry.max_retries
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIEmbedder(model={self.model_name!r}, dim={self.dim}, base_url={self.base_url!r})"
