@@ -26,6 +26,18 @@ def make_client(api_key: str | None, base_url: str | None, timeout: float) -> op
         ) from None
 
 
+def connect(
+    client: openai.OpenAI | None, api_key: str | None, base_url: str | None, timeout: float
+) -> tuple[openai.OpenAI, str | None]:
+    """The client requests go through (the given one, or a new one), with its own retries off
+    (RetryPolicy is the only retry layer), and the key to scrub from error texts."""
+    if client is None:
+        client = make_client(api_key, base_url, timeout)
+    key = api_key or getattr(client, "api_key", None)
+    secret = key if isinstance(key, str) and len(key) >= 8 else None
+    return client.with_options(max_retries=0, timeout=timeout), secret
+
+
 def retryable(exc: BaseException) -> bool:
     if isinstance(exc, openai.RateLimitError):
         # An exhausted quota is also a 429, but waiting will not fix it.

@@ -35,7 +35,7 @@ from .._models import (
 from .._ontology import Ontology
 from . import _prompts
 from ._config import check_openai_settings
-from ._endpoint import Names, RetryPolicy, error_text, make_client, retry_after, short
+from ._endpoint import Names, RetryPolicy, connect, error_text, retry_after, short
 from ._flow import AdaptiveFlow
 from .base import LLM
 
@@ -142,17 +142,10 @@ class OpenAILLM(LLM):
             raise ConfigError(f"max_retries must be >= 0 (got {max_retries}): set GRAPHMEM_LLM_MAX_RETRIES")
         self.model = model
         self.timeout = timeout
-        self.max_retries = max_retries
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
-        if client is None:
-            client = make_client(api_key, base_url, timeout)
-        key = api_key or getattr(client, "api_key", None)
-        self._secret = key if isinstance(key, str) and len(key) >= 8 else None  # only to scrub error text
-        self._client = client.with_options(max_retries=0, timeout=timeout)
+        self._client, self._secret = connect(client, api_key, base_url, timeout)
         self.retry = RetryPolicy(max_retries, rate_limit_patience, backoff, backoff_max)
-        self.backoff_max = backoff_max
         self.flow = AdaptiveFlow(max_in_flight, max_pause=backoff_max)
-        self.rate_limit_patience = rate_limit_patience
         # Flipped off after a server rejects json_schema but accepts json_object.
         self._json_schema = True
 
@@ -172,6 +165,10 @@ class OpenAILLM(LLM):
     @property
     def base_url(self) -> str:
         return str(self._client.base_url)
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry.max_retries
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAILLM(model={self.model!r}, base_url={self.base_url!r})"
