@@ -18,7 +18,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from graphmem import Settings, load_settings  # noqa: E402
 from graphmem._settings import default_home  # noqa: E402
-from graphmem._store import Store  # noqa: E402
+from graphmem.store.transport import Store  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: every user id a benchmark writes starts with this; clean-up deletes exactly these
@@ -51,11 +51,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.neo4j_uri:
         extra = {"neo4j_user": args.user} if args.user else {}
         return load_settings(neo4j_uri=args.neo4j_uri, neo4j_password=args.password, **extra)
-    from graphmem import _server
+    from graphmem import _managed_neo4j
 
     home = args.home or Path(os.environ.get("GRAPHMEM_TEST_HOME", default_home() / "test-server"))
     settings = load_settings(home=home, bolt_port=args.bolt_port, http_port=args.http_port, neo4j_uri=None)
-    _server.ensure_running(settings)
+    _managed_neo4j.ensure_running(settings)
     return settings
 
 

@@ -30,8 +30,8 @@ LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "locomo" 
 
 
 def windows_for(level: int, per_scope: int, path: Path) -> list[Any]:
-    from graphmem._ingest import windows_of
-    from graphmem._transcripts import read_transcript
+    from graphmem.write.ingest import windows_of
+    from graphmem.write.transcripts import read_transcript
 
     scopes = []
     for conv in read_transcript(path, "locomo"):

@@ -6,7 +6,7 @@ For each size N it grows synthetic memories to N facts plus N conversation turns
 :Message per fact, telling it) spread over --users users (bulk UNWIND loads, see
 bench/synth.py), next to the hand-written retrieval fixture of tests/integration/test_retrieval.py
 (bench/fixtures.py, written through GraphMemory into a few users). Then it times ~--queries
-searches per mode, every mode of graphmem._retrieve.MODES, each called as the default call
+searches per mode, every mode of graphmem.search.retrieve.MODES, each called as the default call
 makes it (associative and hybrid also return the best turns, `episodes=5`):
 
 * engine: the query embedding is computed beforehand and passed in (`embedding=`), so the
@@ -22,7 +22,7 @@ templated questions whose answering turn is among them. Results go to
 bench/results/search.json. All data is written under user ids starting with
 "bench-search-" and deleted at the end.
 
---paths: `auto` is the default retriever, its scope cache (graphmem/_scope_cache.py) filled by
+--paths: `auto` is the default retriever, its scope cache (graphmem/cache/scope_cache.py) filled by
 the warm-up pass, as in a process that has searched these scopes before; `cold` empties the
 cache before every search (each search is a scope's first: it scans in Neo4j, and the scope
 loads in the background, untimed); `nocache` ranks
@@ -42,9 +42,9 @@ import sys
 import time
 from typing import Any
 
-from graphmem._queries import Queries
-from graphmem._scope_cache import ScopeCache
+from graphmem.cache.scope_cache import ScopeCache
 from graphmem.embed.base import Embedder
+from graphmem.store.queries import Queries
 
 from . import fixtures as fx
 from .common import add_server_args, connect, delete_bench_data, environment, log, ms, percentile, write_json
@@ -98,7 +98,7 @@ class CountingEmbedder(Embedder):
 def make_retriever(memory: Any, embedder: Any, path: str, cache: Any = None) -> Any:
     """A retriever for `path`; every one shares the memory's phrase cache, as graphmem's own
     does; auto and cold use `cache` (a ScopeCache)."""
-    from graphmem._retrieve import Retriever
+    from graphmem.search.retrieve import Retriever
 
     class ColdRetriever(Retriever):
         def prepare(self) -> None:
@@ -123,7 +123,7 @@ def time_searches(
     retriever: Any, model: CountingEmbedder, queries: list[dict], mode: str, limit: int, *, pass_embedding: bool
 ) -> dict:
     from graphmem import Scope, Usage
-    from graphmem._retrieve import DEFAULT_MODE
+    from graphmem.search.retrieve import DEFAULT_MODE
 
     seconds, trips, results = [], [], []
     texts_before = model.texts
@@ -196,9 +196,9 @@ def floor_rtt(store: Any, n: int = 30) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from graphmem import GraphMemory
-    from graphmem._retrieve import MODES
     from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import OfflineLLM
+    from graphmem.search.retrieve import MODES
 
     from .synth import SyntheticMemories
 

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from graphmem._ids import entity_id, fact_id, message_node_id
 from graphmem._models import Message, Scope, normalize_name
 from graphmem._settings import default_home
-from graphmem._store import Store
 from graphmem._terms import STEMMER, stem_text
 from graphmem.embed.base import Embedder
+from graphmem.store.ids import entity_id, fact_id, message_node_id
+from graphmem.store.transport import Store
 
 from .common import PREFIX, log, run_statement
 

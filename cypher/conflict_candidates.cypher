@@ -6,7 +6,7 @@
 // the detector has not judged yet (not in $known). A speaker's node holds hundreds of facts,
 // and sending them all cost ~12 ms of a ~20 ms lookup.
 // The nearest facts come from this process's search cache when it holds the scope (row.near:
-// ids and scores of valid facts, graphmem/_scope_near.py), used only if the scope's clock is
+// ids and scores of valid facts, graphmem/cache/near.py), used only if the scope's clock is
 // still at the epoch and revision the cache holds ($held_epoch, $held_revision); otherwise
 // from the shared relationship vector index.
 OPTIONAL MATCH (clock:GraphmemScope {key: $scope_clock})

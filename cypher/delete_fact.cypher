@@ -1,6 +1,6 @@
 // Hard-deletes one fact; entities left without facts or messages go too. The fact's scope
 // clock gets a new epoch: a search's scope cache cannot see a deletion in what changed
-// since its revision, so it reloads the scope (graphmem/_scope_cache.py).
+// since its revision, so it reloads the scope (graphmem/cache/scope_cache.py).
 MATCH (s:Entity)-[f:FACT {id: $id}]->(t:Entity)
 CALL (f) {
   MATCH (clock:GraphmemScope)

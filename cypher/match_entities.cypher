@@ -8,7 +8,7 @@
 // exactly, node by node; a larger one asks the index for k scaled by its share of all
 // entities (fragments/shared_k with $want = $k).
 // When this process's search cache holds the scope, the caller has ranked the nearest nodes
-// itself (row.near: ids and scores, graphmem/_scope_near.py): they are used, and nothing is
+// itself (row.near: ids and scores, graphmem/cache/near.py): they are used, and nothing is
 // scanned, only if the scope's clock is still at the epoch and revision the cache holds
 // ($held_epoch, $held_revision; null when it does not hold the scope).
 // The scope's write clock (a version bumped by every write that matched entities) is read

@@ -1,4 +1,4 @@
-// Ends a re-embedding (graphmem/_reembed.py) once every vector is the target embedder's and the
+// Ends a re-embedding (graphmem/store/reembed.py) once every vector is the target embedder's and the
 // vector indexes are online at its dimension: records the embedder the memory now holds (as
 // schema_record.cypher does) and removes the target and cursors, in one transaction.
 MATCH (s:GraphmemSchema {name: 'graphmem'})

@@ -1,4 +1,4 @@
-// One batch of a re-embedding (graphmem/_reembed.py), in one transaction: the new
+// One batch of a re-embedding (graphmem/store/reembed.py), in one transaction: the new
 // embeddings of turns (Message nodes), and the walk's cursor moved to the batch's
 // last id ($after), so a stopped re-embedding goes on after the last batch that committed.
 // Stored as 32-bit float arrays, as write_add.cypher stores them. An item deleted since its

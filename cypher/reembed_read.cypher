@@ -1,4 +1,4 @@
-// The re-embedding `graphmem init --reembed` has begun and not finished (graphmem/_reembed.py):
+// The re-embedding `graphmem init --reembed` has begun and not finished (graphmem/store/reembed.py):
 // its target embedder (model, dim; null: none under way) and how far its walk got through each
 // kind of item (the last id done; '' before the first batch).
 OPTIONAL MATCH (s:GraphmemSchema {name: 'graphmem'})

@@ -1,6 +1,6 @@
 // Every constraint and index graphmem needs. Applied by `graphmem init` (idempotent:
 // IF NOT EXISTS everywhere). $dim is the configured embedder's dimension (384 for MiniLM).
-// Bump SCHEMA_VERSION in graphmem/_schema.py when this file changes.
+// Bump SCHEMA_VERSION in graphmem/store/schema.py when this file changes.
 
 CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;
 CREATE CONSTRAINT message_id IF NOT EXISTS FOR (m:Message) REQUIRE m.id IS UNIQUE;

@@ -1,4 +1,4 @@
-// What a search's scope cache holds of a scope (graphmem/_scope_cache.py): its clocks, and
+// What a search's scope cache holds of a scope (graphmem/cache/scope_cache.py): its clocks, and
 // each fact's, turn's and entity's embedding with the fields the search lists filter and rank
 // on (a fact's ends and the text search_keyword matches). With $since, only what the scope's
 // writes stamped with a later revision (fact, turn or entity added or changed); otherwise

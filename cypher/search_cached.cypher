@@ -1,4 +1,4 @@
-// The facts and turns a search's scope cache ranked first (graphmem/_scope_cache.py), by id,
+// The facts and turns a search's scope cache ranked first (graphmem/cache/scope_cache.py), by id,
 // under the search's filters, with the scope's clocks as they are now: the caller checks
 // that the cache it ranked from was current.
 // @include fragments/scope_clocks

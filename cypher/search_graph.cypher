@@ -1,5 +1,5 @@
 // One hop of associative recall: the facts around the nodes the walk asks for next
-// (graphmem/_associative.py chooses them, graphmem/_spread.py walks them). For each entity
+// (graphmem/search/associative.py chooses them, graphmem/search/spread.py walks them). For each entity
 // of $nodes in the scope, the $fanout facts around it nearest to the query (a hub's among the
 // facts the other lists found); each with its similarity to the query, to each aspect word in
 // $aspects (for the kept facts only), and the fact counts of its two ends (hub damping). A

@@ -7,7 +7,7 @@
 // $patterns: one regular expression per term, of word characters, | and \w* only;
 // $needles: per pattern, its words and stem (lower case), one of which the text must contain;
 // $lucene: the query's words (letters, digits, _ only), OR-ed.
-// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
+// Equal scores rank by id, as the scope cache's ranking (graphmem/cache/rank.py) does.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
   WITH scope_size WHERE scope_size <= $scan_max

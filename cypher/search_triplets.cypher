@@ -4,7 +4,7 @@
 // scope of at most $scan_max facts is scanned exactly (cosine on each of its facts, found
 // through the scope's property index); a larger one asks the index for k neighbours, k
 // scaled by the scope's share of all facts (fragments/shared_k, $want = $limit * 3).
-// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
+// Equal scores rank by id, as the scope cache's ranking (graphmem/cache/rank.py) does.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
   WITH scope_size WHERE scope_size <= $scan_max

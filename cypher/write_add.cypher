@@ -11,7 +11,7 @@
 // add of turns only ($expected_version null) checks nothing, but still advances the clock's
 // revision, which every fact, turn and new entity it writes or changes is stamped with (`revision`):
 // a search's scope cache reloads only what changed since the revision it holds (or, in the
-// process that wrote, folds the write in from these parameters: graphmem/_scope_writes.py).
+// process that wrote, folds the write in from these parameters: graphmem/cache/writes.py).
 CALL () {
 // @include fragments/scope_clock
   WITH clock, clock.version AS seen
@@ -40,7 +40,7 @@ CALL (revision) {
                 n.scope_key = $scope_key
   SET n.updated_at = $now, n.mentions = n.mentions + 1,
       n.type = CASE WHEN n.type = 'Entity' THEN e.type ELSE n.type END
-  // the attributes an ontology declares (names checked by graphmem/_write.py), latest value wins
+  // the attributes an ontology declares (names checked by graphmem/write/plan.py), latest value wins
   SET n += e.properties
   SET n:$(n.type)
   WITH n, e

@@ -14,10 +14,10 @@ from ._errors import (
 )
 from ._memory import AsyncGraphMemory, GraphMemory
 from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Rejection, Scope, Triplet, Usage
-from ._ontology import Attribute, EntityType, Ontology, RelationType, load_ontology
-from ._pipeline import AddWindow
-from ._retrieve import EpisodeHit, SearchHit, SearchResults, Signal
 from ._settings import Settings, load_settings
+from .ontology.model import Attribute, EntityType, Ontology, RelationType, load_ontology
+from .search.retrieve import EpisodeHit, SearchHit, SearchResults, Signal
+from .write.batch import AddWindow
 
 try:  # one source: pyproject.toml's version, as installed
     __version__ = _metadata.version("graphmem")

@@ -19,12 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import _extract, _pipeline
-from ._conflicts import ConflictDetector, relation_phrase
-from ._conform import conform
 from ._errors import ConcurrentWriteError, InputError, input_error
-from ._ids import message_node_id
-from ._match import NodeMatcher
 from ._models import (
     AddResult,
     ConflictSet,
@@ -46,20 +41,34 @@ from ._models import (
     normalize_relation,
     utcnow,
 )
-from ._ontology import Ontology, chosen_ontology
-from ._pipeline import AddWindow, WindowOutcome
-from ._queries import Queries, ScopeChanged
-from ._resolve import DecisionKey, UpdateResolver
-from ._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever, SearchHit, SearchResults, episode_from_record
-from ._schema import ensure_schema
-from ._scope_cache import ScopeCache
-from ._scope_writes import Written
 from ._settings import Settings, load_settings
-from ._store import Store, is_constraint_violation
-from ._write import AddPlan, StoredMessage, apply_plan
+from .cache.scope_cache import ScopeCache
+from .cache.writes import Written
 from .embed import Embedder, make_embedder
 from .embed._phrases import PhraseVectors
 from .llm import LLM, make_llm
+from .ontology.model import Ontology, chosen_ontology
+from .search.retrieve import (
+    DEFAULT_EPISODES,
+    DEFAULT_MODE,
+    Mode,
+    Retriever,
+    SearchHit,
+    SearchResults,
+    episode_from_record,
+)
+from .store.ids import message_node_id
+from .store.queries import Queries, ScopeChanged
+from .store.schema import ensure_schema
+from .store.transport import Store, is_constraint_violation
+from .write import batch as _batch
+from .write import extract as _extract
+from .write.batch import AddWindow, WindowOutcome
+from .write.conflicts import ConflictDetector, relation_phrase
+from .write.conform import conform
+from .write.match import NodeMatcher
+from .write.plan import AddPlan, StoredMessage, apply_plan
+from .write.resolve import DecisionKey, UpdateResolver
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -291,7 +300,7 @@ class GraphMemory:
         its AddResult, or the LLMError that left it out (a re-run retries it). Any other error
         stops the run after the windows in flight; what was stored is, per scope, a prefix.
         The callbacks get the window's index and run in worker threads."""
-        return _pipeline.add_many(
+        return _batch.add_many(
             self,
             windows,
             concurrency=self.settings.max_concurrency if concurrency is None else concurrency,

@@ -30,7 +30,7 @@ from ._names import RELATION_PATTERN as RELATION_PATTERN
 from ._names import normalize_label as normalize_label
 from ._names import normalize_name as normalize_name
 from ._names import normalize_relation as normalize_relation
-from ._ontology import Ontology
+from .ontology.model import Ontology
 
 MAX_NAME_CHARS = 20_000
 #: scope ids are kept in range indexes, whose keys hold at most ~8 kB (4 bytes a character)

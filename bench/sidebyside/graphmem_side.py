@@ -32,11 +32,11 @@ from graphmem._models import (
     Usage,
     normalize_name,
 )
-from graphmem._store import Store
 from graphmem.embed.base import Embedder
 from graphmem.llm import _prompts
 from graphmem.llm.base import LLM
 from graphmem.llm.openai import _json_schema_format, answer_schema
+from graphmem.store.transport import Store
 
 from .data import FUNCTIONAL, SPEAKER, Extraction
 from .meter import Meter

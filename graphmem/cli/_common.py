@@ -12,12 +12,12 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from .. import _server
+from .. import _managed_neo4j
 from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError, ServerError
 from .._memory import GraphMemory
-from .._ontology import chosen_ontology
 from .._settings import Settings, load_settings
-from .._store import Store
+from ..ontology.model import chosen_ontology
+from ..store.transport import Store
 
 console = Console(stderr=True)
 out = Console()
@@ -58,7 +58,7 @@ def connect(cfg: Settings, *, start_managed: bool = False) -> Store:
     """A Store on the configured server; with `start_managed`, the managed server is started
     when no NEO4J_URI is configured."""
     if cfg.managed:
-        status = _server.status(cfg)
+        status = _managed_neo4j.status(cfg)
         if not status.running:
             if not start_managed:
                 raise Neo4jUnavailable(
@@ -66,7 +66,7 @@ def connect(cfg: Settings, *, start_managed: bool = False) -> Store:
                     "or set NEO4J_URI to your own server"
                 )
             console.print("[cyan]No NEO4J_URI configured: starting the managed local Neo4j...[/]")
-            status = _server.ensure_running(cfg)
+            status = _managed_neo4j.ensure_running(cfg)
             console.print(f"Neo4j {status.version} at {status.bolt_uri}, Browser at {status.http_url}/browser/")
     return Store.connect(cfg)
 

@@ -13,13 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .._errors import InputError
-from .._ingest import IngestStats, ingest_windows, windows_of
 from .._memory import GraphMemory
 from .._models import Fact, Scope
-from .._retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
-from .._schema import apply_schema
-from .._transcripts import FORMATS, Conversation, Format, read_transcript
 from ..embed import LazyEmbedder
+from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
+from ..store.schema import apply_schema
+from ..write.ingest import IngestStats, ingest_windows, windows_of
+from ..write.transcripts import FORMATS, Conversation, Format, read_transcript
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_transcript.jsonl"

@@ -21,13 +21,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .. import _server
-from .._backfill import backfill_episodes, episodes_missing
+from .. import _managed_neo4j
 from .._errors import InputError
-from .._ontology import change_warning, chosen_ontology
-from .._queries import Queries
-from .._schema import apply_schema
 from ..embed.base import Embedder
+from ..ontology.model import change_warning, chosen_ontology
+from ..store.backfill import backfill_episodes, episodes_missing
+from ..store.queries import Queries
+from ..store.schema import apply_schema
 from ._common import clean_errors, connect, console, out, parse_params, print_json, settings
 
 neo4j_app = typer.Typer(help="The managed local Neo4j (used when NEO4J_URI is not set).", no_args_is_help=True)
@@ -39,7 +39,7 @@ def start(wait: Annotated[float, typer.Option(help="Seconds to wait for Bolt to 
     with clean_errors():
         cfg = settings()
         console.print("Starting the managed Neo4j (the first start downloads ~140 MB from Maven Central)...")
-        status = _server.start(cfg, wait_seconds=wait)
+        status = _managed_neo4j.start(cfg, wait_seconds=wait)
         out.print(f"Neo4j {status.version} {status.edition or ''} running (pid {status.pid})")
         out.print(f"  Bolt:     {status.bolt_uri}  (user neo4j, password in {status.password_file})")
         out.print(f"  Browser:  {status.http_url}/browser/")
@@ -50,7 +50,7 @@ def start(wait: Annotated[float, typer.Option(help="Seconds to wait for Bolt to 
 def stop() -> None:
     """Stop the managed Neo4j cleanly (data stays for the next start)."""
     with clean_errors():
-        was_running = _server.stop(settings())
+        was_running = _managed_neo4j.stop(settings())
         out.print("Neo4j stopped." if was_running else "Neo4j was not running.")
 
 
@@ -58,7 +58,7 @@ def stop() -> None:
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Running or stopped, version, Bolt URI and Browser URL."""
     with clean_errors():
-        state = _server.status(settings())
+        state = _managed_neo4j.status(settings())
         if as_json:
             print_json(state.to_json())
             return
@@ -138,7 +138,7 @@ def _reembed(queries: Queries, embedder: Embedder, batch: int) -> None:
     """`init --reembed`: a progress bar per kind, and one for the vector indexes. A first Ctrl-C
     stops after the batch under way (a KeyboardInterrupt raised in the driver could be lost in
     a finalizer), a second one at once; either way a second run goes on where this one stopped."""
-    from .._reembed import KIND_LABELS, KINDS, Step, plan_reembed, remaining, run_reembed
+    from ..store.reembed import KIND_LABELS, KINDS, Step, plan_reembed, remaining, run_reembed
 
     plan = plan_reembed(queries, embedder)
     if not plan.needed:
@@ -217,7 +217,7 @@ def browser() -> None:
     with clean_errors():
         cfg = settings()
         if cfg.managed:
-            state = _server.status(cfg)
+            state = _managed_neo4j.status(cfg)
             out.print(f"Browser:   {state.http_url}/browser/   ({'running' if state.running else 'stopped'})")
             out.print(f"Connect:   {state.bolt_uri}   user neo4j   password in {state.password_file}")
         else:

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .._cypher import cypher_dir
 from .._errors import ConfigError
-from .._ontology import BUILT_IN, Ontology, browser_style, load_ontology
+from ..ontology.model import BUILT_IN, Ontology, browser_style, load_ontology
+from ..store.statements import cypher_dir
 from ._common import EXIT_CODES, clean_errors, console, out, print_json, settings
 
 SourceArg = Annotated[

@@ -23,7 +23,7 @@ HostOpt = Annotated[
 
 
 def _token(cfg: Settings, host: str) -> str:
-    from .._auth import api_token, check_bind
+    from ..serve.auth import api_token, check_bind
 
     check_bind(host, cfg)
     token, where = api_token(cfg)
@@ -65,8 +65,8 @@ def mcp(
     it (a run_id), and name another user only with --any-user.
     """
     from .. import __version__
-    from .._mcp import PROFILES, build_server, run_http, run_stdio
-    from .._scope_policy import ScopePolicy
+    from ..serve.mcp import PROFILES, build_server, run_http, run_stdio
+    from ..serve.scope_policy import ScopePolicy
 
     with clean_errors():
         if profile not in PROFILES:
@@ -100,8 +100,8 @@ def serve(
     curl -H "Authorization: Bearer $(cat ~/.cache/graphmem/api-token)" -H "content-type: application/json"
     -d '{"query": "where does alice work?", "user_id": "alice"}' http://127.0.0.1:8080/v1/search
     """
-    from .._asgi import serve_until_signalled
-    from .._rest import create_app
+    from ..serve.asgi import serve_until_signalled
+    from ..serve.rest import create_app
 
     with clean_errors():
         cfg = settings()

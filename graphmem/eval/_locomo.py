@@ -32,12 +32,12 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 
 from .._errors import InputError
-from .._ids import message_node_id as stored_id
-from .._ingest import IngestStats, ingest_messages
 from .._memory import GraphMemory
 from .._models import Message, Scope
-from .._retrieve import DEFAULT_MODE, Mode, SearchResults
-from .._transcripts import read_locomo
+from ..search.retrieve import DEFAULT_MODE, Mode, SearchResults
+from ..store.ids import message_node_id as stored_id
+from ..write.ingest import IngestStats, ingest_messages
+from ..write.transcripts import read_locomo
 from . import _metrics
 from ._answer import Answerer, Judge, as_reply, as_verdict
 from ._tokens import token_counter

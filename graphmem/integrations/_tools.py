@@ -11,8 +11,8 @@ from typing import Any
 from .._errors import ConcurrentWriteError, ConfigError, InputError, LLMError
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import AddResult, Scope
-from .._retrieve import SearchResults
-from .._wire import add_text
+from ..search.retrieve import SearchResults
+from ..serve.wire import add_text
 
 SEARCH_DESCRIPTION = (
     "Recall what long-term memory holds about the user and past conversations. Call it before "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._models import Entity, ExtractionInput, Message, ResolutionRequest, as_utc
-from .._ontology import Ontology
+from ..ontology.model import Ontology
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from .._models import (
     ResolutionResult,
     Usage,
 )
-from .._ontology import Ontology
+from ..ontology.model import Ontology
 from . import _prompts
 from ._config import check_openai_settings
 from ._endpoint import Names, RetryPolicy, connect, error_text, retry_after, short
@@ -196,7 +196,7 @@ class OpenAILLM(LLM):
     def resolve(self, request: ResolutionRequest, usage: Usage) -> ResolutionResult:
         if not request.items:
             return ResolutionResult()
-        # the model's answer as given: the update resolver checks it (_resolve.clean_decisions)
+        # the model's answer as given: the update resolver checks it (write.resolve.clean_decisions)
         return self._ask("resolve", _prompts.resolution_prompt(request), ResolutionResult, usage)
 
     # --- one structured question ----------------------------------------------------------

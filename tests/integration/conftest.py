@@ -25,9 +25,9 @@ import pytest
 
 from graphmem import GraphMemory, Scope, Settings, load_settings
 from graphmem._settings import default_home
-from graphmem._store import Store
 from graphmem.embed.base import Embedder
 from graphmem.llm import LLM, OfflineLLM
+from graphmem.store.transport import Store
 
 GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
 
@@ -61,10 +61,10 @@ def neo4j_settings() -> Iterator[Settings]:
                 neo4j_uri=container.get_connection_url(), neo4j_user="neo4j", neo4j_password="graphmem-test-pw"
             )
         return
-    from graphmem import _server
+    from graphmem import _managed_neo4j
 
     settings = load_settings(home=_test_home(), bolt_port=7688, http_port=7475, neo4j_uri=None)
-    _server.ensure_running(settings)
+    _managed_neo4j.ensure_running(settings)
     yield settings
 
 
@@ -156,7 +156,7 @@ def memory(make_memory) -> GraphMemory:
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A managed Neo4j of the test module's own (temporary home, free ports, the jars shared
     from ~/.cache/graphmem), for tests that stop it. The shared test server is never stopped."""
-    from graphmem import _server
+    from graphmem import _managed_neo4j
 
     home = tmp_path_factory.mktemp("own-server-home")
     bolt, http = free_port(), free_port()
@@ -165,18 +165,18 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = Settings(home=home, bolt_port=bolt, http_port=http, neo4j_uri=None, neo4j_user="neo4j", heap="512m")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Java 17+ is not installed")
-    shared = _server.lib_dir(settings.model_copy(update={"home": _test_home()}))
-    if _server.lib_dir(settings) is None and shared is not None:
+    shared = _managed_neo4j.lib_dir(settings.model_copy(update={"home": _test_home()}))
+    if _managed_neo4j.lib_dir(settings) is None and shared is not None:
         # the jars the shared test server downloaded (a fresh machine has no others)
         (home / "neo4j" / settings.neo4j_version).mkdir(parents=True)
         (home / "neo4j" / settings.neo4j_version / "lib").symlink_to(shared)
-    if _server.lib_dir(settings) is None:
+    if _managed_neo4j.lib_dir(settings) is None:
         pytest.skip("the Neo4j jars are not installed in ~/.cache/graphmem (run `graphmem neo4j start` once)")
-    _server.start(settings, wait_seconds=240)
+    _managed_neo4j.start(settings, wait_seconds=240)
     try:
         yield settings
     finally:
-        _server.stop(settings)
+        _managed_neo4j.stop(settings)
 
 
 @pytest.fixture(scope="module")

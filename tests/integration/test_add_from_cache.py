@@ -1,5 +1,5 @@
 """An add's nearest nodes and facts ranked from this process's search cache
-(graphmem/_scope_near.py) against the real Neo4j and MiniLM: the same candidates as the scan and
+(graphmem/cache/near.py) against the real Neo4j and MiniLM: the same candidates as the scan and
 the shared indexes give, and the statements' clock check, which sends the add back to Neo4j's
 own ranking when another process has written to the scope since the cache last saw it."""
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from graphmem import GraphMemory, Scope, Usage
-from graphmem._ids import entity_id, scope_clock_id
 from graphmem._models import Entity, Triplet, normalize_name
-from graphmem._queries import IndexWidth
+from graphmem.store.ids import entity_id, scope_clock_id
+from graphmem.store.queries import IndexWidth
 
 pytestmark = pytest.mark.neo4j
 

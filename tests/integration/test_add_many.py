@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from graphmem import AddWindow, AsyncGraphMemory, GraphMemory, LLMError, Message
-from graphmem._ingest import ingest_windows, windows_of
 from graphmem.llm import ScriptedLLM
+from graphmem.write.ingest import ingest_windows, windows_of
 
 pytestmark = pytest.mark.neo4j
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

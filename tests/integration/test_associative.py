@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from graphmem import GraphMemory, Scope
-from graphmem._retrieve import MODES, Retriever
 from graphmem._terms import STEMMER, stem_text
 from graphmem.cli import app
+from graphmem.search.retrieve import MODES, Retriever
 
 pytestmark = pytest.mark.neo4j
 

@@ -25,12 +25,13 @@ from typing import Any
 import pytest
 
 import graphmem
-from graphmem import GraphMemory, Scope, Settings, _cypher
-from graphmem._ingest import ingest_messages
+from graphmem import GraphMemory, Scope, Settings
 from graphmem._models import normalize_name
-from graphmem._store import Store
-from graphmem._transcripts import read_transcript
 from graphmem.llm import OfflineLLM
+from graphmem.store import statements
+from graphmem.store.transport import Store
+from graphmem.write.ingest import ingest_messages
+from graphmem.write.transcripts import read_transcript
 
 pytestmark = pytest.mark.neo4j
 
@@ -86,7 +87,7 @@ def seeded(store: Store, embedder, neo4j_settings: Settings) -> Iterator[Seeded]
 
 def _run(store: Store, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     # Read-only transaction: a saved inspection query must never write.
-    _, rows = store.run_read_only(_cypher.load(f"inspect/{name}"), params)
+    _, rows = store.run_read_only(statements.load(f"inspect/{name}"), params)
     return rows
 
 
@@ -198,9 +199,9 @@ def _browser_url(settings: Settings) -> str:
         return os.environ["GRAPHMEM_TEST_BROWSER_URL"]
     if not settings.managed:
         pytest.skip("Neo4j Browser URL unknown for NEO4J_URI servers: set GRAPHMEM_TEST_BROWSER_URL")
-    from graphmem import _server
+    from graphmem import _managed_neo4j
 
-    return _server.status(settings).http_url + "/browser/"
+    return _managed_neo4j.status(settings).http_url + "/browser/"
 
 
 _DROP_FILE = """([name, text]) => {

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from graphmem import AsyncGraphMemory, GraphMemory, Scope
-from graphmem._store import Store
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from graphmem import Settings
-from graphmem._store import Store
 from graphmem.embed.hashing import HashingEmbedder
+from graphmem.store.transport import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the stub is shared with the unit tests
 from _embedding_stub import EmbeddingStub  # noqa: E402

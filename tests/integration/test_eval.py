@@ -14,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from graphmem import Message, Scope
-from graphmem._ids import message_node_id as stored_id
 from graphmem.eval import _metrics
 from graphmem.eval._answer import Reply, Verdict, answer_prompt, as_reply, as_verdict, parse_label
 from graphmem.eval._locomo import (
@@ -39,6 +38,7 @@ from graphmem.eval._metrics import (
     word_tokenize,
 )
 from graphmem.llm import ScriptedLLM
+from graphmem.store.ids import message_node_id as stored_id
 
 
 def _find_locomo() -> Path:

@@ -30,15 +30,15 @@ try:  # openai>=3 is built on httpx2; older releases on httpx
 except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
 
-from graphmem import GraphMemory, Scope, _server
+from graphmem import GraphMemory, Scope, _managed_neo4j
 from graphmem._errors import LLMError
-from graphmem._ingest import ingest_messages
 from graphmem._models import Message
 from graphmem._settings import Settings
-from graphmem._store import Store
 from graphmem.cli import app
 from graphmem.embed import HashingEmbedder
 from graphmem.llm import OpenAILLM, ScriptedLLM
+from graphmem.store.transport import Store
+from graphmem.write.ingest import ingest_messages
 
 pytestmark = pytest.mark.neo4j
 GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
@@ -135,7 +135,7 @@ def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(
             time.sleep(0.2)
         store.close()
         assert proc.poll() is None, f"ingest ended before the server was stopped: {proc.communicate()}"
-        _server.stop(own_server)
+        _managed_neo4j.stop(own_server)
         _, stderr = proc.communicate(timeout=180)
     finally:
         if proc.poll() is None:
@@ -144,7 +144,7 @@ def test_neo4j_stopped_mid_ingest_exits_3_commits_nothing_partial_and_resumes(
     assert uri in stderr and "Neo4j" in stderr, stderr
     assert "Traceback" not in stderr, stderr
 
-    _server.start(own_server, wait_seconds=240)
+    _managed_neo4j.start(own_server, wait_seconds=240)
     store = Store.connect(own_server.model_copy(update={"neo4j_uri": uri, "neo4j_password": password}))
     try:
         # Nothing partial: each window of 2 turns is one transaction, committed in order, so what

@@ -26,9 +26,9 @@ from graphmem._models import (
     normalize_name,
     normalize_relation,
 )
-from graphmem._retrieve import MODES
-from graphmem._store import Store
 from graphmem.llm import OfflineLLM
+from graphmem.search.retrieve import MODES
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

@@ -18,9 +18,9 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from graphmem import AsyncGraphMemory
-from graphmem._mcp import build_server
-from graphmem._scope_policy import ScopePolicy
-from graphmem._store import Store
+from graphmem.serve.mcp import build_server
+from graphmem.serve.scope_policy import ScopePolicy
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 TOOLS = {

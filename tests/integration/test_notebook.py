@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from graphmem import Scope, Settings
-from graphmem._store import Store
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

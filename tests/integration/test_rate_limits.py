@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from graphmem import AddResult, AddWindow
-from graphmem._store import Store
 from graphmem.llm import OpenAILLM
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from graphmem import GraphMemory, LLMError, SchemaError, Settings
-from graphmem._queries import Queries
-from graphmem._reembed import KINDS, PROBE, plan_reembed, reembed
-from graphmem._schema import VECTOR_INDEXES, read_status
-from graphmem._store import Store
 from graphmem.embed import HashingEmbedder
 from graphmem.embed.base import Embedder
 from graphmem.llm import OfflineLLM
+from graphmem.store.queries import Queries
+from graphmem.store.reembed import KINDS, PROBE, plan_reembed, reembed
+from graphmem.store.schema import VECTOR_INDEXES, read_status
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from graphmem import _server
-from graphmem._store import Store
+from graphmem import _managed_neo4j
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 TOKEN = "rest-test-token-" + uuid.uuid4().hex
@@ -237,7 +237,7 @@ def test_neo4j_stopped_is_503_and_health_says_so(serve_own, own_server, own_env)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as api:
         assert api.post("/v1/memories", json={"messages": "I live in Graz.", "user_id": "own-u"}).status_code == 200
-        _server.stop(own_server)
+        _managed_neo4j.stop(own_server)
         try:
             message = _error(api.post("/v1/search", json={"query": "Graz", "user_id": "own-u"}), 503)
             assert "Neo4j" in message and own_env["NEO4J_URI"] in message
@@ -245,7 +245,7 @@ def test_neo4j_stopped_is_503_and_health_says_so(serve_own, own_server, own_env)
             health = api.get("/healthz")
             assert health.status_code == 503 and health.json()["neo4j"]["reachable"] is False
         finally:
-            _server.start(own_server, wait_seconds=240)
+            _managed_neo4j.start(own_server, wait_seconds=240)
         deadline = time.monotonic() + 60
         while api.get("/healthz").status_code != 200 and time.monotonic() < deadline:
             time.sleep(1)

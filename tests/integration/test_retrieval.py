@@ -18,9 +18,9 @@ import pytest
 
 from bench import fixtures as fx
 from graphmem import GraphMemory, Scope, Usage
-from graphmem._queries import Filters
-from graphmem._retrieve import MODES, RRF_K, Retriever
 from graphmem.llm import OfflineLLM
+from graphmem.search.retrieve import MODES, RRF_K, Retriever
+from graphmem.store.queries import Filters
 
 FACT_MODES = tuple(m for m in MODES if m != "episode")  # episode mode returns turns only
 
@@ -104,8 +104,8 @@ def test_entity_mode_reaches_a_two_hop_fact_that_triplet_mode_misses(memory, use
 
 
 def test_entity_seeds_are_the_named_entities_else_a_few_nearest(memory, user):
-    from graphmem._queries import Filters, Seeding
-    from graphmem._retrieve import query_words
+    from graphmem.search.retrieve import query_words
+    from graphmem.store.queries import Filters, Seeding
 
     def seeds(text: str) -> list[tuple[str, float]]:
         rows = memory.queries.search_seed_entities(

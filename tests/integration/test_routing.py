@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from graphmem import GraphMemory, Settings
-from graphmem._store import Store
 from graphmem.embed.base import Embedder
 from graphmem.llm import OfflineLLM
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

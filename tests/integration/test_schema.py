@@ -11,9 +11,8 @@ import re
 import pytest
 
 from graphmem import SchemaError
-from graphmem._cypher import statements
-from graphmem._queries import Queries
-from graphmem._schema import (
+from graphmem.store.queries import Queries
+from graphmem.store.schema import (
     FULLTEXT_INDEXES,
     SCHEMA_VERSION,
     VECTOR_INDEXES,
@@ -22,6 +21,7 @@ from graphmem._schema import (
     check_dimensions,
     read_status,
 )
+from graphmem.store.statements import statements
 
 pytestmark = pytest.mark.neo4j
 

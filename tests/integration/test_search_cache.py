@@ -1,4 +1,4 @@
-"""The search's scope cache (graphmem/_scope_cache.py) against the real Neo4j: it returns what
+"""The search's scope cache (graphmem/cache/scope_cache.py) against the real Neo4j: it returns what
 the exact scans in Neo4j return, under every filter, and a search service in one OS process
 sees at once what other processes write, change and delete."""
 
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from graphmem import GraphMemory, Scope, Usage
-from graphmem._queries import Filters
-from graphmem._retrieve import Retriever
-from graphmem._scope_cache import ScopeCache
-from graphmem._scope_vectors import ScopeVectors
+from graphmem.cache.scope_cache import ScopeCache
+from graphmem.cache.vectors import ScopeVectors
+from graphmem.search.retrieve import Retriever
+from graphmem.store.queries import Filters
 
 pytestmark = pytest.mark.neo4j
 TOKEN = "cache-test-token-" + uuid.uuid4().hex

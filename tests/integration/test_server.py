@@ -2,7 +2,7 @@
 
 Self-contained (no conftest fixtures): a temporary GRAPHMEM_HOME and free ports picked at
 run time, so a Neo4j already running on 7687/7474 is never touched. The jars are shared
-from $GRAPHMEM_NEO4J_LIB or the default home when installed there (see graphmem._server);
+from $GRAPHMEM_NEO4J_LIB or the default home when installed there (see graphmem._managed_neo4j);
 otherwise the first run downloads them (~60 s).
 """
 
@@ -21,7 +21,7 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-from graphmem import _server
+from graphmem import _managed_neo4j
 from graphmem._errors import ConfigError, ServerError
 from graphmem._settings import Settings
 
@@ -59,7 +59,7 @@ def _needs_java() -> None:
 
 def _needs_jars(settings: Settings) -> None:
     _needs_java()
-    if _server.lib_dir(settings) is None and shutil.which("mvn") is None:
+    if _managed_neo4j.lib_dir(settings) is None and shutil.which("mvn") is None:
         pytest.skip("Neo4j jars are not installed and Maven is missing to download them")
 
 
@@ -68,12 +68,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = _settings(tmp_path_factory.mktemp("graphmem-home"))
     _needs_jars(settings)
     started = time.monotonic()
-    _server.start(settings, wait_seconds=180)
+    _managed_neo4j.start(settings, wait_seconds=180)
     print(f"first start took {time.monotonic() - started:.1f} s")
     try:
         yield settings
     finally:
-        _server.stop(settings)
+        _managed_neo4j.stop(settings)
 
 
 def _driver(settings: Settings, password: str | None = None):  # noqa: ANN202
@@ -82,7 +82,7 @@ def _driver(settings: Settings, password: str | None = None):  # noqa: ANN202
 
 
 def test_start_reports_running(server: Settings) -> None:
-    status = _server.status(server)
+    status = _managed_neo4j.status(server)
     assert status.running
     assert status.version is not None and status.version.startswith("5.26")
     assert status.edition == "community"
@@ -98,9 +98,9 @@ def test_start_reports_running(server: Settings) -> None:
 
 
 def test_start_again_is_a_no_op(server: Settings) -> None:
-    before = _server.status(server).pid
+    before = _managed_neo4j.status(server).pid
     started = time.monotonic()
-    again = _server.ensure_running(server)
+    again = _managed_neo4j.ensure_running(server)
     assert again.running and again.pid == before
     assert time.monotonic() - started < 10
 
@@ -131,15 +131,15 @@ def test_data_survives_a_restart(server: Settings) -> None:
     with _driver(server) as driver:
         driver.execute_query("CREATE (:ServerTest {name: $name})", name="kept")
 
-    assert _server.stop(server) is True
-    stopped = _server.status(server)
+    assert _managed_neo4j.stop(server) is True
+    stopped = _managed_neo4j.status(server)
     assert not stopped.running and stopped.pid is None
     assert stopped.version == server.neo4j_version  # the installed version, from the jars
     assert not (server.home / "neo4j" / "server" / "run" / "graphmem-neo4j.pid").exists()
-    assert _server.stop(server) is False
+    assert _managed_neo4j.stop(server) is False
 
     started = time.monotonic()
-    restarted = _server.start(server, wait_seconds=180)
+    restarted = _managed_neo4j.start(server, wait_seconds=180)
     print(f"restart took {time.monotonic() - started:.1f} s")
     assert restarted.running
     with _driver(server) as driver:
@@ -152,10 +152,10 @@ def test_stale_pid_file_is_removed(tmp_path: Path) -> None:
     pid_file = tmp_path / "neo4j" / "server" / "run" / "graphmem-neo4j.pid"
     pid_file.parent.mkdir(parents=True)
     pid_file.write_text(f"{os.getpid()}\n")  # alive, but not a Neo4j: must not count as the server
-    status = _server.status(settings)
+    status = _managed_neo4j.status(settings)
     assert not status.running and status.pid is None
     assert not pid_file.exists()
-    assert _server.stop(settings) is False
+    assert _managed_neo4j.stop(settings) is False
 
 
 def test_taken_port_is_named(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_taken_port_is_named(tmp_path: Path) -> None:
         blocker.listen()
         settings = _settings(tmp_path, bolt_port=blocker.getsockname()[1])
         with pytest.raises(ServerError, match=rf"port {settings.bolt_port}.*GRAPHMEM_BOLT_PORT"):
-            _server.start(settings)
+            _managed_neo4j.start(settings)
 
 
 @pytest.mark.parametrize(
@@ -177,19 +177,19 @@ def test_taken_port_is_named(tmp_path: Path) -> None:
 )
 def test_bad_settings_are_named(tmp_path: Path, field: str, value: str, env: str) -> None:
     with pytest.raises(ConfigError, match=env):
-        _server.start(_settings(tmp_path, **{field: value}))
+        _managed_neo4j.start(_settings(tmp_path, **{field: value}))
 
 
 def test_bad_lib_override_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAPHMEM_NEO4J_LIB", str(tmp_path / "nowhere"))
     with pytest.raises(ConfigError, match="GRAPHMEM_NEO4J_LIB"):
-        _server.install(_settings(tmp_path))
+        _managed_neo4j.install(_settings(tmp_path))
 
 
 def test_crash_during_start_shows_the_log(tmp_path: Path) -> None:
     settings = _settings(tmp_path, heap="1k")  # the JVM refuses such a heap and exits at once
     _needs_jars(settings)
     with pytest.raises(ServerError, match="exited while starting") as caught:
-        _server.start(settings, wait_seconds=60)
+        _managed_neo4j.start(settings, wait_seconds=60)
     assert "heap" in str(caught.value).lower()
-    assert _server.status(settings).pid is None
+    assert _managed_neo4j.status(settings).pid is None

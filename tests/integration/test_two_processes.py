@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from graphmem import GraphMemory
-from graphmem._store import Store
+from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j
 

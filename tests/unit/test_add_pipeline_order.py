@@ -1,4 +1,4 @@
-"""The ordering rules of pipelined adds (graphmem/_pipeline.py), with a stand-in memory whose
+"""The ordering rules of pipelined adds (graphmem/write/batch.py), with a stand-in memory whose
 two halves sleep at random: each scope commits in the order given, never two of one scope at
 once; no more than `concurrency` windows run; the input is read a bounded way ahead."""
 
@@ -12,7 +12,7 @@ from collections import defaultdict
 import pytest
 
 from graphmem import AddResult, AddWindow, InputError, LLMError
-from graphmem._pipeline import add_many
+from graphmem.write.batch import add_many
 
 
 class FakeMemory:

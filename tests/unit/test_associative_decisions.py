@@ -1,10 +1,10 @@
-"""Associative recall's pure decisions (graphmem/_associative.py): seeds, look-alike names,
+"""Associative recall's pure decisions (graphmem/search/associative.py): seeds, look-alike names,
 aspects and how a fact's wording answers them. No Neo4j; the searches on real data are in
 tests/integration/test_associative.py."""
 
 from __future__ import annotations
 
-from graphmem._associative import (
+from graphmem.search.associative import (
     LOOKALIKE_NAME,
     GraphReader,
     named_weights,

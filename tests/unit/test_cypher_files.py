@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from graphmem import _cypher
+from graphmem.store import statements
 
 
 def test_every_statement_keeps_its_plan_when_the_data_grows_except_administration():
-    names = sorted(p.stem for p in _cypher.cypher_dir().glob("*.cypher"))
+    names = sorted(p.stem for p in statements.cypher_dir().glob("*.cypher"))
     assert "search_triplets" in names and "write_add" in names
     for name in names:
-        sent = _cypher.statement(name)
+        sent = statements.statement(name)
         administration = name in ("schema", "schema_drop_fulltext", "schema_drop_vector", "schema_indexes")
         assert sent.startswith("CYPHER replan=skip\n") != administration, name
-        assert sent.endswith(_cypher.load(name)), name
+        assert sent.endswith(statements.load(name)), name

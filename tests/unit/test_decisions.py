@@ -1,13 +1,13 @@
 """The matcher's and the conflict detector's decisions, pure: rows as the statements return
-them, no Neo4j (graphmem/_match.decide, graphmem/_conflicts.classify)."""
+them, no Neo4j (graphmem/write/match.decide, graphmem/write/conflicts.classify)."""
 
 from __future__ import annotations
 
 from graphmem import Scope
-from graphmem._conflicts import classify, similar_relations
-from graphmem._ids import entity_id
-from graphmem._match import decide
 from graphmem._models import Entity, Triplet
+from graphmem.store.ids import entity_id
+from graphmem.write.conflicts import classify, similar_relations
+from graphmem.write.match import decide
 
 SCOPE = Scope(user_id="u1")
 MATCH = {"threshold": 0.8, "strict_threshold": 0.975}  # the matcher's defaults
@@ -166,7 +166,7 @@ class CountingLLM:
 
 def test_an_add_matched_again_asks_the_llm_only_about_candidates_that_changed():
     from graphmem._models import Usage
-    from graphmem._resolve import UpdateResolver
+    from graphmem.write.resolve import UpdateResolver
 
     llm = CountingLLM()
     resolver = UpdateResolver(llm)  # type: ignore[arg-type]
@@ -191,7 +191,7 @@ def test_an_add_matched_again_asks_the_llm_only_about_candidates_that_changed():
 
 
 def test_the_llm_sees_the_most_telling_candidates_only():
-    from graphmem._resolve import MAX_CANDIDATES, telling
+    from graphmem.write.resolve import MAX_CANDIDATES, telling
 
     rows = [stored(f"knows-{i}", "ana", "lives_in", f"town{i}") for i in range(30)]
     for i, row in enumerate(rows):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from graphmem import Message, Scope
-from graphmem._ids import entity_id, fact_id, message_node_id
+from graphmem.store.ids import entity_id, fact_id, message_node_id
 
 SCOPE = Scope(user_id="u1")
 

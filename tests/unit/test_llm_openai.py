@@ -27,11 +27,11 @@ from graphmem._models import (
     Triplet,
     Usage,
 )
-from graphmem._resolve import clean_decisions
 from graphmem._settings import Settings
 from graphmem.llm import LazyLLM, OfflineLLM, OpenAILLM, make_llm
 from graphmem.llm._prompts import graph_prompt, resolution_prompt
 from graphmem.llm.openai import strict_schema
+from graphmem.write.resolve import clean_decisions
 
 BASE = "http://test/v1"
 SECRET = "sk-test-secret-123"

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from graphmem import ConfigError, Ontology
-from graphmem._conform import conform, fit
 from graphmem._models import (
     ConflictCandidate,
     ConflictSet,
@@ -25,13 +24,14 @@ from graphmem._models import (
     Triplet,
     Usage,
 )
-from graphmem._ontology import browser_style, change_warning, load_ontology, parse_ontology
-from graphmem._resolve import UpdateResolver, by_ontology
 from graphmem.cli import app
 from graphmem.llm import ScriptedLLM
 from graphmem.llm._prompts import constrain_schema, entity_prompt, graph_prompt, relation_prompt
 from graphmem.llm.offline import SINGLE_VALUED
 from graphmem.llm.openai import strict_schema
+from graphmem.ontology.model import browser_style, change_warning, load_ontology, parse_ontology
+from graphmem.write.conform import conform, fit
+from graphmem.write.resolve import UpdateResolver, by_ontology
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ontologies"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -426,7 +426,7 @@ def test_the_browser_style_captions_every_declared_type():
 
 def test_agents_read_what_the_ontology_refused():
     from graphmem._models import AddResult
-    from graphmem._wire import add_text
+    from graphmem.serve.wire import add_text
 
     result = AddResult(
         rejected=[Rejection(triplet=t("Ana", "likes", "tea"), reason="relation 'likes' is not declared")]

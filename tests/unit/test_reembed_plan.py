@@ -1,14 +1,14 @@
 """What `graphmem init --reembed` must do given the schema status and the configured embedder
-(graphmem/_reembed.decide), and what opening a memory says meanwhile: without Neo4j."""
+(graphmem/store/reembed.decide), and what opening a memory says meanwhile: without Neo4j."""
 
 from __future__ import annotations
 
 import pytest
 
 from graphmem._errors import ConfigError, SchemaError
-from graphmem._reembed import KINDS, _check_vectors, decide
-from graphmem._schema import VECTOR_INDEXES, SchemaStatus, check_dimensions, check_reembed
 from graphmem.embed import HashingEmbedder
+from graphmem.store.reembed import KINDS, _check_vectors, decide
+from graphmem.store.schema import VECTOR_INDEXES, SchemaStatus, check_dimensions, check_reembed
 
 NO_CURSORS: dict = dict.fromkeys(KINDS)
 

@@ -1,9 +1,9 @@
-"""When `graphmem init` builds the full-text indexes again (graphmem/_schema.py), decided from
+"""When `graphmem init` builds the full-text indexes again (graphmem/store/schema.py), decided from
 what SHOW INDEXES reported, without Neo4j."""
 
 from __future__ import annotations
 
-from graphmem._schema import FULLTEXT_INDEXES, FULLTEXT_PROPERTIES, SchemaStatus, fulltext_outdated
+from graphmem.store.schema import FULLTEXT_INDEXES, FULLTEXT_PROPERTIES, SchemaStatus, fulltext_outdated
 
 
 def status(**changes: dict) -> SchemaStatus:

@@ -1,5 +1,5 @@
-"""The search's scope cache (graphmem/_scope_cache.py): what it reloads when a scope's clocks
-move, and that it ranks (graphmem/_scope_rank.py) as the exact scans of cypher/search_triplets,
+"""The search's scope cache (graphmem/cache/scope_cache.py): what it reloads when a scope's clocks
+move, and that it ranks (graphmem/cache/rank.py) as the exact scans of cypher/search_triplets,
 search_keyword, search_episodes and fragments/seed_entities and expand do, row by row.
 The Neo4j side is tests/integration/test_search_cache.py."""
 
@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from graphmem import Scope, Usage
-from graphmem._queries import Filters
-from graphmem._scope_cache import ListRequest, ScopeCache, reload_from
-from graphmem._scope_rank import (
+from graphmem._terms import query_words, word_patterns, word_terms
+from graphmem.cache.rank import (
     SEED_DECIMALS,
     CacheFilter,
     expand_seeds,
@@ -27,8 +26,9 @@ from graphmem._scope_rank import (
     rank_keyword,
     seed_entities,
 )
-from graphmem._scope_vectors import ScopeVectors
-from graphmem._terms import query_words, word_patterns, word_terms
+from graphmem.cache.scope_cache import ListRequest, ScopeCache, reload_from
+from graphmem.cache.vectors import ScopeVectors
+from graphmem.store.queries import Filters
 
 DIM = 8
 WORDS = "Anna anna's Bosch works worked working work Berlin lives age again ages us marathon Straße café".split()

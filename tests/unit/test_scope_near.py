@@ -1,4 +1,4 @@
-"""An add's nearest stored entities and facts ranked from the held scope (graphmem/_scope_near.py)
+"""An add's nearest stored entities and facts ranked from the held scope (graphmem/cache/near.py)
 as cypher/match_entities' scan and cypher/conflict_candidates' index branch would find them, and
 when the cache offers a scope for it at all (ScopeCache.held). The Neo4j side, with the
 clock check, is in tests/integration/test_pipeline.py."""
@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from graphmem import Scope, Usage
-from graphmem._ids import scope_clock_id
-from graphmem._queries import Filters
-from graphmem._scope_cache import ListRequest, ScopeCache
-from graphmem._scope_near import HeldScope
-from graphmem._scope_vectors import ScopeVectors
-from graphmem._scope_writes import WriteClock, Written
+from graphmem.cache.near import HeldScope
+from graphmem.cache.scope_cache import ListRequest, ScopeCache
+from graphmem.cache.vectors import ScopeVectors
+from graphmem.cache.writes import WriteClock, Written
+from graphmem.store.ids import scope_clock_id
+from graphmem.store.queries import Filters
 
 DIM = 6
 USER = Scope(user_id="u")

@@ -1,4 +1,4 @@
-"""Folding this process's writes into the search cache (graphmem/_scope_writes.py): the scope it
+"""Folding this process's writes into the search cache (graphmem/cache/writes.py): the scope it
 then holds is the one a load from Neo4j would give after the same writes, column by column,
 and a write that does not follow what is held is left to the clock check."""
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from graphmem import Scope, Usage
-from graphmem._queries import Filters
-from graphmem._scope_cache import ListRequest, ScopeCache
-from graphmem._scope_vectors import ScopeVectors
-from graphmem._scope_writes import PendingWrites, WriteClock, Written, advanced, epoch_ms
+from graphmem.cache.scope_cache import ListRequest, ScopeCache
+from graphmem.cache.vectors import ScopeVectors
+from graphmem.cache.writes import PendingWrites, WriteClock, Written, advanced, epoch_ms
+from graphmem.store.queries import Filters
 
 DIM = 4
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123_999, tzinfo=UTC)
@@ -45,7 +45,7 @@ CLOCKS = (("k", "ep", 3),)
 
 
 def _params(**lists: list[dict[str, Any]]) -> dict[str, Any]:
-    """write_add's parameters, as _write.plan_write makes them (the fields folding reads)."""
+    """write_add's parameters, as write.plan.plan_write makes them (the fields folding reads)."""
     return {key: lists.get(key, []) for key in ("messages", "entities", "invalidations", "new_facts", "updates")}
 
 

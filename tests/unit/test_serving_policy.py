@@ -10,9 +10,9 @@ import stat
 import pytest
 
 from graphmem import InputError, Scope, load_settings
-from graphmem._auth import BearerAuth, api_token, authorized, check_bind, is_loopback
 from graphmem._errors import ConfigError
-from graphmem._scope_policy import ScopePolicy, ScopeRefused
+from graphmem.serve.auth import BearerAuth, api_token, authorized, check_bind, is_loopback
+from graphmem.serve.scope_policy import ScopePolicy, ScopeRefused
 
 
 def test_the_server_scope_is_used_when_a_call_gives_none():

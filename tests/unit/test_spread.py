@@ -1,10 +1,10 @@
-"""The associative walk (graphmem/_spread.py) and the search terms (graphmem/_terms.py), pure:
+"""The associative walk (graphmem/search/spread.py) and the search terms (graphmem/_terms.py), pure:
 no Neo4j. The graph tests on real data are in tests/integration/test_associative.py."""
 
 from __future__ import annotations
 
-from graphmem._spread import Edge, SpreadConfig, Walk, aspect_match, hub_damping, lateral, spread
 from graphmem._terms import query_stems, query_words, stem_text
+from graphmem.search.spread import Edge, SpreadConfig, Walk, aspect_match, hub_damping, lateral, spread
 
 # aspects: ("brother", "work")
 LENA_BROTHER = Edge("f-brother", "jonas", "lena", similarity=0.6, aspects=(1.0, 0.0))
@@ -157,7 +157,7 @@ def test_pruning_by_the_floor_never_changes_the_top_results():
     # branch and bound: paths dropped by walk_floor could not have changed the top `limit`
     import random
 
-    from graphmem._retrieve import walk_floor
+    from graphmem.search.retrieve import walk_floor
 
     rng = random.Random(7)
     dropped = 0
@@ -185,8 +185,8 @@ def test_pruning_by_the_floor_never_changes_the_top_results():
 
 
 def test_the_floor_is_zero_until_there_are_enough_results():
-    from graphmem._retrieve import walk_floor
-    from graphmem._spread import Reach
+    from graphmem.search.retrieve import walk_floor
+    from graphmem.search.spread import Reach
 
     assert walk_floor({"a": Reach(0.9)}, {}, limit=2) == 0.0
     assert walk_floor({"a": Reach(0.9), "b": Reach(0.5)}, {"b": 0.01}, limit=2) == 0.51 - 0.01

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from graphmem._extract import clean, extract
 from graphmem._models import (
     ConflictCandidate,
     ConflictSet,
@@ -17,8 +16,9 @@ from graphmem._models import (
     normalize_name,
     normalize_relation,
 )
-from graphmem._resolve import UpdateResolver
 from graphmem.llm import ScriptedLLM
+from graphmem.write.extract import clean, extract
+from graphmem.write.resolve import UpdateResolver
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 

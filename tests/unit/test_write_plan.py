@@ -1,5 +1,5 @@
 """The write planner, pure: an add's decisions -> the parameters of cypher/write_add.cypher and
-the AddResult, without Neo4j (graphmem/_write.plan_write)."""
+the AddResult, without Neo4j (graphmem/write/plan.plan_write)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from graphmem import Message, Scope
 from graphmem._models import ConflictCandidate, ConflictSet, Fact, NodeMatch, ResolutionDecision, Triplet
-from graphmem._write import AddPlan, StoredMessage, plan_write
+from graphmem.write.plan import AddPlan, StoredMessage, plan_write
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 SCOPE = Scope(user_id="u1")
