@@ -1,7 +1,5 @@
 """graphmem: long-term graph memory for AI agents on Neo4j (Mem0g, done right)."""
 
-from importlib import metadata as _metadata
-
 from ._errors import (
     ConcurrentWriteError,
     ConfigError,
@@ -13,16 +11,24 @@ from ._errors import (
     ServerError,
 )
 from ._memory import AsyncGraphMemory, GraphMemory
-from ._models import AddResult, Entity, Episode, Fact, MemoryStats, Message, Rejection, Scope, Triplet, Usage
+from ._models import (
+    AddResult,
+    Entity,
+    Episode,
+    Fact,
+    MemoryInfo,
+    MemoryStats,
+    Message,
+    Rejection,
+    Scope,
+    Triplet,
+    Usage,
+)
 from ._settings import Settings, load_settings
+from ._version import __version__ as __version__
 from .ontology.model import Attribute, EntityType, Ontology, RelationType, load_ontology
-from .search.retrieve import EpisodeHit, SearchHit, SearchResults, Signal
+from .search.results import EpisodeHit, SearchHit, SearchResults, Signal
 from .write.batch import AddWindow
-
-try:  # one source: pyproject.toml's version, as installed
-    __version__ = _metadata.version("graphmem")
-except _metadata.PackageNotFoundError:  # imported from a checkout that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "AddResult",
@@ -40,6 +46,7 @@ __all__ = [
     "GraphmemError",
     "InputError",
     "LLMError",
+    "MemoryInfo",
     "MemoryStats",
     "Message",
     "Neo4jUnavailable",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import (
     AfterValidator,
@@ -391,6 +391,17 @@ class MemoryStats(BaseModel):
     valid_facts: int
     invalidated_facts: int
     messages: int
+
+
+class MemoryInfo(BaseModel):
+    """What a memory runs on: graphmem, the Neo4j it reached, its extractor and embedder."""
+
+    graphmem_version: str
+    neo4j: dict[str, Any] = Field(description="address, version and edition of the Neo4j server")
+    extractor: str = Field(description="the LLM backend that extracts facts (offline: a rule-based fallback)")
+    extractor_is_fallback: bool
+    embedder: str
+    embedding_dim: int
 
 
 class Rejection(BaseModel):

@@ -34,3 +34,8 @@ def normalize_relation(relation: str) -> str:
     if candidate and not candidate[0].isalpha():
         candidate = "r_" + candidate[:62]
     return candidate if candidate and RELATION_PATTERN.match(candidate) else "related_to"
+
+
+def relation_phrase(relation: str) -> str:
+    """A relation name as the words it stands for ("works_at" -> "works at"), as embedded."""
+    return relation.replace("_", " ")

@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ..store.clocks import NearRow
 from .vectors import NEVER, ScopeVectors, unit_rows
 
 __all__ = ["HeldScope", "NearRow"]
-
-NearRow = dict[str, Any]  # {"id": ..., "score": ...}, best first
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._terms import WordTerm
+from ..store.queries import SEED_DECIMALS
 from .vectors import NEVER, ScopeVectors
 
 __all__ = [
@@ -35,11 +36,6 @@ class CacheFilter:
     as_of: float | None = None
     include_invalidated: bool = False
     relations: frozenset[str] | None = None
-
-
-#: vector seed weights are rounded to this many decimals, here and in fragments/seed_entities
-#: (sent as $seed_decimals), so that both sides tie the same names (see seed_entities)
-SEED_DECIMALS = 5
 
 
 def fact_mask(scope: ScopeVectors, where: CacheFilter) -> np.ndarray:

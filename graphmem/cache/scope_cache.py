@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -51,11 +51,23 @@ from .writes import PendingWrites, Written, advanced
 
 if TYPE_CHECKING:
     from .._models import Scope, Usage
-    from ..store.queries import CachedRows, EpisodeRow, ExpandRow, Queries, Seeding, SeedRow
+    from ..store.queries import CachedRows, EpisodeRow, ExpandRow, ScopeVectorRows, Seeding, SeedRow
 
 __all__ = ["CachedLists", "ListRequest", "ScopeCache", "reload_from"]
 
 log = logging.getLogger("graphmem")
+
+
+class CacheReads(Protocol):
+    """The two statements the cache reads through (store.queries.Queries has them)."""
+
+    def scope_vectors(
+        self, scope: Scope, *, since: int | None, max_items: int, usage: Usage | None
+    ) -> ScopeVectorRows: ...
+
+    def search_cached(
+        self, filters: Filters, fact_ids: list[str], message_ids: list[str], *, usage: Usage
+    ) -> CachedRows: ...
 
 
 def reload_from(held: Clocks, now: Clocks) -> int | None:
@@ -162,7 +174,7 @@ class ScopeCache:
 
     def __init__(
         self,
-        queries: Queries,
+        queries: CacheReads,
         dim: int,
         *,
         max_bytes: int,

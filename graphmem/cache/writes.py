@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .._models import Scope
+from ..store.clocks import WriteClock
 from .vectors import NEVER, Clocks, ScopeVectors
 
-__all__ = ["PendingWrites", "WriteClock", "Written", "advanced", "epoch_ms"]
+__all__ = ["PendingWrites", "Written", "advanced", "epoch_ms"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Row = list[Any]
@@ -25,15 +26,6 @@ Row = list[Any]
 
 class _Unknown(Exception):
     """A write names a fact or entity the cache does not hold."""
-
-
-@dataclass(frozen=True)
-class WriteClock:
-    """The clock one committed write advanced (write_add's row): key, epoch, new revision."""
-
-    key: str
-    epoch: str | None
-    revision: int
 
 
 @dataclass(frozen=True)

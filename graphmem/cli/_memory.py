@@ -15,8 +15,9 @@ from rich.table import Table
 from .._errors import InputError
 from .._memory import GraphMemory
 from .._models import Fact, Scope
+from .._requests import SearchRequest
 from ..embed import LazyEmbedder
-from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
+from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES
 from ..store.schema import apply_schema
 from ..write.ingest import IngestStats, ingest_windows, windows_of
 from ..write.transcripts import FORMATS, Conversation, Format, read_transcript
@@ -206,36 +207,45 @@ def search(
     agent: AgentOpt = None,
     run: RunOpt = None,
     mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = DEFAULT_MODE,
-    limit: Annotated[int, typer.Option(min=1, help="Facts to return.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Facts to return.")] = 10,
     episodes: Annotated[
-        int, typer.Option(min=0, help="Stored turns to return beside the facts (0: none).")
+        int, typer.Option(min=0, max=100, help="Stored turns to return beside the facts (0: none).")
     ] = DEFAULT_EPISODES,
     hops: Annotated[
-        int | None, typer.Option(min=0, help="Chain length (associative, 3) or expansion depth (entity, 1).")
+        int | None, typer.Option(min=1, max=3, help="Chain length (associative, 3) or expansion depth (entity, 1).")
     ] = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Only facts valid, and turns said, by this time (ISO 8601).")
     ] = None,
-    history: Annotated[bool, typer.Option("--include-invalidated", help="Include invalidated facts.")] = False,
+    include_invalidated: Annotated[
+        bool, typer.Option("--include-invalidated", help="Include invalidated facts.")
+    ] = False,
+    entity_types: Annotated[
+        list[str] | None, typer.Option("--type", help="Only facts about entities of this type (repeatable).")
+    ] = None,
+    relations: Annotated[
+        list[str] | None, typer.Option("--relation", help="Only facts of this relation (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search a scope's memory: facts, then the stored turns that match."""
     with clean_errors():
         s = _scope(user, agent, run)
+        request = SearchRequest.checked(
+            query=query,
+            **s.params(),
+            mode=mode,
+            limit=limit,
+            episodes=episodes,
+            hops=hops,
+            as_of=as_of,
+            include_invalidated=include_invalidated,
+            entity_types=entity_types or None,
+            relations=relations or None,
+        )
         memory = open_memory(settings(), announce=False)
         try:
-            results = memory.search(
-                query,
-                user_id=s.user_id,
-                agent_id=s.agent_id,
-                run_id=s.run_id,
-                mode=cast(Mode, mode),  # checked by search(): an unknown mode is an InputError
-                limit=limit,
-                episodes=episodes,
-                hops=hops,
-                as_of=as_of,
-                include_invalidated=history,
-            )
+            results = memory.search(**request.arguments())
         finally:
             memory.close()
         if as_json:

@@ -64,7 +64,7 @@ def mcp(
     search_memory, get_facts. The scope is --user/--agent/--run; a call may narrow
     it (a run_id), and name another user only with --any-user.
     """
-    from .. import __version__
+    from .._version import __version__
     from ..serve.mcp import PROFILES, build_server, run_http, run_stdio
     from ..serve.scope_policy import ScopePolicy
 

@@ -11,7 +11,7 @@ from typing import Any
 from .._errors import ConcurrentWriteError, ConfigError, InputError, LLMError
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import AddResult, Scope
-from ..search.retrieve import SearchResults
+from ..search.results import SearchResults
 from ..serve.wire import add_text
 
 SEARCH_DESCRIPTION = (

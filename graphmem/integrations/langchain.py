@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import AddResult, Fact, Scope
-from ..search.retrieve import SearchHit, SearchResults
+from ..search.results import SearchHit, SearchResults
 from ._require import require
 from ._tools import add, search
 

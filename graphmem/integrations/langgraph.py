@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import Fact, MemoryStats, Scope
-from ..search.retrieve import SearchResults
+from ..search.results import SearchResults
 from ._require import require
 
 if TYPE_CHECKING:

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._names import relation_phrase
 from .._terms import stem, stem_text
-from ..write.conflicts import relation_phrase
 from .spread import Edge, aspect_match
 
 if TYPE_CHECKING:
     from ..store.queries import GraphRow, SeedRow
-    from .retrieve import EpisodeHit, Ranked
+    from .results import EpisodeHit, Ranked
 
 __all__ = ["GraphReader", "hit_seeds", "named_weights", "relation_usage", "walk_seeds"]
 

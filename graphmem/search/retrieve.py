@@ -28,16 +28,13 @@ import dataclasses
 import heapq
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field
-
 from .._errors import InputError
 from .._models import (
-    Episode,
     ExtractionInput,
     Fact,
     Message,
@@ -57,6 +54,7 @@ from ..store.queries import EpisodeRow, ExpandRow, Filters, GraphRow, IndexWidth
 from ..store.transport import fact_from_record
 from ..write.extract import extract_entities
 from .associative import GraphReader, hit_seeds, walk_seeds
+from .results import EpisodeHit, Ranked, SearchHit, SearchResults, Signal, episode_from_record
 from .spread import Reach, SpreadConfig, Walk
 
 __all__ = ["MODES", "Mode", "EpisodeHit", "Retriever", "SearchHit", "SearchResults", "Signal", "query_words"]
@@ -79,65 +77,6 @@ _LISTS: dict[str, tuple[str, ...]] = {
     "keyword": ("keyword",),
     "episode": ("episode",),
 }
-TURNS_TITLE = "Relevant conversation turns:"  # to_context: the turns' heading, after the facts
-
-Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
-
-
-class Signal(BaseModel):
-    rank: int
-    score: float
-
-
-class SearchHit(BaseModel):
-    fact: Fact
-    score: float
-    signals: dict[str, Signal] = Field(default_factory=dict)
-    hops: int | None = None
-    via: list[str] = Field(default_factory=list)  # associative: ids of the facts chained before it
-
-    def line(self) -> str:
-        f = self.fact
-        when = f.valid_from.date().isoformat()
-        until = f" (until {f.valid_to.date().isoformat()})" if f.valid_to else ""
-        return f"[{when}{until}] {f.fact} ({f.triplet()})"
-
-
-class EpisodeHit(BaseModel):
-    """A stored turn found for the query; `signals` holds its vector and keyword ranks."""
-
-    episode: Episode
-    score: float
-    signals: dict[str, Signal] = Field(default_factory=dict)
-
-    def line(self) -> str:
-        e = self.episode
-        return f"[{e.timestamp.date().isoformat()}] {e.speaker or e.role}: {e.content}"
-
-
-class SearchResults(list[SearchHit]):
-    """Fact hits, best first, plus `episodes` (the best stored turns), and a renderer for prompts."""
-
-    def __init__(self, hits: Iterable[SearchHit] = (), episodes: Iterable[EpisodeHit] = ()):
-        super().__init__(hits)
-        self.episodes: list[EpisodeHit] = list(episodes)
-
-    def to_context(self, max_tokens: int = 2000) -> str:
-        """Dated facts, most relevant first, then the relevant turns (dated, with speaker), cut
-        at about `max_tokens` (4 characters a token) before the first line that does not fit."""
-        facts = [["- " + hit.line()] for hit in self]
-        turns = [["- " + turn.line()] for turn in self.episodes]
-        if turns:
-            turns[0].insert(0, TURNS_TITLE)  # the title goes only with a turn under it
-        lines: list[str] = []
-        used = 0
-        for group in facts + turns:
-            cost = sum(math.ceil(len(line) / 4) + 1 for line in group)
-            if used + cost > max_tokens:
-                break
-            lines += group
-            used += cost
-        return "\n".join(lines)
 
 
 class Retriever:
@@ -616,10 +555,3 @@ def fuse_episodes(rows: list[EpisodeRow]) -> list[EpisodeHit]:
             hit.score += 1.0 / (RRF_K + rank)
             hit.signals[signal] = Signal(rank=rank, score=float(value))
     return sorted(hits.values(), key=lambda h: h.score, reverse=True)
-
-
-def episode_from_record(data: dict[str, Any]) -> Episode:
-    """An Episode from fragments/episode_projection (times as UTC ISO strings)."""
-    episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
-    episode.timestamp = episode.timestamp.astimezone(UTC)
-    return episode

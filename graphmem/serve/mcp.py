@@ -3,7 +3,6 @@ streamable HTTP. A thin layer: each tool checks its scope (ScopePolicy) and call
 AsyncGraphMemory; no memory logic lives here."""
 
 # no `from __future__ import annotations`: the SDK reads the tools' annotations at runtime
-import asyncio
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,28 +16,23 @@ from pydantic import BaseModel, Field
 
 from .._errors import ConfigError, GraphmemError
 from .._memory import AsyncGraphMemory
-from .._models import AddResult, MemoryStats
+from .._models import AddResult, MemoryInfo, MemoryStats
+from .._requests import (
+    AddFactsRequest,
+    AddRequest,
+    AgentId,
+    ChatMessage,
+    FactsRequest,
+    RunId,
+    SearchRequest,
+    TripletInput,
+    UserId,
+)
 from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode
 from .asgi import serve_until_signalled
 from .auth import BearerAuth
 from .scope_policy import ScopePolicy
-from .wire import (
-    AgentId,
-    ChatMessage,
-    Deleted,
-    FactList,
-    RunId,
-    SearchPayload,
-    TripletInput,
-    UserId,
-    add_text,
-    facts_text,
-    messages_arg,
-    search_payload,
-    search_text,
-    stats_text,
-    triplets_arg,
-)
+from .wire import Deleted, FactList, SearchPayload, add_text, facts_text, search_payload, search_text, stats_text
 
 INSTRUCTIONS = """Long-term graph memory (graphmem). Store what the user tells you with add_memory
 (the turns as said; facts are extracted from them, contradicted ones are kept as history) and
@@ -46,12 +40,7 @@ recall with search_memory before answering questions about the user, their peopl
 work and past. search_memory answers multi-hop questions ("where does her brother work?")."""
 
 
-class Status(BaseModel):
-    graphmem_version: str
-    neo4j: dict[str, Any] = Field(description="address, version and edition of the Neo4j server")
-    extractor: str = Field(description="the LLM backend that extracts facts (offline: a rule-based fallback)")
-    extractor_is_fallback: bool
-    embedder: str
+class Status(MemoryInfo):
     scope: dict[str, str | None] = Field(description="the server's scope (--user, --agent, --run)")
     any_user: bool
     delete_all_allowed: bool
@@ -124,7 +113,8 @@ def build_server(
     ) -> Annotated[CallToolResult, AddResult]:
         with _tool_errors():
             scope = policy.resolve(user_id, agent_id, run_id)
-            result = await memory.add(messages_arg(messages), **scope.params(), timestamp=timestamp, metadata=metadata)
+            request = AddRequest(messages=messages, timestamp=timestamp, metadata=metadata, **scope.params())
+            result = await memory.add(**request.arguments())
             return _result(result, add_text(result))
 
     @server.tool(description="Store facts given as triplets (source -[relation]-> target), without extraction.")
@@ -138,9 +128,8 @@ def build_server(
     ) -> Annotated[CallToolResult, AddResult]:
         with _tool_errors():
             scope = policy.resolve(user_id, agent_id, run_id)
-            result = await memory.add_triplets(
-                triplets_arg(triplets), **scope.params(), timestamp=timestamp, metadata=metadata
-            )
+            request = AddFactsRequest(triplets=triplets, timestamp=timestamp, metadata=metadata, **scope.params())
+            result = await memory.add_triplets(**request.arguments())
             return _result(result, add_text(result))
 
     @server.tool(
@@ -157,8 +146,17 @@ def build_server(
             Mode, Field(description="associative (default, multi-hop), hybrid, entity, ...")
         ] = DEFAULT_MODE,
         episodes: Annotated[int, Field(ge=0, le=100, description="how many stored turns (0: none)")] = DEFAULT_EPISODES,
+        hops: Annotated[
+            int | None, Field(ge=1, le=3, description="chain length (associative, 3) or expansion depth (entity, 1)")
+        ] = None,
         as_of: Annotated[datetime | None, Field(description="what was true at this time")] = None,
         include_invalidated: Annotated[bool, Field(description="also facts no longer true")] = False,
+        entity_types: Annotated[
+            list[str] | None, Field(description="only facts about entities of these types, e.g. ['Person']")
+        ] = None,
+        relations: Annotated[
+            list[str] | None, Field(description="only facts of these relations, e.g. ['works_at']")
+        ] = None,
         max_tokens: Annotated[int, Field(ge=50, le=32000, description="budget of the context text")] = 2000,
         user_id: UserId = None,
         agent_id: AgentId = None,
@@ -166,16 +164,21 @@ def build_server(
     ) -> Annotated[CallToolResult, SearchPayload]:
         with _tool_errors():
             scope = policy.resolve(user_id, agent_id, run_id)
-            results = await memory.search(
-                query,
-                **scope.params(),
+            request = SearchRequest(
+                query=query,
                 limit=limit,
                 mode=mode,
                 episodes=episodes,
+                hops=hops,
                 as_of=as_of,
                 include_invalidated=include_invalidated,
+                entity_types=entity_types,
+                relations=relations,
+                max_tokens=max_tokens,
+                **scope.params(),
             )
-            payload = search_payload(results, max_tokens)
+            results = await memory.search(**request.arguments())
+            payload = search_payload(results, request.max_tokens)
             return _result(payload, search_text(payload))
 
     @server.tool(
@@ -193,7 +196,8 @@ def build_server(
     ) -> Annotated[CallToolResult, FactList]:
         with _tool_errors():
             scope = policy.resolve(user_id, agent_id, run_id)
-            facts = await memory.get_all(**scope.params(), include_invalidated=include_invalidated, limit=limit)
+            listing = FactsRequest(include_invalidated=include_invalidated, limit=limit, **scope.params())
+            facts = await memory.get_all(**listing.arguments())
             return _result(FactList(facts=facts), facts_text(facts))
 
     @server.tool(
@@ -231,24 +235,19 @@ def build_server(
     @server.tool(description="The server, the Neo4j it uses, the extractor, and what the scope holds.")
     async def get_status() -> Annotated[CallToolResult, Status]:
         with _tool_errors():
-            from .. import __version__
-
-            neo4j = await asyncio.to_thread(memory.sync.store.server_info)
+            info = await memory.info()
             counts = None
             if any((policy.user_id, policy.agent_id, policy.run_id)):
                 counts = await memory.stats(user_id=policy.user_id, agent_id=policy.agent_id, run_id=policy.run_id)
             status = Status(
-                graphmem_version=__version__,
-                neo4j=neo4j,
-                extractor=memory.sync.llm.name,
-                extractor_is_fallback=memory.sync.llm.is_fallback,
-                embedder=memory.sync.embedder.model_name,
+                **info.model_dump(),
                 scope={"user_id": policy.user_id, "agent_id": policy.agent_id, "run_id": policy.run_id},
                 any_user=policy.any_user,
                 delete_all_allowed=allow_delete_all,
                 counts=counts,
             )
-            text = f"graphmem {__version__}, Neo4j {neo4j.get('version', '?')} at {neo4j.get('address')}, "
+            neo4j = info.neo4j
+            text = f"graphmem {info.graphmem_version}, Neo4j {neo4j.get('version', '?')} at {neo4j.get('address')}, "
             text += f"extractor {status.extractor}" + (" (rule-based fallback)" if status.extractor_is_fallback else "")
             if counts is not None:
                 text += f"; scope holds {stats_text(counts)}"

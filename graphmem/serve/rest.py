@@ -3,12 +3,10 @@ validate the request's shape, call the memory API and map its errors to one JSON
 `{"error": {"type", "message"}}`; no memory logic lives here."""
 
 # no `from __future__ import annotations`: FastAPI reads the routes' annotations at runtime
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -16,27 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError
 from .._memory import AsyncGraphMemory
 from .._models import AddResult, Fact, Scope
-from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode
+from .._requests import AddFactsRequest, AddRequest, AgentId, RunId, SearchRequest, UserId
 from .auth import UNAUTHORIZED, ASGIApp, AsgiScope, Receive, Send, authorized
-from .wire import (
-    AgentId,
-    ChatMessage,
-    Deleted,
-    FactList,
-    RunId,
-    SearchPayload,
-    TripletInput,
-    UserId,
-    messages_arg,
-    search_payload,
-    triplets_arg,
-)
+from .wire import Deleted, FactList, SearchPayload, search_payload
 
 log = logging.getLogger("graphmem.serve")
 
@@ -64,40 +49,6 @@ def error_response(status: int, kind: str, message: str, headers: dict[str, str]
 
 
 # -- request bodies ------------------------------------------------------------------
-
-
-class ScopeFields(BaseModel):
-    user_id: UserId = None
-    agent_id: AgentId = None
-    run_id: RunId = None
-
-    def scope(self) -> Scope:
-        return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
-
-
-class AddMemoryRequest(ScopeFields):
-    messages: str | list[ChatMessage] = Field(description="a text, or chat messages")
-    timestamp: datetime | None = Field(default=None, description="when it was said (default: now)")
-    metadata: dict[str, Any] | None = Field(default=None, description="flat JSON values stored with the facts")
-
-
-class AddFactsRequest(ScopeFields):
-    triplets: list[TripletInput] = Field(min_length=1)
-    timestamp: datetime | None = None
-    metadata: dict[str, Any] | None = None
-
-
-class SearchRequest(ScopeFields):
-    query: str = Field(description="the question or topic")
-    limit: int = Field(default=10, ge=1, le=100)
-    mode: Mode = DEFAULT_MODE
-    episodes: int = Field(default=DEFAULT_EPISODES, ge=0, le=100, description="stored turns to return (0: none)")
-    hops: int | None = Field(default=None, ge=1, le=3)
-    as_of: datetime | None = None
-    include_invalidated: bool = False
-    entity_types: list[str] | None = None
-    relations: list[str] | None = None
-    max_tokens: int = Field(default=2000, ge=50, le=32000, description="budget of the rendered context")
 
 
 def scope_query(user_id: UserId = None, agent_id: AgentId = None, run_id: RunId = None) -> Scope:
@@ -222,45 +173,30 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
     @app.get("/healthz", summary="Liveness and Neo4j reachability (no token needed)")
     async def healthz() -> JSONResponse:
         try:
-            info = await asyncio.to_thread(memory.sync.store.server_info)
+            info = await memory.info()
         except Neo4jUnavailable as exc:
             return JSONResponse({"status": "unavailable", "neo4j": {"reachable": False, "error": str(exc)}}, 503)
-        return JSONResponse({"status": "ok", "neo4j": {"reachable": True, **info}})
+        return JSONResponse({"status": "ok", "neo4j": {"reachable": True, **info.neo4j}})
 
     @app.get("/metrics", dependencies=authed, summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/memories", dependencies=authed, summary="Add conversation turns")
-    async def add_memories(body: AddMemoryRequest) -> AddResult:
-        result = await memory.add(
-            messages_arg(body.messages), **body.scope().params(), timestamp=body.timestamp, metadata=body.metadata
-        )
+    async def add_memories(body: AddRequest) -> AddResult:
+        result = await memory.add(**body.arguments())
         metrics.record_add("memories", result)
         return result
 
     @app.post("/v1/facts", dependencies=authed, summary="Add facts as triplets")
     async def add_facts(body: AddFactsRequest) -> AddResult:
-        result = await memory.add_triplets(
-            triplets_arg(body.triplets), **body.scope().params(), timestamp=body.timestamp, metadata=body.metadata
-        )
+        result = await memory.add_triplets(**body.arguments())
         metrics.record_add("facts", result)
         return result
 
     @app.post("/v1/search", dependencies=authed, summary="Facts and turns relevant to a query, and the context")
     async def search(body: SearchRequest) -> SearchPayload:
-        results = await memory.search(
-            body.query,
-            **body.scope().params(),
-            mode=body.mode,
-            limit=body.limit,
-            episodes=body.episodes,
-            hops=body.hops,
-            as_of=body.as_of,
-            include_invalidated=body.include_invalidated,
-            entity_types=body.entity_types,
-            relations=body.relations,
-        )
+        results = await memory.search(**body.arguments())
         return search_payload(results, body.max_tokens)
 
     @app.get("/v1/facts", dependencies=authed, summary="The scope's facts")

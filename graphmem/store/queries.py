@@ -18,12 +18,15 @@ from typing import Any, TypedDict, cast
 
 from .._models import Fact, Scope, Usage
 from .._terms import word_terms
-from ..cache.near import HeldScope, NearRow
-from ..cache.rank import SEED_DECIMALS
-from ..cache.writes import WriteClock
 from . import statements
+from .clocks import HeldClock, NearRow, WriteClock
 from .ids import scope_clock_id
 from .transport import Store, TransactionStore, fact_from_record
+
+#: vector seed weights are rounded to this many decimals, here and in fragments/seed_entities
+#: (sent as $seed_decimals), and by the scope cache's ranking, so that both sides tie the same
+#: names (see seed_entities)
+SEED_DECIMALS = 5
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,7 @@ class Queries:
         *,
         keep: int,
         width: IndexWidth,
-        held: HeldScope | None = None,
+        held: HeldClock | None = None,
         usage: Usage,
     ) -> list[EntityCandidates]:
         params = {
@@ -285,7 +288,7 @@ class Queries:
         k: int,
         per_source: int,
         min_score: float,
-        held: HeldScope | None = None,
+        held: HeldClock | None = None,
         usage: Usage,
     ) -> list[FactCandidates]:
         """`known`: the relation names the detector has judged; a source's fact of one of those
@@ -563,6 +566,6 @@ class Queries:
         return [fact_from_record(row["fact"]) for row in self._rows(name, params) if row.get("fact")]
 
 
-def _held_params(held: HeldScope | None) -> dict[str, Any]:
+def _held_params(held: HeldClock | None) -> dict[str, Any]:
     """The clock a cache-ranked `near` list is good for (null: the statement ranks itself)."""
     return {"held_epoch": held.epoch if held else None, "held_revision": held.revision if held else None}

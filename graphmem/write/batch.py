@@ -16,13 +16,30 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import InputError, LLMError
 from .._models import AddResult, Message, Scope
 
 if TYPE_CHECKING:
-    from .._memory import GraphMemory, PreparedAdd
+    from .writer import PreparedAdd
+
+
+class Halves(Protocol):
+    """An add's two halves (the Writer's): `prepare` may run for many windows at once,
+    `commit` runs one scope's windows one at a time, in order."""
+
+    def prepare(
+        self,
+        messages: Sequence[Message | dict[str, Any] | str],
+        *,
+        scope: Scope,
+        context: Sequence[Message],
+        timestamp: datetime | str | None,
+        metadata: dict[str, Any] | None,
+    ) -> PreparedAdd: ...
+
+    def commit(self, prepared: PreparedAdd) -> AddResult: ...
 
 
 @dataclass
@@ -60,7 +77,7 @@ class _Stopped(Exception):
 
 
 def add_many(
-    memory: GraphMemory,
+    writer: Halves,
     windows: Iterable[AddWindow],
     *,
     concurrency: int,
@@ -86,7 +103,7 @@ def add_many(
                 raise _Stopped()
             prepared: PreparedAdd | LLMError
             try:
-                prepared = memory._prepare_add(
+                prepared = writer.prepare(
                     window.messages,
                     scope=scope,
                     context=window.context,
@@ -106,7 +123,7 @@ def add_many(
                 raise _Stopped()
             outcome: WindowOutcome
             try:
-                outcome = prepared if isinstance(prepared, LLMError) else memory._commit_add(prepared)
+                outcome = prepared if isinstance(prepared, LLMError) else writer.commit(prepared)
             except LLMError as exc:  # the resolver's call
                 outcome = exc
             outcomes[index] = outcome

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from .._models import ConflictCandidate, ConflictSet, Scope, Triplet, Usage
+from .._names import relation_phrase
 from ..cache.near import HeldScope
 from ..embed._phrases import PhraseVectors
 from ..embed.base import Embedder
@@ -158,8 +159,3 @@ def similar_relations(
         for other in known
         if other != relation and cosine(vectors[other], vectors[relation]) >= relation_threshold
     ]
-
-
-def relation_phrase(relation: str) -> str:
-    """A relation name as the words it stands for ("works_at" -> "works at"), as embedded."""
-    return relation.replace("_", " ")

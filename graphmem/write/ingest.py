@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
 from .._errors import LLMError
-from .._memory import GraphMemory
 from .._models import AddResult, Message
 from .batch import AddWindow, WindowOutcome
+
+
+class AddsMany(Protocol):
+    """What ingest adds through: GraphMemory.add_many."""
+
+    def add_many(
+        self,
+        windows: Iterable[AddWindow],
+        *,
+        concurrency: int | None = None,
+        on_extracted: Callable[[int], None] | None = None,
+        on_committed: Callable[[int, WindowOutcome], None] | None = None,
+    ) -> list[WindowOutcome]: ...
 
 
 class IngestStats(BaseModel):
@@ -75,7 +88,7 @@ def windows_of(
 
 
 def ingest_windows(
-    memory: GraphMemory,
+    memory: AddsMany,
     windows: Iterable[AddWindow],
     *,
     concurrency: int = 1,
@@ -118,7 +131,7 @@ def ingest_windows(
 
 
 def ingest_messages(
-    memory: GraphMemory,
+    memory: AddsMany,
     messages: list[Message],
     *,
     user_id: str | None = None,

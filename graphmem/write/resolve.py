@@ -15,6 +15,8 @@ The LLM's answer is checked: ids it names must be candidates of that triplet.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from .._models import (
     ConflictCandidate,
     ConflictSet,
@@ -25,7 +27,6 @@ from .._models import (
     ResolutionResult,
     Usage,
 )
-from ..llm.base import LLM
 from ..ontology.model import Ontology
 
 #: stored facts shown to the LLM per new triplet: the most telling ones. A speaker's node can
@@ -90,8 +91,14 @@ def by_ontology(
     return None, left
 
 
+class Resolves(Protocol):
+    """What the resolver asks: one batched decision call (every LLM backend has it)."""
+
+    def resolve(self, request: ResolutionRequest, usage: Usage) -> ResolutionResult: ...
+
+
 class UpdateResolver:
-    def __init__(self, llm: LLM, ontology: Ontology | None = None):
+    def __init__(self, llm: Resolves, ontology: Ontology | None = None):
         self.llm = llm
         self.ontology = ontology
 

@@ -40,10 +40,10 @@ def _world(memory: GraphMemory, user: str) -> Scope:
             user_id=user,
         )
     memory.add_triplets([_triplet("Alice Smith", "lives_in", "Quito")], user_id=user)
-    assert memory.retriever.cache is not None
-    memory.retriever.cache.wait()
+    assert memory.cache is not None
+    memory.cache.wait()
     scope = Scope(user_id=user)
-    assert memory.retriever.cache.held(scope) is not None
+    assert memory.cache.held(scope) is not None
     return scope
 
 
@@ -69,10 +69,10 @@ ENTITIES = [Entity(name=n, type=t) for n, t in
 def test_the_matcher_ranks_the_same_neighbours_from_the_cache(memory: GraphMemory, new_user):
     scope = _world(memory, new_user())
     vectors = memory.embedder.embed([e.name for e in ENTITIES])
-    held = memory.retriever.cache.held(scope)
+    held = memory.cache.held(scope)
     seen = _spy(memory, "match_entities")
-    cached = memory.matcher.match(scope, ENTITIES, vectors, Usage(), held=held)
-    scanned = memory.matcher.match(scope, ENTITIES, vectors, Usage(), held=None)
+    cached = memory.writer.matcher.match(scope, ENTITIES, vectors, Usage(), held=held)
+    scanned = memory.writer.matcher.match(scope, ENTITIES, vectors, Usage(), held=None)
     assert seen == [True, False]
 
     def decided(matches):
@@ -86,7 +86,7 @@ def test_the_matcher_ranks_the_same_neighbours_from_the_cache(memory: GraphMemor
     probes = [{"i": i, "normalized": normalize_name(e.name), "id": entity_id(scope, normalize_name(e.name)),
                "embedding": v, "near": near} for i, (e, v, near) in
               enumerate(zip(ENTITIES, vectors, held.nearest_entities(vectors, 5)))]  # fmt: skip
-    matcher = memory.matcher
+    matcher = memory.writer.matcher
     width = IndexWidth(scan_max=matcher.scan_max, k_min=matcher.k, k_max=matcher.k_max, want=matcher.k)
     rows = {}
     for path, given in (("cache", held), ("scan", None)):
@@ -112,9 +112,9 @@ def test_the_detector_finds_the_same_candidates_from_the_cache(memory: GraphMemo
     ends = [(entity_id(scope, normalize_name(t.source)), entity_id(scope, normalize_name(t.target))) for t in new]
     vectors = memory.embedder.embed([t.fact for t in new])
     seen = _spy(memory, "conflict_candidates")
-    held = memory.retriever.cache.held(scope)
-    cached = memory.detector.detect(scope, new, ends, vectors, Usage(), held=held)
-    indexed = memory.detector.detect(scope, new, ends, vectors, Usage(), held=None)
+    held = memory.cache.held(scope)
+    cached = memory.writer.detector.detect(scope, new, ends, vectors, Usage(), held=held)
+    indexed = memory.writer.detector.detect(scope, new, ends, vectors, Usage(), held=None)
     assert seen == [True, False]
 
     def found(sets):
@@ -144,7 +144,7 @@ def test_an_add_after_another_process_wrote_is_ranked_by_neo4j(make_memory, new_
     [clock] = first.store.run_text(
         "MATCH (c:GraphmemScope {key: $key}) RETURN c.revision AS revision", {"key": scope_clock_id(scope)}
     )
-    assert first.retriever.cache.held(scope).revision == clock["revision"] - 1
+    assert first.cache.held(scope).revision == clock["revision"] - 1
     first.add_triplets([_triplet("Robert", "works_at", "Globex")], user_id=user)
     assert seen == [True, False]  # the clock moved: Neo4j's scan answered, and it holds Robert Jones
     assert conflicts == [True, False]
@@ -153,4 +153,4 @@ def test_an_add_after_another_process_wrote_is_ranked_by_neo4j(make_memory, new_
         for r in first.store.run_text("MATCH (e:Entity {user_id: $u}) RETURN e.normalized AS name", {"u": user})
     ]
     assert sorted(n for n in names if n.startswith(("alice", "robert"))) == ["alice smith", "robert jones"]
-    second.retriever.cache.close()  # the store is shared with the fixtures: left open
+    second.cache.close()  # the store is shared with the fixtures: left open

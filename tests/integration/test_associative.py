@@ -134,6 +134,7 @@ def test_episodes_recall_what_no_fact_holds(memory: GraphMemory, new_user) -> No
     assert memory.search("marathon", user_id=user, episodes=0).episodes == []
     # as_of: a turn said later is not returned
     before = memory.search("marathon training", user_id=user, mode="episode", as_of=datetime(2025, 3, 1, tzinfo=UTC))
+    assert before.episodes, "the turn said before as_of (Radiohead) is still found"
     assert all("marathon" not in e.episode.content for e in before.episodes)
     assert all(e.episode.timestamp <= datetime(2025, 3, 1, tzinfo=UTC) for e in before.episodes)
 
@@ -286,11 +287,11 @@ def test_associative_search_costs_a_round_trip_per_hop_and_no_llm_call(memory: G
     # a scope's first search in the process: four lists at once (scanned in Neo4j; the scope
     # loads into the scope cache after), one fetch per hop, and one for the top
     # facts no list returned whole
-    assert memory.retriever.cache is not None
+    assert memory.cache is not None
     usage = Usage()
     memory.search("Where does the wife of Lena Fischer's brother work?", user_id=family, usage=usage)
     assert 4 + 3 <= usage.neo4j_round_trips <= 4 + 3 + 1 and usage.llm_calls == 0, usage
-    memory.retriever.cache.wait()
+    memory.cache.wait()
     # then one statement for all four lists, ranked from the scope cache
     for question in ("Where does the wife of Lena Fischer's brother work?", "violin"):
         usage = Usage()

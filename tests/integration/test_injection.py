@@ -243,10 +243,13 @@ def test_hostile_triplets_are_stored_as_data(
         for row in labels:
             assert "Entity" in row["l"] and all(LABEL_PATTERN.match(label) for label in row["l"])
 
+        found = 0
         for mode in MODES:  # hostile queries as well; results only from this scope
             results = mem.search(query, user_id=user, mode=mode)
+            found += len(results) + len(results.episodes)
             assert all(hit.fact.user_id == user for hit in results)
             assert all(turn.episode.user_id == user for turn in results.episodes)
+        assert found, "some mode finds the scope's one fact: the checks above saw results"
         assert mem.delete_all(user_id=user) == 2
         assert mem.get_all(user_id=user, include_invalidated=True) == []
     finally:

@@ -77,6 +77,13 @@ async def _conversation(client: Client, user: str) -> None:
     assert payload["facts"][0]["fact"]["target"] == "Siemens"
     assert payload["episodes"][0]["episode"]["speaker"] == "Dana"
     assert "Siemens" in found.content[0].text  # the rendered context
+    # the search options REST has: a relation filter keeps only that relation's facts
+    only = _ok(
+        await client.call_tool(
+            "search_memory", {"query": "Dana", "relations": ["lives_in"], "hops": 1, "mode": "hybrid"}
+        )
+    )
+    assert [h["fact"]["relation"] for h in only["facts"]] == ["lives_in"]
 
     history = _ok(await client.call_tool("get_history", {"name_or_id": "Dana"}))
     assert {f["relation"] for f in history["facts"]} == {"lives_in", "works_at", "sister_of"}

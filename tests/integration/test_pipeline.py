@@ -17,9 +17,9 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 def without_cache(memory: GraphMemory) -> GraphMemory:
     """Neo4j ranks every add's neighbours: this process's search cache would once it holds the
     scope (tests/integration/test_add_from_cache.py), and the tests below are of Neo4j's paths."""
-    if memory.retriever.cache is not None:
-        memory.retriever.cache.close()
-        memory.retriever.cache = None
+    if memory.cache is not None:
+        memory.cache.close()
+        memory.cache = memory.writer.cache = memory.retriever.cache = None
     return memory
 
 
@@ -66,7 +66,7 @@ def test_fuller_name_matches_and_different_people_stay_apart(make_memory, new_us
     # A stricter threshold keeps "Alice Smith" apart; "Alice Jones" is never Alice Smith.
     other = new_user()
     strict = make_memory()
-    strict.matcher.threshold = 0.95
+    strict.writer.matcher.threshold = 0.95
     strict.add_triplets(
         [{"source": "Alice", "source_type": "Person", "relation": "lives_in", "target": "Paris"}], user_id=other
     )
@@ -102,14 +102,14 @@ def test_relatives_sharing_a_surname_stay_two_people(memory: GraphMemory, embedd
     if branch != "cache":
         without_cache(memory)
     if branch == "index":
-        memory.matcher.scan_max = 0  # the shared vector index answers, as in a scope of > 2,000 entities
+        memory.writer.matcher.scan_max = 0  # the shared vector index answers, as in a scope of > 2,000 entities
     user = new_user()
     memory.add_triplets(
         [{"source": "Carlos Nakamura", "source_type": "Person", "relation": "lives_in", "target": "Rome"}], user_id=user
     )
     if branch == "cache":
-        memory.retriever.cache.wait()  # the scope loaded: the next add ranks its neighbours from it
-        assert memory.retriever.cache.held(Scope(user_id=user)) is not None
+        memory.cache.wait()  # the scope loaded: the next add ranks its neighbours from it
+        assert memory.cache.held(Scope(user_id=user)) is not None
     memory.add_triplets(
         [{"source": "Rafael Nakamura", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
     )
@@ -122,7 +122,7 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
     # "Alice" is all theirs (k = 5 here to make sure), so a top-k-then-filter lookup never sees
     # this scope's "Alice Smith". A small scope is compared exactly instead.
     without_cache(memory)
-    memory.matcher.k = 5
+    memory.writer.matcher.k = 5
     for _ in range(30):
         memory.add_triplets(
             [{"source": "Alice", "source_type": "Person", "relation": "likes", "target": "tea"}],
@@ -141,7 +141,7 @@ def test_matching_is_not_starved_by_other_tenants_look_alikes(memory: GraphMemor
 
 def test_a_large_scope_matches_through_the_shared_vector_index(memory: GraphMemory, new_user):
     without_cache(memory)
-    memory.matcher.scan_max = 0  # every scope counts as large: the vector-index branch answers
+    memory.writer.matcher.scan_max = 0  # every scope counts as large: the vector-index branch answers
     user = new_user()
     memory.add_triplets(
         [{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Oslo"}], user_id=user
@@ -267,7 +267,8 @@ def test_hostile_strings_are_stored_as_plain_data(memory: GraphMemory, new_user,
         assert f.relation.replace("_", "").isalnum() or f.relation == "related_to"
     assert store.run_text("SHOW INDEXES YIELD name RETURN collect(name) AS names")[0]["names"] == indexes_before
     assert [f.target for f in memory.get_all(user_id=bystander)] == ["Quiet Town"]
-    hits = memory.search("`}) DETACH DELETE n //", user_id=user, mode="keyword")
+    hits = memory.search("`}) DETACH DELETE n // emoji", user_id=user, mode="keyword")
+    assert hits, "the hostile query still finds the fact its plain word names"
     assert all(h.fact.user_id == user for h in hits)
 
 

@@ -65,7 +65,7 @@ def _seen(results) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
 def test_the_cache_returns_what_the_scans_in_neo4j_return(memory: GraphMemory, lived):
     user, agent = lived
     scanning = Retriever(memory.queries, memory.embedder, phrases=memory.phrases)
-    assert memory.retriever.cache is not None and scanning.cache is None
+    assert memory.cache is not None and scanning.cache is None
     filters = [
         {},
         {"include_invalidated": True},
@@ -86,8 +86,8 @@ def test_the_cache_returns_what_the_scans_in_neo4j_return(memory: GraphMemory, l
                     )
                     compared += bool(cached or cached.episodes)
     assert compared > 150  # most searches found something to compare
-    assert memory.retriever.cache.loads == 3  # one load per scope: every later search was current
-    assert memory.retriever.cache.refreshes == 0
+    assert memory.cache.loads == 3  # one load per scope: every later search was current
+    assert memory.cache.refreshes == 0
 
 
 def _by_id(scope: ScopeVectors) -> tuple[dict[str, tuple], dict[str, np.ndarray]]:
@@ -107,7 +107,7 @@ def _by_id(scope: ScopeVectors) -> tuple[dict[str, tuple], dict[str, np.ndarray]
 def test_this_process_adds_reach_the_cache_without_a_read_and_hold_what_neo4j_holds(memory: GraphMemory, new_user):
     user = new_user("cache-fold")
     scope = Scope(user_id=user)
-    cache = memory.retriever.cache
+    cache = memory.cache
     assert cache is not None
     memory.add({"role": "user", "content": TURNS[0]}, user_id=user, timestamp=START)
     cache.wait()  # a scope's first write loads it (one turn, one fact)

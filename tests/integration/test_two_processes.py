@@ -26,7 +26,7 @@ pytestmark = pytest.mark.neo4j
 WRITER = r"""
 import json, sys, time
 from pathlib import Path
-import graphmem._memory as memory_module
+import graphmem.write.writer as memory_module
 from graphmem import GraphMemory
 
 name, peers, gate, user, timestamp, triplets = sys.argv[1:7]

@@ -1,4 +1,4 @@
-"""The ordering rules of pipelined adds (graphmem/write/batch.py), with a stand-in memory whose
+"""The ordering rules of pipelined adds (graphmem/write/batch.py), with a stand-in writer whose
 two halves sleep at random: each scope commits in the order given, never two of one scope at
 once; no more than `concurrency` windows run; the input is read a bounded way ahead."""
 
@@ -15,7 +15,7 @@ from graphmem import AddResult, AddWindow, InputError, LLMError
 from graphmem.write.batch import add_many
 
 
-class FakeMemory:
+class FakeWriter:
     def __init__(
         self, fail_prepare: dict[str, Exception] | None = None, fail_commit: dict[str, Exception] | None = None
     ):
@@ -28,7 +28,7 @@ class FakeMemory:
         self.fail_commit = fail_commit or {}
         self.rng = random.Random(7)
 
-    def _prepare_add(self, messages, *, scope, context, timestamp, metadata):
+    def prepare(self, messages, *, scope, context, timestamp, metadata):
         with self.lock:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
@@ -41,7 +41,7 @@ class FakeMemory:
             raise self.fail_prepare[text]
         return (scope.key, text)
 
-    def _commit_add(self, prepared):
+    def commit(self, prepared):
         key, text = prepared
         with self.lock:
             assert key not in self.committing, "two windows of one scope committed at once"
@@ -60,13 +60,13 @@ def _windows(scopes: int, per_scope: int) -> list[AddWindow]:
     return [AddWindow(messages=[f"{s}:{i}"], user_id=f"u{s}") for i in range(per_scope) for s in range(scopes)]
 
 
-def _order(memory: FakeMemory, scope: int) -> list[str]:
+def _order(memory: FakeWriter, scope: int) -> list[str]:
     return memory.committed[AddWindow(messages=[], user_id=f"u{scope}").scope.key]
 
 
 @pytest.mark.parametrize("concurrency", [1, 3, 8])
 def test_each_scope_commits_in_order_and_the_pipeline_stays_bounded(concurrency):
-    memory = FakeMemory()
+    memory = FakeWriter()
     windows = _windows(scopes=5, per_scope=30)
     read = 0
     finished: list[int] = []
@@ -89,7 +89,7 @@ def test_each_scope_commits_in_order_and_the_pipeline_stays_bounded(concurrency)
 
 def test_an_llm_failure_is_an_outcome_and_the_scope_goes_on():
     boom = LLMError("boom")
-    memory = FakeMemory(fail_prepare={"0:3": boom})
+    memory = FakeWriter(fail_prepare={"0:3": boom})
     outcomes = add_many(memory, _windows(scopes=2, per_scope=6), concurrency=4)
     assert outcomes[6] is boom  # window 3 of scope 0 is the 7th given
     assert _order(memory, 0) == ["0:0", "0:1", "0:2", "0:4", "0:5"]
@@ -97,7 +97,7 @@ def test_an_llm_failure_is_an_outcome_and_the_scope_goes_on():
 
 
 def test_any_other_failure_stops_the_scope_at_a_prefix_and_is_raised():
-    memory = FakeMemory(fail_commit={"0:5": ConnectionError("neo4j went away")})
+    memory = FakeWriter(fail_commit={"0:5": ConnectionError("neo4j went away")})
     with pytest.raises(ConnectionError, match="went away"):
         add_many(memory, _windows(scopes=3, per_scope=40), concurrency=4)
     for scope in range(3):
@@ -109,4 +109,4 @@ def test_any_other_failure_stops_the_scope_at_a_prefix_and_is_raised():
 
 def test_concurrency_must_be_positive():
     with pytest.raises(InputError, match="at least 1"):
-        add_many(FakeMemory(), [], concurrency=0)
+        add_many(FakeWriter(), [], concurrency=0)

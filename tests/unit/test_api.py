@@ -12,7 +12,7 @@ from graphmem import AsyncGraphMemory, GraphMemory
 
 EXPORTED = {
     "AddResult", "AddWindow", "AsyncGraphMemory", "ConcurrentWriteError", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
-    "GraphmemError", "InputError", "LLMError", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
+    "GraphmemError", "InputError", "LLMError", "MemoryInfo", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
     "Scope", "SearchHit", "SearchResults", "Settings", "Signal", "Triplet", "Usage", "load_settings",
     "Attribute", "EntityType", "Ontology", "RelationType", "Rejection", "load_ontology",
 }  # fmt: skip

@@ -169,7 +169,7 @@ def test_an_add_matched_again_asks_the_llm_only_about_candidates_that_changed():
     from graphmem.write.resolve import UpdateResolver
 
     llm = CountingLLM()
-    resolver = UpdateResolver(llm)  # type: ignore[arg-type]
+    resolver = UpdateResolver(llm)
     answers: dict = {}
     oslo = [stored("oslo", "ana", "lives_in", "oslo")]
     first = classify(0, NEW, ("ana", "rome"), oslo, VECTORS, 0.75)

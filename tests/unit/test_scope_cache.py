@@ -346,7 +346,7 @@ def _search(cache: ScopeCache, query: list[float], scope: Scope | None = None) -
 def test_the_cache_reloads_only_what_changed_and_everything_after_a_deletion():
     rng = random.Random(5)
     queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
-    cache = ScopeCache(queries, DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20, background=False)
     query = _vec(rng)
     first = _search(cache, query)
     assert queries.calls[0] == ("scope_vectors", None) and cache.loads == 1
@@ -370,12 +370,12 @@ def test_a_scope_above_the_bound_is_left_to_neo4j_and_the_least_recent_is_evicte
     rng = random.Random(6)
     queries = FakeQueries(_facts(rng, 50), [])
     per_item = 4 * DIM + 400
-    cache = ScopeCache(queries, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2 * 20 * per_item, background=False)
     assert cache.max_items == 20
     assert _search(cache, _vec(rng)) is None
     assert _search(cache, _vec(rng)) is None and cache.loads == 1  # found too big once, not loaded again
     small = FakeQueries(_facts(rng, 15), [])
-    cache = ScopeCache(small, DIM, max_bytes=2 * 20 * per_item, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(small, DIM, max_bytes=2 * 20 * per_item, background=False)
     for user in ("a", "b", "c"):
         assert _search(cache, _vec(rng), Scope(user_id=user)) is not None
     assert cache.nbytes <= cache.max_bytes and cache.loads == 3
@@ -386,7 +386,7 @@ def test_a_scope_above_the_bound_is_left_to_neo4j_and_the_least_recent_is_evicte
 def test_a_scope_not_held_is_left_to_neo4j_while_it_loads_in_the_background():
     rng = random.Random(7)
     queries = FakeQueries(_facts(rng, 6), [["k", "e1", 0]])
-    cache = ScopeCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20)
     query = _vec(rng)
     assert _search(cache, query) is None  # the caller scans in Neo4j this time
     cache.wait()
@@ -420,7 +420,7 @@ def test_close_waits_for_a_running_load_and_drops_the_rest():
         return result
 
     queries.scope_vectors = slow  # type: ignore[method-assign]
-    cache = ScopeCache(queries, DIM, max_bytes=2**20)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20)
     assert _search(cache, _vec(rng)) is None
     cache.start_loads()
     assert started.wait(5)

@@ -14,7 +14,8 @@ from graphmem import Scope, Usage
 from graphmem.cache.near import HeldScope
 from graphmem.cache.scope_cache import ListRequest, ScopeCache
 from graphmem.cache.vectors import ScopeVectors
-from graphmem.cache.writes import WriteClock, Written
+from graphmem.cache.writes import Written
+from graphmem.store.clocks import WriteClock
 from graphmem.store.ids import scope_clock_id
 from graphmem.store.queries import Filters
 
@@ -106,7 +107,7 @@ class ScopeQueries:
 
 
 def _loaded(clocks: list[list[Any]]) -> ScopeCache:
-    cache = ScopeCache(ScopeQueries(clocks), DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(ScopeQueries(clocks), DIM, max_bytes=2**20, background=False)
     assert cache.lists(Filters(USER), ListRequest(embedding=_vec(1), facts=2), usage=Usage()) is not None
     return cache
 

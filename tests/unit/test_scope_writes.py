@@ -14,7 +14,8 @@ import pytest
 from graphmem import Scope, Usage
 from graphmem.cache.scope_cache import ListRequest, ScopeCache
 from graphmem.cache.vectors import ScopeVectors
-from graphmem.cache.writes import PendingWrites, WriteClock, Written, advanced, epoch_ms
+from graphmem.cache.writes import PendingWrites, Written, advanced, epoch_ms
+from graphmem.store.clocks import WriteClock
 from graphmem.store.queries import Filters
 
 DIM = 4
@@ -203,7 +204,7 @@ def _top(cache: ScopeCache, query: list[float], scope: Scope) -> list[str]:
 
 def test_the_cache_ranks_this_process_writes_without_reading_them_back():
     queries = HeldQueries()
-    cache = ScopeCache(queries, DIM, max_bytes=2**20, background=False)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20, background=False)
     user, run = Scope(user_id="u"), Scope(user_id="u", run_id="r")
     assert _top(cache, _vec(9), user) and queries.calls == ["scope_vectors", "search_cached"]
     # the add commits (Neo4j's clock moves with it), then tells the cache what it wrote
@@ -221,7 +222,7 @@ def test_the_cache_ranks_this_process_writes_without_reading_them_back():
 
 def test_writes_waiting_past_merge_after_are_merged_in_the_background():
     queries = HeldQueries()
-    cache = ScopeCache(queries, DIM, max_bytes=2**20, merge_after=1)  # type: ignore[arg-type]
+    cache = ScopeCache(queries, DIM, max_bytes=2**20, merge_after=1)
     user = Scope(user_id="u")
     assert cache.lists(Filters(user), ListRequest(embedding=_vec(9), facts=2), usage=Usage()) is None
     cache.wait()  # loaded in the background

@@ -80,13 +80,17 @@ def test_secrets_stay_out_of_reprs(monkeypatch):
 
 
 def test_the_conflict_threshold_reaches_the_detector(monkeypatch):
+    from neo4j import GraphDatabase
+
     from graphmem import GraphMemory
     from graphmem.embed.hashing import HashingEmbedder
     from graphmem.llm import OfflineLLM
+    from graphmem.store.transport import Store
 
     assert load_settings().conflict_threshold == 0.85
     monkeypatch.setenv("GRAPHMEM_CONFLICT_THRESHOLD", "0.7")
     settings = load_settings()
-    # no schema applied: the store is never reached
-    memory = GraphMemory(None, llm=OfflineLLM(), embedder=HashingEmbedder(), settings=settings, apply_schema=False)  # type: ignore[arg-type]
-    assert memory.detector.fact_threshold == 0.7
+    # no schema applied: the store is never reached (the driver connects on first use)
+    store = Store(GraphDatabase.driver("bolt://127.0.0.1:9"), database="neo4j", uri="bolt://127.0.0.1:9", user="neo4j")
+    memory = GraphMemory(store, llm=OfflineLLM(), embedder=HashingEmbedder(), settings=settings, apply_schema=False)
+    assert memory.writer.detector.fact_threshold == 0.7
