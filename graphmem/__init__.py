@@ -26,7 +26,8 @@ from ._models import (
 )
 from ._settings import Settings, load_settings
 from ._version import __version__ as __version__
-from .ontology.model import Attribute, EntityType, Ontology, RelationType, load_ontology
+from .ontology.files import load_ontology
+from .ontology.model import Attribute, EntityType, Ontology, RelationType
 from .search.results import EpisodeHit, SearchHit, SearchResults, Signal
 from .write.batch import AddWindow
 

@@ -36,7 +36,8 @@ from .cache.scope_cache import ScopeCache
 from .embed import Embedder, make_embedder
 from .embed._phrases import PhraseVectors
 from .llm import LLM, make_llm
-from .ontology.model import Ontology, chosen_ontology
+from .ontology.files import chosen_ontology
+from .ontology.model import Ontology
 from .search.results import SearchHit, SearchResults, episode_from_record
 from .search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever
 from .store.queries import Queries

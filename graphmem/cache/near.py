@@ -15,14 +15,14 @@ Scores are on Neo4j's scale, (1 + cosine) / 2, like those of the scans they stan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..store.clocks import NearRow
-from .vectors import NEVER, ScopeVectors, unit_rows
+from .vectors import NEVER, EntityRow, FactRow, ScopeVectors, unit_rows
 
 __all__ = ["HeldScope", "NearRow"]
 
@@ -35,25 +35,25 @@ class HeldScope:
     epoch: str | None
     revision: int
     scope: ScopeVectors
-    pending_entities: dict[str, list[Any]]
-    pending_facts: dict[str, list[Any]]
+    pending_entities: dict[str, EntityRow]
+    pending_facts: dict[str, FactRow]
 
     def nearest_entities(self, vectors: Sequence[Sequence[float]], keep: int) -> list[list[NearRow]]:
         """Per vector, the `keep` nearest entities that have an embedding."""
         held = self.scope
         usable = held.entity_embedded & _not_replaced(held, "entity", self.pending_entities)
-        extra = [(row[0], row[3]) for row in self.pending_entities.values() if row[3] is not None]
+        extra = [(row.id, row.vector) for row in self.pending_entities.values() if row.vector is not None]
         return _nearest(held.entity_ids, held.entity_vectors, usable, extra, vectors, keep, min_score=None)
 
     def nearest_facts(self, vectors: Sequence[Sequence[float]], k: int, min_score: float) -> list[list[NearRow]]:
         """Per vector, the `k` nearest facts still valid, scoring at least `min_score`."""
         held = self.scope
         usable = (held.valid_to == NEVER) & _not_replaced(held, "fact", self.pending_facts)
-        extra = [(row[0], row[4]) for row in self.pending_facts.values() if row[3] is None]
+        extra = [(row.id, row.vector) for row in self.pending_facts.values() if row.valid_to is None]
         return _nearest(held.fact_ids, held.fact_vectors, usable, extra, vectors, k, min_score=min_score)
 
 
-def _not_replaced(held: ScopeVectors, kind: str, pending: dict[str, list[Any]]) -> np.ndarray:
+def _not_replaced(held: ScopeVectors, kind: str, pending: Mapping[str, object]) -> np.ndarray:
     """False where a row folded in since (`pending`) replaces the merged one."""
     mask = np.ones(len(getattr(held, f"{kind}_ids")), dtype=bool)
     for item_id in pending:

@@ -410,7 +410,7 @@ class ScopeCache:
         key = filters.scope.key
         held, since = stale if stale else (None, None)
         rows = self.queries.scope_vectors(filters.scope, since=since, max_items=self.max_items + 1, usage=usage)
-        changes = ScopeVectors.build(
+        changes = ScopeVectors.rows(
             _clocks(rows["clocks"]), rows["facts"], rows["messages"], rows["entities"], self.dim
         )
         scope = changes if held is None else held.updated(changes)

@@ -11,18 +11,47 @@ import math
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._terms import WordTerm, text_words
 
-__all__ = ["NEVER", "Postings", "ScopeVectors", "unit_rows"]
+__all__ = ["NEVER", "EntityRow", "FactRow", "Postings", "ScopeVectors", "TurnRow", "unit_rows"]
 
 NEVER = math.inf  # valid_to of a fact that is still valid
 Clocks = tuple[tuple[str, str | None, int], ...]  # (key, epoch, revision) per clock, by key
 Postings = dict[str, np.ndarray]  # key -> the indices of the items holding it, ascending
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+class FactRow(NamedTuple):
+    """A fact as cypher/scope_vectors.cypher returns it (and a folded write makes it)."""
+
+    id: str
+    relation: str
+    valid_from: float  # epoch ms
+    valid_to: float | None  # epoch ms; None while valid
+    vector: Sequence[float]
+    source_id: str
+    target_id: str
+    text: str  # sentence, relation and end names, as search_keyword matches them
+
+
+class TurnRow(NamedTuple):
+    id: str
+    time: float  # epoch ms
+    stems: str | None
+    vector: Sequence[float]
+
+
+class EntityRow(NamedTuple):
+    id: str
+    name: str
+    normalized: str
+    vector: Sequence[float] | None  # None: stored without an embedding yet
+
+
 # each kind's columns, its ids first: a refresh merges them by id
 _FACTS = ("fact_ids", "fact_vectors", "relations", "valid_from", "valid_to", "fact_ends", "fact_texts", "fact_words")
 _TURNS = ("turn_ids", "turn_vectors", "turn_times", "turn_stems")
@@ -76,36 +105,50 @@ class ScopeVectors:
     def build(
         cls,
         clocks: Clocks,
-        facts: Sequence[Sequence[Any]],
-        turns: Sequence[Sequence[Any]],
-        entities: Sequence[Sequence[Any]],
+        facts: Sequence[FactRow],
+        turns: Sequence[TurnRow],
+        entities: Sequence[EntityRow],
         dim: int,
     ) -> ScopeVectors:
-        """From the rows of cypher/scope_vectors.cypher: facts [id, relation, valid_from,
-        valid_to, embedding, source id, target id, text], turns [id, timestamp, stems,
-        embedding], entities [id, name, normalized, embedding or null]."""
-        texts = tuple(str(f[7] or "") for f in facts)
+        """From the rows of cypher/scope_vectors.cypher (`rows()` types them)."""
+        texts = tuple(str(f.text or "") for f in facts)
         scope = cls(
             clocks=clocks,
-            fact_ids=tuple(str(f[0]) for f in facts),
-            fact_vectors=unit_rows([f[4] for f in facts], dim),
-            relations=tuple(str(f[1]) for f in facts),
-            valid_from=np.array([float(f[2]) for f in facts], dtype=np.float64),
-            valid_to=np.array([NEVER if f[3] is None else float(f[3]) for f in facts], dtype=np.float64),
-            fact_ends=tuple((str(f[5]), str(f[6])) for f in facts),
+            fact_ids=tuple(str(f.id) for f in facts),
+            fact_vectors=unit_rows([f.vector for f in facts], dim),
+            relations=tuple(str(f.relation) for f in facts),
+            valid_from=np.array([float(f.valid_from) for f in facts], dtype=np.float64),
+            valid_to=np.array([NEVER if f.valid_to is None else float(f.valid_to) for f in facts], dtype=np.float64),
+            fact_ends=tuple((str(f.source_id), str(f.target_id)) for f in facts),
             fact_texts=texts,
             fact_words=tuple(text_words(text) for text in texts),
-            turn_ids=tuple(str(t[0]) for t in turns),
-            turn_vectors=unit_rows([t[3] for t in turns], dim),
-            turn_times=np.array([float(t[1]) for t in turns], dtype=np.float64),
-            turn_stems=tuple(str(t[2] or " ") for t in turns),
-            entity_ids=tuple(str(e[0]) for e in entities),
-            entity_vectors=unit_rows([e[3] if e[3] is not None else [0.0] * dim for e in entities], dim),
-            entity_embedded=np.array([e[3] is not None for e in entities], dtype=bool),
-            entity_names=tuple(str(e[1]) for e in entities),
-            entity_normalized=tuple(str(e[2]) for e in entities),
+            turn_ids=tuple(str(t.id) for t in turns),
+            turn_vectors=unit_rows([t.vector for t in turns], dim),
+            turn_times=np.array([float(t.time) for t in turns], dtype=np.float64),
+            turn_stems=tuple(str(t.stems or " ") for t in turns),
+            entity_ids=tuple(str(e.id) for e in entities),
+            entity_vectors=unit_rows([e.vector if e.vector is not None else [0.0] * dim for e in entities], dim),
+            entity_embedded=np.array([e.vector is not None for e in entities], dtype=bool),
+            entity_names=tuple(str(e.name) for e in entities),
+            entity_normalized=tuple(str(e.normalized) for e in entities),
         )
         return scope._reindexed(None, range(len(scope.fact_ids)), range(len(scope.entity_ids)))
+
+    @classmethod
+    def rows(
+        cls,
+        clocks: Clocks,
+        facts: Iterable[Sequence[Any]],
+        turns: Iterable[Sequence[Any]],
+        entities: Iterable[Sequence[Any]],
+        dim: int,
+    ) -> ScopeVectors:
+        """From cypher/scope_vectors.cypher's lists as they come: facts [id, relation,
+        valid_from, valid_to, embedding, source id, target id, text], turns [id, timestamp,
+        stems, embedding], entities [id, name, normalized, embedding or null]."""
+        return cls.build(
+            clocks, [FactRow(*f) for f in facts], [TurnRow(*t) for t in turns], [EntityRow(*e) for e in entities], dim
+        )
 
     def updated(self, changes: ScopeVectors) -> ScopeVectors:
         """This scope with `changes` (what was written since) laid over it, by id: an item

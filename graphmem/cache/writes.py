@@ -16,12 +16,11 @@ from typing import Any
 
 from .._models import Scope
 from ..store.clocks import WriteClock
-from .vectors import NEVER, Clocks, ScopeVectors
+from .vectors import NEVER, Clocks, EntityRow, FactRow, ScopeVectors, TurnRow
 
 __all__ = ["PendingWrites", "Written", "advanced", "epoch_ms"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Row = list[Any]
 
 
 class _Unknown(Exception):
@@ -65,9 +64,9 @@ class PendingWrites:
     rows they leave (a later write's row replaces an earlier one's)."""
 
     clocks: Clocks
-    facts: dict[str, Row] = field(default_factory=dict)
-    turns: dict[str, Row] = field(default_factory=dict)
-    entities: dict[str, Row] = field(default_factory=dict)
+    facts: dict[str, FactRow] = field(default_factory=dict)
+    turns: dict[str, TurnRow] = field(default_factory=dict)
+    entities: dict[str, EntityRow] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.facts) + len(self.turns) + len(self.entities)
@@ -87,27 +86,27 @@ class PendingWrites:
     def _fold(self, params: dict[str, Any], held: ScopeVectors) -> None:
         for m in params["messages"]:
             if m["embedding"] is not None and not self._has_turn(m["id"], held):  # created only
-                self.turns[m["id"]] = [m["id"], epoch_ms(m["timestamp"]), m["stems"], m["embedding"]]
+                self.turns[m["id"]] = TurnRow(m["id"], epoch_ms(m["timestamp"]), m["stems"], m["embedding"])
         for e in params["entities"]:
             row = self._entity(e["id"], held)
             if row is None:
-                self.entities[e["id"]] = [e["id"], e["name"], e["normalized"], e["embedding"]]
-            elif row[3] is None and e["embedding"] is not None:  # a stored node gets its first vector
-                self.entities[e["id"]] = [*row[:3], e["embedding"]]
+                self.entities[e["id"]] = EntityRow(e["id"], e["name"], e["normalized"], e["embedding"])
+            elif row.vector is None and e["embedding"] is not None:  # a stored node gets its first vector
+                self.entities[e["id"]] = row._replace(vector=e["embedding"])
         for inv in params["invalidations"]:
             fact = self._fact(inv["id"], held)
-            if fact[3] is None:  # write_add closes a fact still valid only
-                self.facts[inv["id"]] = [*fact[:3], epoch_ms(inv["valid_to"]), *fact[4:]]
+            if fact.valid_to is None:  # write_add closes a fact still valid only
+                self.facts[inv["id"]] = fact._replace(valid_to=epoch_ms(inv["valid_to"]))
         for nf in params["new_facts"]:
             text = self._text(nf["fact"], nf["relation"], nf["source_id"], nf["target_id"], held)
-            self.facts[nf["id"]] = [
+            self.facts[nf["id"]] = FactRow(
                 nf["id"], nf["relation"], epoch_ms(nf["valid_from"]), None, nf["embedding"],
                 nf["source_id"], nf["target_id"], text,
-            ]  # fmt: skip
+            )  # fmt: skip
         for up in params["updates"]:
             fact = self._fact(up["id"], held)
-            text = self._text(up["fact"], up["relation"], fact[5], fact[6], held)
-            self.facts[up["id"]] = [fact[0], up["relation"], fact[2], fact[3], up["embedding"], *fact[5:7], text]
+            text = self._text(up["fact"], up["relation"], fact.source_id, fact.target_id, held)
+            self.facts[up["id"]] = fact._replace(relation=up["relation"], vector=up["embedding"], text=text)
         # restatements change nothing the cache holds
 
     def changes(self, dim: int) -> ScopeVectors:
@@ -119,30 +118,30 @@ class PendingWrites:
     def _has_turn(self, turn_id: str, held: ScopeVectors) -> bool:
         return turn_id in self.turns or held.position("turn", turn_id) is not None
 
-    def _fact(self, fact_id: str, held: ScopeVectors) -> Row:
+    def _fact(self, fact_id: str, held: ScopeVectors) -> FactRow:
         if fact_id in self.facts:
             return self.facts[fact_id]
         at = held.position("fact", fact_id)
         if at is None:
             raise _Unknown(fact_id)
         valid_to = float(held.valid_to[at])
-        return [
+        return FactRow(
             fact_id, held.relations[at], float(held.valid_from[at]), None if valid_to == NEVER else valid_to,
             held.fact_vectors[at], *held.fact_ends[at], held.fact_texts[at],
-        ]  # fmt: skip
+        )  # fmt: skip
 
-    def _entity(self, entity_id: str, held: ScopeVectors) -> Row | None:
+    def _entity(self, entity_id: str, held: ScopeVectors) -> EntityRow | None:
         if entity_id in self.entities:
             return self.entities[entity_id]
         at = held.position("entity", entity_id)
         if at is None:
             return None
         vector = held.entity_vectors[at] if held.entity_embedded[at] else None
-        return [entity_id, held.entity_names[at], held.entity_normalized[at], vector]
+        return EntityRow(entity_id, held.entity_names[at], held.entity_normalized[at], vector)
 
     def _text(self, sentence: str, relation: str, source_id: str, target_id: str, held: ScopeVectors) -> str:
         """The text search_keyword matches: sentence, relation and the ends' stored names."""
         ends = [self._entity(i, held) for i in (source_id, target_id)]
         if ends[0] is None or ends[1] is None:
             raise _Unknown(source_id if ends[0] is None else target_id)
-        return f"{sentence} {relation} {ends[0][1]} {ends[1][1]}"
+        return f"{sentence} {relation} {ends[0].name} {ends[1].name}"

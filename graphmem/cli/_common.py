@@ -16,7 +16,7 @@ from .. import _managed_neo4j
 from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError, ServerError
 from .._memory import GraphMemory
 from .._settings import Settings, load_settings
-from ..ontology.model import chosen_ontology
+from ..ontology.files import chosen_ontology
 from ..store.transport import Store
 
 console = Console(stderr=True)

@@ -24,7 +24,8 @@ from rich.table import Table
 from .. import _managed_neo4j
 from .._errors import InputError
 from ..embed.base import Embedder
-from ..ontology.model import change_warning, chosen_ontology
+from ..ontology.files import chosen_ontology
+from ..ontology.model import change_warning
 from ..store.backfill import backfill_episodes, episodes_missing
 from ..store.queries import Queries
 from ..store.schema import apply_schema

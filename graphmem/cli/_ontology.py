@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._errors import ConfigError
-from ..ontology.model import BUILT_IN, Ontology, browser_style, load_ontology
+from ..ontology.files import BUILT_IN, load_ontology
+from ..ontology.model import Ontology
+from ..ontology.style import browser_style
 from ..store.statements import cypher_dir
 from ._common import EXIT_CODES, clean_errors, console, out, print_json, settings
 

@@ -30,7 +30,7 @@ from .._models import (
     Usage,
     normalize_name,
 )
-from ..ontology.model import load_ontology
+from ..ontology.files import load_ontology
 from .base import LLM
 
 CITIES = set(

@@ -1,18 +1,29 @@
 """What a search returns: fact hits with the signals that found them, the turns found beside
-them, and their rendering for a prompt."""
+them, and their rendering for a prompt; and the reading of the statements' fact and turn
+projections into them."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from .._models import Episode, Fact
+from ..store.transport import fact_from_record
 
-__all__ = ["EpisodeHit", "Ranked", "SearchHit", "SearchResults", "Signal", "episode_from_record"]
+__all__ = [
+    "EpisodeHit",
+    "Ranked",
+    "SearchHit",
+    "SearchResults",
+    "Signal",
+    "episode_from_record",
+    "fact_parser",
+    "parse_fact",
+]
 
 TURNS_TITLE = "Relevant conversation turns:"  # to_context: the turns' heading, after the facts
 Ranked = list[tuple[Fact, float, int | None]]  # (fact, score, hops) best first
@@ -79,3 +90,27 @@ def episode_from_record(data: dict[str, Any]) -> Episode:
     episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
     episode.timestamp = episode.timestamp.astimezone(UTC)
     return episode
+
+
+def parse_fact(data: dict[str, Any]) -> Fact:
+    """A Fact from fragments/fact_projection, which sends times as UTC ISO strings (fast to
+    decode); they are given datetime.timezone.utc, as graphmem's own times have."""
+    fact = fact_from_record(data)
+    for name in ("valid_from", "valid_to", "created_at", "updated_at"):
+        value = getattr(fact, name)
+        if value is not None and value.tzinfo is not UTC:
+            setattr(fact, name, value.astimezone(UTC))
+    return fact
+
+
+def fact_parser() -> Callable[[dict[str, Any]], Fact]:
+    """`parse_fact`, once per fact id."""
+    read: dict[str, Fact] = {}
+
+    def parse(data: dict[str, Any]) -> Fact:
+        fact = read.get(data["id"])
+        if fact is None:
+            fact = read[data["id"]] = parse_fact(data)
+        return fact
+
+    return parse

@@ -29,7 +29,9 @@ from graphmem.llm import ScriptedLLM
 from graphmem.llm._prompts import constrain_schema, entity_prompt, graph_prompt, relation_prompt
 from graphmem.llm.offline import SINGLE_VALUED
 from graphmem.llm.openai import strict_schema
-from graphmem.ontology.model import browser_style, change_warning, load_ontology, parse_ontology
+from graphmem.ontology.files import load_ontology, parse_ontology
+from graphmem.ontology.model import change_warning
+from graphmem.ontology.style import browser_style
 from graphmem.write.conform import conform, fit
 from graphmem.write.resolve import UpdateResolver, by_ontology
 

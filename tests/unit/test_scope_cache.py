@@ -92,7 +92,7 @@ def _build(
     entities: list[list[Any]] | None = None,
     clocks: tuple[Any, ...] = (),
 ) -> ScopeVectors:
-    return ScopeVectors.build(clocks, facts, turns or [], entities or [], DIM)
+    return ScopeVectors.rows(clocks, facts, turns or [], entities or [], DIM)
 
 
 def _unit(rng: random.Random) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from graphmem import Scope, Usage
 from graphmem.cache.near import HeldScope
 from graphmem.cache.scope_cache import ListRequest, ScopeCache
-from graphmem.cache.vectors import ScopeVectors
+from graphmem.cache.vectors import EntityRow, FactRow, ScopeVectors
 from graphmem.cache.writes import Written
 from graphmem.store.clocks import WriteClock
 from graphmem.store.ids import scope_clock_id
@@ -41,10 +41,10 @@ FACTS = [
 
 
 def _held(pending_entities: dict[str, list[Any]] | None = None, pending_facts: dict[str, list[Any]] | None = None):
-    scope = ScopeVectors.build(((scope_clock_id(USER), "ep", 4),), FACTS, [], ENTITIES, DIM)
-    return HeldScope(
-        epoch="ep", revision=4, scope=scope, pending_entities=pending_entities or {}, pending_facts=pending_facts or {}
-    )
+    entities = {k: EntityRow(*row) for k, row in (pending_entities or {}).items()}
+    facts = {k: FactRow(*row) for k, row in (pending_facts or {}).items()}
+    scope = ScopeVectors.rows(((scope_clock_id(USER), "ep", 4),), FACTS, [], ENTITIES, DIM)
+    return HeldScope(epoch="ep", revision=4, scope=scope, pending_entities=entities, pending_facts=facts)
 
 
 def _reference(rows: list[tuple[str, list[float]]], query: list[float], keep: int, min_score: float | None):

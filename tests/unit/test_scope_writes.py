@@ -29,7 +29,7 @@ def _vec(seed: int) -> list[float]:
 
 
 def _build(facts: list[list[Any]], turns: list[list[Any]], entities: list[list[Any]], clocks: Any) -> ScopeVectors:
-    return ScopeVectors.build(clocks, facts, turns, entities, DIM)
+    return ScopeVectors.rows(clocks, facts, turns, entities, DIM)
 
 
 HELD_FACTS = [
