@@ -7,7 +7,7 @@ kin, employers, cities, instruments, hobbies and pets, with look-alike names), b
 into one user scope (entities, facts and one conversation turn per fact, embedded with
 MiniLM), and asks --questions questions per hop count (1, 2 and 3 hops) through the public
 `GraphMemory.search(question, user_id=..., mode=..., limit=10)`, in every mode the engine
-lists in `graphmem.search.retrieve.MODES` at run time, plus a `default` row that passes no mode.
+lists in `graphmem.search.recipes.MODES` at run time, plus a `default` row that passes no mode.
 
 A question is answered when its target fact (source, relation, target) is among the hits;
 in mode `episode` when the turn that carries the target fact is among `results.episodes`.
@@ -79,7 +79,7 @@ class TimedEmbedder(Embedder):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from graphmem.search.retrieve import MODES
+    from graphmem.search.recipes import MODES
 
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 10000], help="facts in each world")

@@ -6,7 +6,7 @@ For each size N it grows synthetic memories to N facts plus N conversation turns
 :Message per fact, telling it) spread over --users users (bulk UNWIND loads, see
 bench/synth.py), next to the hand-written retrieval fixture of tests/integration/test_retrieval.py
 (bench/fixtures.py, written through GraphMemory into a few users). Then it times ~--queries
-searches per mode, every mode of graphmem.search.retrieve.MODES, each called as the default call
+searches per mode, every mode of graphmem.search.recipes.MODES, each called as the default call
 makes it (associative and hybrid also return the best turns, `episodes=5`):
 
 * engine: the query embedding is computed beforehand and passed in (`embedding=`), so the
@@ -123,7 +123,7 @@ def time_searches(
     retriever: Any, model: CountingEmbedder, queries: list[dict], mode: str, limit: int, *, pass_embedding: bool
 ) -> dict:
     from graphmem import Scope, Usage
-    from graphmem.search.retrieve import DEFAULT_MODE
+    from graphmem.search.recipes import DEFAULT_MODE
 
     seconds, trips, results = [], [], []
     texts_before = model.texts
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     from graphmem import GraphMemory
     from graphmem.embed.minilm import MiniLMEmbedder
     from graphmem.llm import OfflineLLM
-    from graphmem.search.retrieve import MODES
+    from graphmem.search.recipes import MODES
 
     from .synth import SyntheticMemories
 

@@ -38,8 +38,9 @@ from .embed._phrases import PhraseVectors
 from .llm import LLM, make_llm
 from .ontology.files import chosen_ontology
 from .ontology.model import Ontology
+from .search.recipes import DEFAULT_EPISODES, DEFAULT_MODE, Mode
 from .search.results import SearchHit, SearchResults, episode_from_record
-from .search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode, Retriever
+from .search.retrieve import Retriever
 from .store.queries import Queries
 from .store.schema import ensure_schema
 from .store.transport import Store

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ._errors import input_error
 from ._models import Scope
-from .search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
+from .search.recipes import DEFAULT_EPISODES, DEFAULT_MODE, MODES, Mode
 
 __all__ = [
     "AddFactsRequest",

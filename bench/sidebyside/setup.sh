@@ -30,8 +30,9 @@ trap 'rm -f "$constraints"' EXIT
 if [ -n "$uv" ] && [ -f "$repo/uv.lock" ]; then
   # exact versions of graphmem's runtime dependencies, read from uv.lock (nothing is modified)
   (cd "$repo" && "$uv" export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet) \
-    | grep -v '^-e ' | grep -v '^ *#' | grep -v '^certifi==' >"$constraints" || true
-  # certifi (CA bundle, no code graphmem runs differently) left free: graphiti-core pins a newer one
+    | grep -v '^-e ' | grep -v '^ *#' | grep -v '^certifi==' | grep -v '^protobuf==' >"$constraints" || true
+  # certifi (CA bundle, no code graphmem runs differently) left free: graphiti-core pins a newer one;
+  # protobuf too (ONNX Runtime's dependency, unused by its inference): mem0ai 1.0.11 needs < 7
 fi
 
 pkgs=("mem0ai==$MEM0_VERSION" "graphiti-core==$GRAPHITI_VERSION" "langchain-neo4j>=0.4.0" "rank-bm25>=0.2.2" "neo4j>=5.26,<7"

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from .._errors import ConfigError, InputError
-from ..search.retrieve import DEFAULT_MODE, MODES
+from ..search.recipes import DEFAULT_MODE, MODES
 from ._common import clean_errors, console, open_memory, out, print_json, settings
 
 eval_app = typer.Typer(

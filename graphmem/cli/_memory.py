@@ -17,7 +17,7 @@ from .._memory import GraphMemory
 from .._models import Fact, Scope
 from .._requests import SearchRequest
 from ..embed import LazyEmbedder
-from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, MODES
+from ..search.recipes import DEFAULT_EPISODES, DEFAULT_MODE, MODES
 from ..store.schema import apply_schema
 from ..write.ingest import IngestStats, ingest_windows, windows_of
 from ..write.transcripts import FORMATS, Conversation, Format, read_transcript

@@ -34,8 +34,8 @@ from pydantic import BaseModel, Field
 from .._errors import InputError
 from .._memory import GraphMemory
 from .._models import Message, Scope
+from ..search.recipes import DEFAULT_MODE, Mode
 from ..search.results import SearchResults
-from ..search.retrieve import DEFAULT_MODE, Mode
 from ..store.ids import message_node_id as stored_id
 from ..write.ingest import IngestStats, ingest_messages
 from ..write.transcripts import read_locomo

@@ -41,7 +41,7 @@ from typing import Any
 from .._errors import ConfigError, GraphmemError
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import Scope
-from ..search.retrieve import DEFAULT_EPISODES
+from ..search.recipes import DEFAULT_EPISODES
 from ._require import require
 from ._tools import (
     MODEL_ERRORS,

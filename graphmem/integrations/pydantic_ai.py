@@ -30,7 +30,7 @@ from pydantic import Field
 from .._errors import ConfigError
 from .._memory import AsyncGraphMemory, GraphMemory
 from .._models import Scope
-from ..search.retrieve import DEFAULT_EPISODES
+from ..search.recipes import DEFAULT_EPISODES
 from ._require import require
 from ._tools import (
     MODEL_ERRORS,

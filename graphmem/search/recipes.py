@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from .._models import Fact
     from ..cache.scope_cache import CachedLists
     from ..llm.base import LLM
-    from ..store.queries import ExpandRow, Filters, IndexWidth, Queries, Seeding
-    from .results import Ranked
+    from ..store.queries import ExpandRow, Filters, IndexWidth, Queries, Seeding, SeedRow
+    from .results import EpisodeHit, Ranked
 
 __all__ = [
     "DEFAULT_EPISODES",
@@ -61,7 +61,7 @@ MODES: tuple[str, ...] = get_args(Mode)
 DEFAULT_MODE: Mode = "associative"
 DEFAULT_EPISODES = 5  # turns returned beside the facts: enough context, ~150 tokens
 MAX_CHAIN = 3  # facts on an associative chain: one cypher/search_graph.cypher round trip each
-MIN_TURNS = 5  # the episode list ranks at least this many turns (the walk seeds from them)
+MIN_TURNS = 5  # the episode list ranks at least this many turns, whatever the turns wanted
 
 #: how a mode ranks its signals: the associative walk blended with the lists ("walk"),
 #: reciprocal-rank fusion ("rrf"), its one list as it is ("single"), or turns only ("turns")
@@ -162,7 +162,7 @@ def _scan_keyword(ctx: Context, ask: Ask, usage: Usage) -> Ranked:
     return [(parse_fact(r["fact"]), float(r["score"]), None) for r in rows]
 
 
-def _scan_episode(ctx: Context, ask: Ask, usage: Usage) -> Any:
+def _scan_episode(ctx: Context, ask: Ask, usage: Usage) -> list[EpisodeHit]:
     count = ask.turn_depth
     rows = ctx.queries.search_episodes(
         ask.filters, ctx._width(count * 3), ask.embedding, ask.words, ask.stems, count, usage
@@ -170,7 +170,7 @@ def _scan_episode(ctx: Context, ask: Ask, usage: Usage) -> Any:
     return fuse_episodes(rows)[:count]
 
 
-def _scan_named(ctx: Context, ask: Ask, usage: Usage) -> Any:
+def _scan_named(ctx: Context, ask: Ask, usage: Usage) -> list[SeedRow]:
     return ctx.queries.search_seed_entities(
         ask.filters, ctx._width(ctx.seeds * 5), ctx._seeding(ask.words), ask.embedding, usage
     )

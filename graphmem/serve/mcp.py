@@ -28,7 +28,7 @@ from .._requests import (
     TripletInput,
     UserId,
 )
-from ..search.retrieve import DEFAULT_EPISODES, DEFAULT_MODE, Mode
+from ..search.recipes import DEFAULT_EPISODES, DEFAULT_MODE, Mode
 from .asgi import serve_until_signalled
 from .auth import BearerAuth
 from .scope_policy import ScopePolicy

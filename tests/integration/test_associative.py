@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from graphmem import GraphMemory, Scope
 from graphmem._terms import STEMMER, stem_text
 from graphmem.cli import app
-from graphmem.search.retrieve import MODES, Retriever
+from graphmem.search.recipes import MODES
+from graphmem.search.retrieve import Retriever
 
 pytestmark = pytest.mark.neo4j
 

@@ -27,7 +27,7 @@ from graphmem._models import (
     normalize_relation,
 )
 from graphmem.llm import OfflineLLM
-from graphmem.search.retrieve import MODES
+from graphmem.search.recipes import MODES
 from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j

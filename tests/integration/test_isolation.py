@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from graphmem import GraphMemory
 from graphmem._models import normalize_name
 from graphmem.llm import OfflineLLM
-from graphmem.search.retrieve import MODES
+from graphmem.search.recipes import MODES
 from graphmem.store.transport import Store
 
 pytestmark = pytest.mark.neo4j

@@ -19,7 +19,9 @@ import pytest
 from bench import fixtures as fx
 from graphmem import GraphMemory, Scope, Usage
 from graphmem.llm import OfflineLLM
-from graphmem.search.retrieve import MODES, RRF_K, Retriever
+from graphmem.search.fusion import RRF_K
+from graphmem.search.recipes import MODES
+from graphmem.search.retrieve import Retriever
 from graphmem.store.queries import Filters
 
 FACT_MODES = tuple(m for m in MODES if m != "episode")  # episode mode returns turns only

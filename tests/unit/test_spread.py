@@ -157,7 +157,7 @@ def test_pruning_by_the_floor_never_changes_the_top_results():
     # branch and bound: paths dropped by walk_floor could not have changed the top `limit`
     import random
 
-    from graphmem.search.retrieve import walk_floor
+    from graphmem.search.fusion import walk_floor
 
     rng = random.Random(7)
     dropped = 0
@@ -185,7 +185,7 @@ def test_pruning_by_the_floor_never_changes_the_top_results():
 
 
 def test_the_floor_is_zero_until_there_are_enough_results():
-    from graphmem.search.retrieve import walk_floor
+    from graphmem.search.fusion import walk_floor
     from graphmem.search.spread import Reach
 
     assert walk_floor({"a": Reach(0.9)}, {}, limit=2) == 0.0
