@@ -96,7 +96,10 @@ async def drive(base: str, token: str, work: list[tuple[str, dict[str, Any]]], c
     return rows
 
 
-def start_service(settings: Any, token: str, home: str) -> tuple[subprocess.Popen[str], str]:
+def start_service(
+    settings: Any, token: str, home: str, *, extra_env: dict[str, str] | None = None, command: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """`graphmem serve` (or `command`, taking the same arguments) on a free loopback port."""
     import httpx
 
     with socket.socket() as sock:
@@ -112,10 +115,11 @@ def start_service(settings: Any, token: str, home: str) -> tuple[subprocess.Pope
             "GRAPHMEM_API_TOKEN": token,
             "GRAPHMEM_HOME": home,
             "HF_HUB_OFFLINE": "1",
+            **(extra_env or {}),
         }
     )
-    graphmem = str(Path(sys.executable).parent / "graphmem")
-    proc = subprocess.Popen([graphmem, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    graphmem = command or [str(Path(sys.executable).parent / "graphmem")]
+    proc = subprocess.Popen([*graphmem, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -1,6 +1,7 @@
 """graphmem: long-term graph memory for AI agents on Neo4j (Mem0g, done right)."""
 
 from ._errors import (
+    BusyError,
     ConcurrentWriteError,
     ConfigError,
     GraphmemError,
@@ -35,6 +36,7 @@ __all__ = [
     "AddResult",
     "AddWindow",
     "AsyncGraphMemory",
+    "BusyError",
     "Attribute",
     "ConcurrentWriteError",
     "ConfigError",

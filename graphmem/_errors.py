@@ -38,6 +38,15 @@ class ConcurrentWriteError(GraphmemError):
     add was stored."""
 
 
+class BusyError(GraphmemError):
+    """Too many adds are waiting to be stored: this one was refused, nothing of it stored.
+    `retry_after`: seconds to wait before sending it again."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ServerError(GraphmemError):
     """The managed local Neo4j server could not be installed, started or stopped."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ._errors import InputError
+from ._lanes import Lane, Lanes
 from ._models import (
     AddResult,
     Episode,
@@ -47,7 +48,7 @@ from .store.transport import Store
 from .write import batch
 from .write.batch import AddWindow, WindowOutcome
 from .write.inputs import MessagesInput
-from .write.writer import Writer
+from .write.writer import PreparedAdd, Writer
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -342,18 +343,17 @@ class GraphMemory:
 
 
 def _threaded(
-    method: Callable[Concatenate[GraphMemory, _P], _T], *, throttled: bool = True
+    method: Callable[Concatenate[GraphMemory, _P], _T], lane: Lane | None
 ) -> Callable[Concatenate[AsyncGraphMemory, _P], Coroutine[Any, Any, _T]]:
-    """GraphMemory's `method` as a coroutine run in a worker thread, with its signature and
-    docs (test hooks, parameters named with a leading underscore, left out); `throttled`:
-    counted against max_concurrency."""
+    """GraphMemory's `method` as a coroutine run on a thread of `lane` (None: a thread of its
+    own, no slot counted), with its signature and docs (test hooks, parameters named with a
+    leading underscore, left out)."""
 
     async def call(self: AsyncGraphMemory, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         bound = getattr(self.sync, method.__name__)
-        if not throttled:
+        if lane is None:
             return await asyncio.to_thread(bound, *args, **kwargs)
-        async with self._semaphore:
-            return await asyncio.to_thread(bound, *args, **kwargs)
+        return await self.lanes.run(lane, bound, *args, **kwargs)
 
     functools.update_wrapper(call, method, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
     signature = inspect.signature(method)
@@ -366,33 +366,81 @@ def _threaded(
 
 
 class AsyncGraphMemory:
-    """Async facade: each call runs the sync pipeline in a worker thread; adds run
-    concurrently, at most `max_concurrency` at a time (the driver is thread-safe).
-    Its operations are GraphMemory's, derived from it one line each (same signatures)."""
+    """Async facade, in lanes (graphmem/_lanes.py): an add's LLM and embedding half runs on the
+    prepare lane, its Neo4j half on the commit lane (one scope's adds in arrival order), reads
+    on their own, so a search never waits behind an add that waits on a model. Past the pending
+    bounds an add is refused with BusyError. Its other operations are GraphMemory's, derived
+    from it one line each (same signatures)."""
 
     def __init__(self, memory: GraphMemory, *, max_concurrency: int | None = None):
         self.sync = memory
-        self._semaphore = asyncio.Semaphore(max_concurrency or memory.settings.max_concurrency)
+        self.lanes = Lanes.from_settings(memory.settings, commit_slots=max_concurrency)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> AsyncGraphMemory:
         return cls(GraphMemory.from_env(**overrides))
 
-    add = _threaded(GraphMemory.add)
-    # its own pool of `concurrency` workers: not counted against max_concurrency
-    add_many = _threaded(GraphMemory.add_many, throttled=False)
-    add_triplets = _threaded(GraphMemory.add_triplets)
-    search = _threaded(GraphMemory.search)
-    sources = _threaded(GraphMemory.sources)
-    get_all = _threaded(GraphMemory.get_all)
-    get = _threaded(GraphMemory.get)
-    delete = _threaded(GraphMemory.delete)
-    stats = _threaded(GraphMemory.stats)
-    delete_all = _threaded(GraphMemory.delete_all)
-    history = _threaded(GraphMemory.history)
-    reset = _threaded(GraphMemory.reset)
-    # a health check must not queue behind adds
-    info = _threaded(GraphMemory.info, throttled=False)
+    # The same signatures as GraphMemory's (tests/unit/test_api.py compares them).
+    async def add(
+        self,
+        messages: MessagesInput,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
+        context: Sequence[Message] = (),
+    ) -> AddResult:
+        """GraphMemory.add, in two lanes; BusyError when too many adds wait already."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        writer = self.sync.writer
+        return await self._add(
+            scope, writer.prepare, messages, scope=scope, context=context, timestamp=timestamp, metadata=metadata
+        )
+
+    async def add_triplets(
+        self,
+        triplets: Sequence[dict[str, Any] | Triplet],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        timestamp: datetime | str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AddResult:
+        """GraphMemory.add_triplets, in two lanes; BusyError when too many adds wait already."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        writer = self.sync.writer
+        return await self._add(
+            scope, writer.prepare_triplets, triplets, scope=scope, timestamp=timestamp, metadata=metadata
+        )
+
+    async def _add(
+        self, scope: Scope, prepare: Callable[_P, PreparedAdd], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> AddResult:
+        admitted = self.lanes.admit(scope)  # BusyError here: nothing accepted, nothing to undo
+        try:
+            prepared = await self.lanes.run("prepare", prepare, *args, **kwargs)
+            await admitted.turn()  # the scope's earlier adds commit first
+            return await self.lanes.run("commit", self.sync.writer.commit, prepared)
+        finally:
+            admitted.finish()
+
+    # many windows: their own pool of `concurrency` workers, in no lane
+    add_many = _threaded(GraphMemory.add_many, None)
+    search = _threaded(GraphMemory.search, "read")
+    sources = _threaded(GraphMemory.sources, "read")
+    get_all = _threaded(GraphMemory.get_all, "read")
+    get = _threaded(GraphMemory.get, "read")
+    stats = _threaded(GraphMemory.stats, "read")
+    history = _threaded(GraphMemory.history, "read")
+    delete = _threaded(GraphMemory.delete, "commit")
+    delete_all = _threaded(GraphMemory.delete_all, "commit")
+    reset = _threaded(GraphMemory.reset, "commit")
+    # a health check queues behind nothing
+    info = _threaded(GraphMemory.info, None)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.lanes.close)
         await asyncio.to_thread(self.sync.close)

@@ -111,7 +111,22 @@ class Settings(BaseSettings):
     search_cache_mb: int = Field(
         default=256, ge=0, validation_alias=_env("GRAPHMEM_SEARCH_CACHE_MB", "search_cache_mb")
     )
+    # the async API's lanes (graphmem/_lanes.py): adds' Neo4j halves at once, adds' LLM and
+    # embedding halves at once (waiting on a model: many), reads at once; adds accepted and not
+    # yet stored, per memory and per scope, past which an add is refused (BusyError, HTTP 429)
     max_concurrency: int = Field(default=4, ge=1, validation_alias=_env("GRAPHMEM_MAX_CONCURRENCY", "max_concurrency"))
+    prepare_concurrency: int = Field(
+        default=16, ge=1, validation_alias=_env("GRAPHMEM_PREPARE_CONCURRENCY", "prepare_concurrency")
+    )
+    read_concurrency: int = Field(
+        default=4, ge=1, validation_alias=_env("GRAPHMEM_READ_CONCURRENCY", "read_concurrency")
+    )
+    max_pending_adds: int = Field(
+        default=64, ge=1, validation_alias=_env("GRAPHMEM_MAX_PENDING_ADDS", "max_pending_adds")
+    )
+    max_pending_per_scope: int = Field(
+        default=8, ge=1, validation_alias=_env("GRAPHMEM_MAX_PENDING_PER_SCOPE", "max_pending_per_scope")
+    )
 
     # graphmem serve / graphmem mcp --http: the bearer token clients send (unset: one is
     # generated into api_token_file)

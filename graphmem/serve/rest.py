@@ -3,6 +3,7 @@ validate the request's shape, call the memory API and map its errors to one JSON
 `{"error": {"type", "message"}}`; no memory logic lives here."""
 
 # no `from __future__ import annotations`: FastAPI reads the routes' annotations at runtime
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -13,10 +14,11 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .._errors import ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError
+from .._errors import BusyError, ConfigError, GraphmemError, InputError, LLMError, Neo4jUnavailable, SchemaError
+from .._lanes import Lanes
 from .._memory import AsyncGraphMemory
 from .._models import AddResult, Fact, Scope
 from .._requests import AddFactsRequest, AddRequest, AgentId, RunId, SearchRequest, UserId
@@ -85,6 +87,27 @@ class Metrics:
         self.llm_calls = Counter("graphmem_llm_calls", "LLM calls of the adds", registry=self.registry)
         self.llm_tokens = Counter("graphmem_llm_tokens", "LLM tokens of the adds", ["kind"], registry=self.registry)
 
+    def watch(self, lanes: Lanes) -> None:
+        """The lanes' queues (graphmem/_lanes.py): work waiting and running per lane, adds
+        accepted and not yet stored, adds refused, and each lane's waits for a slot."""
+        waiting = Gauge("graphmem_lane_waiting", "work waiting for a slot", ["lane"], registry=self.registry)
+        running = Gauge("graphmem_lane_running", "work running", ["lane"], registry=self.registry)
+        for lane, stats in lanes.stats.items():
+            waiting.labels(lane).set_function(functools.partial(getattr, stats, "waiting"))
+            running.labels(lane).set_function(functools.partial(getattr, stats, "running"))
+        pending = Gauge("graphmem_adds_pending", "adds accepted and not yet stored", registry=self.registry)
+        pending.set_function(lambda: lanes.pending)
+        refused = Gauge("graphmem_adds_refused", "adds refused as busy (HTTP 429) so far", registry=self.registry)
+        refused.set_function(lambda: lanes.refused)
+        waits = Histogram(
+            "graphmem_lane_wait_seconds",
+            "how long work waited for a slot of its lane",
+            ["lane"],
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        lanes.on_wait = lambda lane, seconds: waits.labels(lane).observe(seconds)
+
     def record_add(self, kind: str, result: AddResult) -> None:
         self.adds.labels(kind).inc()
         for action in ("added", "updated", "invalidated", "noop", "rejected"):
@@ -97,6 +120,7 @@ class Metrics:
 def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The service over `memory` (closed when the app shuts down)."""
     metrics = Metrics()
+    metrics.watch(memory.lanes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -111,6 +135,7 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
         responses={
             400: {"description": "bad input (the message names the field)"},
             401: {"description": "missing or wrong bearer token"},
+            429: {"description": "too many adds waiting: retry after Retry-After seconds (nothing was stored)"},
             503: {"description": "Neo4j unreachable"},
         },
     )
@@ -131,6 +156,8 @@ def create_app(memory: AsyncGraphMemory, *, token: str, max_body_bytes: int = MA
 
     @app.exception_handler(GraphmemError)
     async def _graphmem_error(_: Request, exc: GraphmemError) -> JSONResponse:
+        if isinstance(exc, BusyError):  # nothing of the add was stored: the client sends it again later
+            return error_response(429, "busy", str(exc), {"Retry-After": str(exc.retry_after)})
         for kind, status, name in ERROR_STATUS:
             if isinstance(exc, kind):
                 return error_response(status, name, str(exc))

@@ -253,3 +253,38 @@ def test_profiles_offer_the_core_tools_or_every_tool(make_memory, new_user, shar
     assert asyncio.run(names(build_server(memory, ScopePolicy(user_id=user), profile="full"))) == TOOLS
     with pytest.raises(ConfigError, match="unknown MCP profile 'tiny'"):
         build_server(memory, ScopePolicy(user_id=user), profile="tiny")
+
+
+def test_an_add_past_the_scopes_bound_is_a_tool_error_saying_to_retry(make_memory, new_user):
+    """While one add of the scope waits on its model, a second one (the bound: 1) is refused
+    with a tool error the model can act on, and stores nothing; the first is stored."""
+    import threading
+
+    from graphmem.llm import OfflineLLM
+
+    user = new_user("mcp-busy")
+    answer = threading.Event()
+
+    class HeldLLM(OfflineLLM):
+        def extract_entities(self, source, usage):  # the model, thinking
+            answer.wait(60)
+            return super().extract_entities(source, usage)
+
+    memory = AsyncGraphMemory(make_memory(llm=HeldLLM()))
+    memory.lanes.max_pending_per_scope = 1
+    server = build_server(memory, ScopePolicy(user_id=user))
+
+    async def run() -> None:
+        async with Client(server) as client:
+            first = asyncio.create_task(client.call_tool("add_memory", {"messages": "I live in Oslo."}))
+            while memory.lanes.pending == 0:
+                await asyncio.sleep(0.02)
+            refusal = _refused(await client.call_tool("add_memory", {"messages": "I work at Siemens."}))
+            assert "retry in" in refusal and "GRAPHMEM_MAX_PENDING_PER_SCOPE=1" in refusal
+            answer.set()
+            stored = _ok(await first)
+            assert [f["target"] for f in stored["added"]] == ["Oslo"]
+            facts = _ok(await client.call_tool("get_facts", {}))["facts"]
+            assert [f["target"] for f in facts] == ["Oslo"]
+
+    asyncio.run(run())

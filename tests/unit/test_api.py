@@ -11,7 +11,7 @@ import graphmem
 from graphmem import AsyncGraphMemory, GraphMemory
 
 EXPORTED = {
-    "AddResult", "AddWindow", "AsyncGraphMemory", "ConcurrentWriteError", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
+    "AddResult", "AddWindow", "AsyncGraphMemory", "BusyError", "ConcurrentWriteError", "ConfigError", "Entity", "Episode", "EpisodeHit", "Fact", "GraphMemory",
     "GraphmemError", "InputError", "LLMError", "MemoryInfo", "MemoryStats", "Message", "Neo4jUnavailable", "SchemaError", "ServerError",
     "Scope", "SearchHit", "SearchResults", "Settings", "Signal", "Triplet", "Usage", "load_settings",
     "Attribute", "EntityType", "Ontology", "RelationType", "Rejection", "load_ontology",

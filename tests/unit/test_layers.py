@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cache", ("cache",)),
     ("write", ("write",)),
     ("search", ("search",)),
-    ("api", ("_memory", "_requests", "_export", "_managed_neo4j")),
+    ("api", ("_lanes", "_memory", "_requests", "_export", "_managed_neo4j")),
     ("serve", ("serve",)),
     ("eval", ("eval",)),
     ("integrations", ("integrations",)),
