@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from types import SimpleNamespace
 from typing import Any
 
 import typer.main
 
-from graphmem import AsyncGraphMemory, GraphMemory
+from graphmem import AsyncGraphMemory, GraphMemory, load_settings
+from graphmem._lanes import Lanes
 from graphmem._requests import SearchOptions
 from graphmem.cli import app
 from graphmem.serve.mcp import build_server
@@ -31,7 +33,7 @@ def test_the_python_api_takes_every_option() -> None:
 
 
 def test_rest_takes_every_option() -> None:
-    memory: Any = object()  # create_app only keeps it: no route is called
+    memory: Any = SimpleNamespace(lanes=Lanes.from_settings(load_settings()))  # no route is called
     schema = create_app(memory, token="t").openapi()
     body = schema["paths"]["/v1/search"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     fields = set(schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["properties"])
