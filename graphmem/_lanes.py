@@ -18,6 +18,7 @@ searches go on.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import threading
 import time
@@ -110,7 +111,11 @@ class Lanes:
             if self.on_wait is not None:
                 self.on_wait(lane, waited)
             stats.running += 1
-            work = asyncio.get_running_loop().run_in_executor(self._pool(lane), lambda: fn(*args, **kwargs))
+            # the caller's context goes with the work (its span is the parent of the work's)
+            context = contextvars.copy_context()
+            work = asyncio.get_running_loop().run_in_executor(
+                self._pool(lane), lambda: context.run(fn, *args, **kwargs)
+            )
             try:
                 return await asyncio.shield(work)
             except asyncio.CancelledError:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ._errors import InputError
 from ._lanes import Lane, Lanes
@@ -32,6 +32,7 @@ from ._models import (
     normalize_relation,
 )
 from ._settings import Settings, load_settings
+from ._tracing import scope_attributes, span
 from ._version import __version__
 from .cache.scope_cache import ScopeCache
 from .embed import Embedder, make_embedder
@@ -49,6 +50,9 @@ from .write import batch
 from .write.batch import AddWindow, WindowOutcome
 from .write.inputs import MessagesInput
 from .write.writer import PreparedAdd, Writer
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -156,8 +160,11 @@ class GraphMemory:
         an ingest adds nothing twice.
         """
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        prepared = self.writer.prepare(messages, scope=scope, context=context, timestamp=timestamp, metadata=metadata)
-        return self.writer.commit(prepared, before_commit=_before_commit)
+        with span("graphmem.add", scope_attributes(scope)) as current:
+            prepared = self.writer.prepare(
+                messages, scope=scope, context=context, timestamp=timestamp, metadata=metadata
+            )
+            return _traced(current, self.writer.commit(prepared, before_commit=_before_commit))
 
     def add_many(
         self,
@@ -194,8 +201,9 @@ class GraphMemory:
     ) -> AddResult:
         """Structured import without extraction; still matched, conflict-checked and resolved."""
         scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
-        prepared = self.writer.prepare_triplets(triplets, scope=scope, timestamp=timestamp, metadata=metadata)
-        return self.writer.commit(prepared)
+        with span("graphmem.add", scope_attributes(scope)) as current:
+            prepared = self.writer.prepare_triplets(triplets, scope=scope, timestamp=timestamp, metadata=metadata)
+            return _traced(current, self.writer.commit(prepared))
 
     # -- retrieval --------------------------------------------------------------------
     def search(
@@ -342,6 +350,15 @@ class GraphMemory:
         return self.queries.reset()
 
 
+def _traced(current: Span, result: AddResult) -> AddResult:
+    """`result` counted on its add's span."""
+    current.set_attribute("graphmem.facts_added", len(result.added))
+    current.set_attribute("graphmem.facts_updated", len(result.updated))
+    current.set_attribute("graphmem.facts_invalidated", len(result.invalidated))
+    current.set_attribute("graphmem.llm_calls", result.usage.llm_calls)
+    return result
+
+
 def _threaded(
     method: Callable[Concatenate[GraphMemory, _P], _T], lane: Lane | None
 ) -> Callable[Concatenate[AsyncGraphMemory, _P], Coroutine[Any, Any, _T]]:
@@ -421,9 +438,10 @@ class AsyncGraphMemory:
     ) -> AddResult:
         admitted = self.lanes.admit(scope)  # BusyError here: nothing accepted, nothing to undo
         try:
-            prepared = await self.lanes.run("prepare", prepare, *args, **kwargs)
-            await admitted.turn()  # the scope's earlier adds commit first
-            return await self.lanes.run("commit", self.sync.writer.commit, prepared)
+            with span("graphmem.add", scope_attributes(scope)) as current:
+                prepared = await self.lanes.run("prepare", prepare, *args, **kwargs)
+                await admitted.turn()  # the scope's earlier adds commit first
+                return _traced(current, await self.lanes.run("commit", self.sync.writer.commit, prepared))
         finally:
             admitted.finish()
 

@@ -32,6 +32,7 @@ from .._models import (
     ResolutionResult,
     Usage,
 )
+from .._tracing import span
 from ..ontology.model import Ontology
 from . import _prompts
 from .base import LLM
@@ -221,7 +222,16 @@ class StructuredLLM(LLM):
     ) -> str:
         """One model answer (the transport's retries included); records its LLMCall."""
         started = time.perf_counter()
-        answer = self.transport.complete(operation, messages, schema_name, schema)
+        # OpenTelemetry's GenAI conventions: "{operation} {model}", the model and the tokens
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": self.model,
+            "graphmem.llm.task": operation,
+        }
+        with span(f"chat {self.model}", attributes) as current:
+            answer = self.transport.complete(operation, messages, schema_name, schema)
+            current.set_attribute("gen_ai.usage.input_tokens", answer.prompt_tokens)
+            current.set_attribute("gen_ai.usage.output_tokens", answer.completion_tokens)
         usage.record(
             LLMCall(
                 operation=operation,

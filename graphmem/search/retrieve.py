@@ -26,6 +26,7 @@ from typing import Any
 from .._errors import InputError
 from .._models import Fact, Scope, Usage, as_utc, normalize_label, normalize_relation, utcnow
 from .._terms import query_stems, query_words
+from .._tracing import scope_attributes, span
 from ..cache.scope_cache import ListRequest, ScopeCache
 from ..embed._phrases import PhraseVectors
 from ..embed.base import Embedder
@@ -116,66 +117,71 @@ class Retriever:
         if limit < 1 or fanout < 1 or (hops is not None and hops < 0) or episodes < 0:
             raise InputError("limit and fanout must be >= 1, hops and episodes >= 0")
         usage = usage or Usage()
-        filters = Filters(
-            scope,
-            as_of=as_utc(as_of) if as_of else None,
-            include_invalidated=include_invalidated,
-            types=[normalize_label(t) for t in entity_types] if entity_types else None,
-            relations=[normalize_relation(r) for r in relations] if relations else None,
-        )
-        words = query_words(query)
-        if recipe.embeds and embedding is None:
-            embedding = self._embed_query(query, words if recipe.embeds_words else [])
-        ask = Ask(
-            query,
-            embedding,
-            words,
-            query_stems(query),
-            filters,
-            depth=max(limit * 3, 30),
-            hops=hops,
-            fanout=fanout,
-            turns=limit if recipe.fusion == "turns" else episodes if recipe.turns else 0,
-            use_llm_entities=use_llm_entities,
-        )
-        # the recipe's signals, at once; those the scope cache ranks from it when it holds the
-        # scope (one statement for them all), unless the search filters on entity types, which
-        # the cache does not hold
-        wanted = [SIGNALS[name] for name in recipe.signals if SIGNALS[name].applies(ask)]
-        cached = [s for s in wanted if s.cached is not None and s.cacheable(ask)]
-        if self.cache is None or embedding is None or filters.types or not self.cache.ready(filters, usage):
-            cached = []
-        jobs: dict[str, Callable[[Usage], Any]] = {
-            s.name: partial(s.scan, self, ask) for s in wanted if s not in cached
-        }
-        if cached and embedding is not None:
-            fields: dict[str, Any] = {}
-            for signal in cached:
-                fields |= signal.request(self, ask)
-            request = ListRequest(embedding=embedding, **fields)
-            jobs["cached"] = partial(self._cached, ask, request, cached)
-        found = self._run(jobs, usage)
-        found |= found.pop("cached", {})
-        # in the recipe's order: fusion's ties
-        facts = {s.name: found[s.name] for s in wanted if s.yields == "facts"}
-        turns: list[EpisodeHit] = next((found[s.name] for s in wanted if s.yields == "turns"), [])[: ask.turns]
-        seeds: list[SeedRow] = next((found[s.name] for s in wanted if s.yields == "seeds"), [])
-        if recipe.fusion == "walk":
-            chain = min(max(hops if hops is not None else MAX_CHAIN, 1), MAX_CHAIN)
-            hits = self._associative(embedding, words, filters, facts, seeds, turns, chain, limit, usage)
-        elif recipe.fusion == "rrf":
-            hits = fuse(facts)
-        elif recipe.fusion == "turns":
-            hits = []
-        else:  # "single"
-            name = recipe.signals[0]
-            hits = [
-                SearchHit(fact=f, score=score, hops=hop, signals={name: Signal(rank=i + 1, score=score)})
-                for i, (f, score, hop) in enumerate(facts.get(name, []))
-            ]
-        if self.cache is not None:
-            self.cache.start_loads()  # a scope this search missed loads now that its work is done
-        return SearchResults(hits[:limit], turns)
+        attributes = {"graphmem.mode": mode, "graphmem.limit": limit, **scope_attributes(scope)}
+        with span("graphmem.search", attributes) as current:
+            filters = Filters(
+                scope,
+                as_of=as_utc(as_of) if as_of else None,
+                include_invalidated=include_invalidated,
+                types=[normalize_label(t) for t in entity_types] if entity_types else None,
+                relations=[normalize_relation(r) for r in relations] if relations else None,
+            )
+            words = query_words(query)
+            if recipe.embeds and embedding is None:
+                embedding = self._embed_query(query, words if recipe.embeds_words else [])
+            ask = Ask(
+                query,
+                embedding,
+                words,
+                query_stems(query),
+                filters,
+                depth=max(limit * 3, 30),
+                hops=hops,
+                fanout=fanout,
+                turns=limit if recipe.fusion == "turns" else episodes if recipe.turns else 0,
+                use_llm_entities=use_llm_entities,
+            )
+            # the recipe's signals, at once; those the scope cache ranks from it when it holds the
+            # scope (one statement for them all), unless the search filters on entity types, which
+            # the cache does not hold
+            wanted = [SIGNALS[name] for name in recipe.signals if SIGNALS[name].applies(ask)]
+            cached = [s for s in wanted if s.cached is not None and s.cacheable(ask)]
+            if self.cache is None or embedding is None or filters.types or not self.cache.ready(filters, usage):
+                cached = []
+            jobs: dict[str, Callable[[Usage], Any]] = {
+                s.name: partial(s.scan, self, ask) for s in wanted if s not in cached
+            }
+            if cached and embedding is not None:
+                fields: dict[str, Any] = {}
+                for signal in cached:
+                    fields |= signal.request(self, ask)
+                request = ListRequest(embedding=embedding, **fields)
+                jobs["cached"] = partial(self._cached, ask, request, cached)
+            found = self._run(jobs, usage)
+            found |= found.pop("cached", {})
+            # in the recipe's order: fusion's ties
+            facts = {s.name: found[s.name] for s in wanted if s.yields == "facts"}
+            turns: list[EpisodeHit] = next((found[s.name] for s in wanted if s.yields == "turns"), [])[: ask.turns]
+            seeds: list[SeedRow] = next((found[s.name] for s in wanted if s.yields == "seeds"), [])
+            if recipe.fusion == "walk":
+                chain = min(max(hops if hops is not None else MAX_CHAIN, 1), MAX_CHAIN)
+                hits = self._associative(embedding, words, filters, facts, seeds, turns, chain, limit, usage)
+            elif recipe.fusion == "rrf":
+                hits = fuse(facts)
+            elif recipe.fusion == "turns":
+                hits = []
+            else:  # "single"
+                name = recipe.signals[0]
+                hits = [
+                    SearchHit(fact=f, score=score, hops=hop, signals={name: Signal(rank=i + 1, score=score)})
+                    for i, (f, score, hop) in enumerate(facts.get(name, []))
+                ]
+            if self.cache is not None:
+                self.cache.start_loads()  # a scope this search missed loads now that its work is done
+            current.set_attribute("graphmem.hits", min(len(hits), limit))
+            current.set_attribute("graphmem.episodes", len(turns))
+            current.set_attribute("graphmem.neo4j_round_trips", usage.neo4j_round_trips)
+            return SearchResults(hits[:limit], turns)
 
     def _run(self, jobs: dict[str, Callable[[Usage], Any]], usage: Usage) -> dict[str, Any]:
         """Each list's statements; with several lists and `parallel`, at once (each into its

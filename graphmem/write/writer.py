@@ -33,6 +33,7 @@ from .._models import (
     utcnow,
 )
 from .._names import relation_phrase
+from .._tracing import span
 from ..cache.scope_cache import ScopeCache
 from ..cache.writes import Written
 from ..embed._phrases import PhraseVectors
@@ -333,6 +334,7 @@ class Writer:
     def _stage(self, usage: Usage, name: str) -> Iterator[None]:
         started = time.perf_counter()
         try:
-            yield
+            with span(f"graphmem.{name}"):
+                yield
         finally:
             usage.stages[name] = usage.stages.get(name, 0.0) + time.perf_counter() - started

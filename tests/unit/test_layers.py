@@ -15,7 +15,7 @@ PACKAGE = Path(graphmem.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("_errors", "_names", "_once", "_settings", "_terms", "_version")),
     ("ontology", ("ontology",)),
-    ("models", ("_models",)),
+    ("models", ("_models", "_tracing")),
     ("llm", ("llm",)),
     ("embed", ("embed",)),
     ("store", ("store",)),
