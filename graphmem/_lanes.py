@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, ParamSpec, TypeVar
 
-from ._errors import BusyError
+from ._errors import BusyError, InputError
 from ._models import Scope
 from ._settings import Settings
 
@@ -68,6 +68,8 @@ class Lanes:
     max_pending_per_scope: int
     #: called with (lane, seconds) when a work got its slot (the servers' metrics)
     on_wait: Callable[[Lane, float], None] | None = None
+    #: called when an add is refused (the servers' metrics)
+    on_refused: Callable[[], None] | None = None
     stats: dict[Lane, LaneStats] = field(init=False)
     pending: int = field(default=0, init=False)
     refused: int = field(default=0, init=False)
@@ -76,24 +78,46 @@ class Lanes:
     _pools: dict[Lane, ThreadPoolExecutor] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _add_seconds: float = field(default=1.0, init=False)  # a moving mean of adds' durations
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False)
+    _closed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.stats = {lane: LaneStats(slots=self.slots[lane]) for lane in LANES}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, commit_slots: int | None = None) -> Lanes:
+        if commit_slots is not None and commit_slots < 1:
+            raise InputError(f"max_concurrency must be at least 1 (adds committed at once), got {commit_slots}")
         return cls(
             slots={
                 "prepare": settings.prepare_concurrency,
-                "commit": commit_slots or settings.max_concurrency,
+                "commit": settings.max_concurrency if commit_slots is None else commit_slots,
                 "read": settings.read_concurrency,
             },
             max_pending=settings.max_pending_adds,
             max_pending_per_scope=settings.max_pending_per_scope,
         )
 
+    def _bound(self) -> asyncio.AbstractEventLoop:
+        """The running loop, which the lanes' semaphores and order belong to. Another loop may
+        take them over once nothing is in flight (`asyncio.run` called again); while something
+        is, the second loop is refused by name rather than hang on the first loop's futures."""
+        loop = asyncio.get_running_loop()
+        if self._closed:
+            raise RuntimeError("this AsyncGraphMemory is closed: make a new one")
+        if loop is not self._loop:
+            busy = self.pending or any(s.waiting or s.running for s in self.stats.values())
+            if self._loop is not None and busy:
+                raise RuntimeError(
+                    "this AsyncGraphMemory has work in flight in another event loop: use one "
+                    "AsyncGraphMemory per event loop"
+                )
+            self._loop, self._semaphores, self._scopes = loop, {}, {}
+        return loop
+
     async def run(self, lane: Lane, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """`fn` on one of the lane's threads, once the lane has a slot free."""
+        loop = self._bound()
         stats = self.stats[lane]
         semaphore = self._semaphores.get(lane)
         if semaphore is None:
@@ -104,24 +128,27 @@ class Lanes:
             await semaphore.acquire()
         finally:
             stats.waiting -= 1
+        stats.running += 1
         try:
             waited = time.perf_counter() - started
             stats.waited += 1
             stats.wait_seconds += waited
             if self.on_wait is not None:
                 self.on_wait(lane, waited)
-            stats.running += 1
             # the caller's context goes with the work (its span is the parent of the work's)
             context = contextvars.copy_context()
-            work = asyncio.get_running_loop().run_in_executor(
-                self._pool(lane), lambda: context.run(fn, *args, **kwargs)
-            )
+            work = loop.run_in_executor(self._pool(lane), lambda: context.run(fn, *args, **kwargs))
             try:
                 return await asyncio.shield(work)
             except asyncio.CancelledError:
                 # the thread cannot be stopped: its slot (and an add's place in its scope's
-                # order) is held until it is done, so nothing runs beside it that should not
-                await asyncio.wait({work})
+                # order) is held until it is done, so nothing runs beside it that should not,
+                # however often the caller is cancelled meanwhile
+                while not work.done():
+                    try:
+                        await asyncio.wait({work})
+                    except asyncio.CancelledError:
+                        continue
                 raise
         finally:
             stats.running -= 1
@@ -129,10 +156,13 @@ class Lanes:
 
     def admit(self, scope: Scope) -> _Admitted:
         """An add accepted (its place in its scope's order), or BusyError past the bounds."""
+        loop = self._bound()
         turn = self._scopes.get(scope.key)
         full = self.pending >= self.max_pending
         if full or (turn is not None and turn.pending >= self.max_pending_per_scope):
             self.refused += 1
+            if self.on_refused is not None:
+                self.on_refused()
             wait = min(max(math.ceil(self._add_seconds), _RETRY_MIN), _RETRY_MAX)
             bound = (
                 f"{self.pending} adds wait on this memory (GRAPHMEM_MAX_PENDING_ADDS={self.max_pending})"
@@ -143,7 +173,7 @@ class Lanes:
             raise BusyError(f"busy: {bound}; nothing of this add was stored: retry in {wait} s", retry_after=wait)
         if turn is None:
             turn = self._scopes[scope.key] = _ScopeTurn()
-        before, done = turn.last, asyncio.get_running_loop().create_future()
+        before, done = turn.last, loop.create_future()
         turn.last = done
         turn.pending += 1
         self.pending += 1
@@ -164,13 +194,17 @@ class Lanes:
 
     def _pool(self, lane: Lane) -> ThreadPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("this AsyncGraphMemory is closed: make a new one")
             pool = self._pools.get(lane)
             if pool is None:
                 pool = self._pools[lane] = ThreadPoolExecutor(self.slots[lane], thread_name_prefix=f"graphmem-{lane}")
             return pool
 
     def close(self) -> None:
+        """Waits for the work on the lanes' threads; later work is refused."""
         with self._lock:
+            self._closed = True
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.shutdown(wait=True)

@@ -60,12 +60,12 @@ class ScopeFields(BaseModel):
     run_id: RunId = None
 
     @classmethod
-    def checked(cls, **values: Any) -> Self:
-        """The request, or an InputError naming the bad field (what the CLI shows)."""
+    def checked(cls, where: str, /, **values: Any) -> Self:
+        """The request, or an InputError naming `where` (the command, the tool) and the field."""
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise input_error(exc, cls.__name__) from None
+            raise input_error(exc, where) from None
 
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)

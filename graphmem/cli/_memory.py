@@ -232,6 +232,7 @@ def search(
     with clean_errors():
         s = _scope(user, agent, run)
         request = SearchRequest.checked(
+            "graphmem search",
             query=query,
             **s.params(),
             mode=mode,

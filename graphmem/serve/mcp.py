@@ -164,7 +164,8 @@ def build_server(
     ) -> Annotated[CallToolResult, SearchPayload]:
         with _tool_errors():
             scope = policy.resolve(user_id, agent_id, run_id)
-            request = SearchRequest(
+            request = SearchRequest.checked(
+                "search_memory",
                 query=query,
                 limit=limit,
                 mode=mode,

@@ -97,8 +97,9 @@ class Metrics:
             running.labels(lane).set_function(functools.partial(getattr, stats, "running"))
         pending = Gauge("graphmem_adds_pending", "adds accepted and not yet stored", registry=self.registry)
         pending.set_function(lambda: lanes.pending)
-        refused = Gauge("graphmem_adds_refused", "adds refused as busy (HTTP 429) so far", registry=self.registry)
-        refused.set_function(lambda: lanes.refused)
+        refused = Counter("graphmem_adds_refused", "adds refused as busy (HTTP 429)", registry=self.registry)
+        refused.inc(lanes.refused)  # those refused before this app watched, if any
+        lanes.on_refused = refused.inc
         waits = Histogram(
             "graphmem_lane_wait_seconds",
             "how long work waited for a slot of its lane",

@@ -110,8 +110,11 @@ def test_searches_answer_while_adds_wait_on_the_model(api: str, model: HeldModel
 
             accepted = [asyncio.create_task(add(busy, i)) for i in range(2)]
             accepted.append(asyncio.create_task(add(calm, 0)))
-            while model.held < 3:  # the three adds wait on the model
+            for _ in range(600):  # until the three adds wait on the model (30 s at most)
+                if model.held >= 3:
+                    break
                 await asyncio.sleep(0.05)
+            assert model.held == 3, f"{model.held} adds reached the model"
             refused = await add(busy, 2)  # a third of one scope: over its bound
             assert refused.status_code == 429, refused.text
             assert int(refused.headers["retry-after"]) >= 1
@@ -123,7 +126,7 @@ def test_searches_answer_while_adds_wait_on_the_model(api: str, model: HeldModel
             assert found.status_code == 200, found.text
             metrics = (await client.get("/metrics")).text
             assert 'graphmem_lane_running{lane="prepare"} 3.0' in metrics
-            assert "graphmem_adds_pending 3.0" in metrics and "graphmem_adds_refused 1.0" in metrics
+            assert "graphmem_adds_pending 3.0" in metrics and "graphmem_adds_refused_total 1.0" in metrics
 
             model.answer.set()
             for response in await asyncio.gather(*accepted):

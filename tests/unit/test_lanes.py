@@ -140,5 +140,45 @@ def test_a_cancelled_add_keeps_its_place_until_its_thread_is_done() -> None:
         finish_commit.set()
         await asyncio.gather(first, second, return_exceptions=True)
         assert committed == ["first", "second"]
+        assert lane.pending == 0 and lane.stats["commit"].running == 0
 
     asyncio.run(main())
+
+
+def test_cancelled_again_and_again_an_add_still_holds_its_place() -> None:
+    """An MCP client's cancel scope cancels the task each time it resumes: the slot and the
+    scope's order stay held until the thread is done all the same."""
+
+    async def main() -> None:
+        lane = lanes(prepare=4, commit=4)
+        scope = Scope(user_id="u")
+        in_commit, finish_commit = threading.Event(), threading.Event()
+        committed: list[str] = []
+
+        def slow_commit(p: str) -> None:
+            in_commit.set()
+            finish_commit.wait(WAIT)
+            committed.append(p)
+
+        first = asyncio.create_task(add(lane, scope, lambda: "first", slow_commit))
+        while not in_commit.is_set():
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(add(lane, scope, lambda: "second", committed.append))
+        for _ in range(5):
+            first.cancel()
+            await asyncio.sleep(0.02)
+        assert committed == [] and lane.stats["commit"].running == 1 and lane.pending == 2
+        finish_commit.set()
+        await asyncio.gather(first, second, return_exceptions=True)
+        assert committed == ["first", "second"] and lane.pending == 0
+
+    asyncio.run(main())
+
+
+def test_closed_lanes_refuse_work_and_another_loop_takes_over_only_when_idle() -> None:
+    lane = lanes()
+    assert asyncio.run(lane.run("read", lambda: 1)) == 1
+    assert asyncio.run(lane.run("read", lambda: 2)) == 2  # a second asyncio.run: nothing was in flight
+    lane.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(lane.run("read", lambda: 3))
