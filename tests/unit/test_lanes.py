@@ -118,36 +118,10 @@ def test_past_the_bounds_an_add_is_refused_and_the_others_go_on() -> None:
     asyncio.run(main())
 
 
-def test_a_cancelled_add_keeps_its_place_until_its_thread_is_done() -> None:
-    async def main() -> None:
-        lane = lanes(prepare=4, commit=4)
-        scope = Scope(user_id="u")
-        in_commit, finish_commit = threading.Event(), threading.Event()
-        committed: list[str] = []
-
-        def slow_commit(p: str) -> None:
-            in_commit.set()
-            finish_commit.wait(WAIT)
-            committed.append(p)
-
-        first = asyncio.create_task(add(lane, scope, lambda: "first", slow_commit))
-        while not in_commit.is_set():
-            await asyncio.sleep(0.01)
-        second = asyncio.create_task(add(lane, scope, lambda: "second", committed.append))
-        first.cancel()
-        await asyncio.sleep(0.05)
-        assert committed == []  # the second waits: the first's thread still runs its commit
-        finish_commit.set()
-        await asyncio.gather(first, second, return_exceptions=True)
-        assert committed == ["first", "second"]
-        assert lane.pending == 0 and lane.stats["commit"].running == 0
-
-    asyncio.run(main())
-
-
-def test_cancelled_again_and_again_an_add_still_holds_its_place() -> None:
-    """An MCP client's cancel scope cancels the task each time it resumes: the slot and the
-    scope's order stay held until the thread is done all the same."""
+@pytest.mark.parametrize("cancels", [1, 5])
+def test_a_cancelled_add_keeps_its_place_until_its_thread_is_done(cancels: int) -> None:
+    """Cancelled once, or again and again (as an MCP client's cancel scope does each time the
+    task resumes): the slot and the scope's order stay held until the thread is done."""
 
     async def main() -> None:
         lane = lanes(prepare=4, commit=4)
@@ -164,9 +138,10 @@ def test_cancelled_again_and_again_an_add_still_holds_its_place() -> None:
         while not in_commit.is_set():
             await asyncio.sleep(0.01)
         second = asyncio.create_task(add(lane, scope, lambda: "second", committed.append))
-        for _ in range(5):
+        for _ in range(cancels):
             first.cancel()
             await asyncio.sleep(0.02)
+        # the second waits: the first's thread still runs its commit
         assert committed == [] and lane.stats["commit"].running == 1 and lane.pending == 2
         finish_commit.set()
         await asyncio.gather(first, second, return_exceptions=True)
