@@ -58,3 +58,9 @@ def input_error(exc: ValidationError, where: str, default_field: str | None = No
     field = ".".join(str(p) for p in first["loc"]) or default_field
     detail = first["msg"].removeprefix("Value error, ")
     return InputError(f"{where}: {field}: {detail}" if field else f"{where}: {detail}")
+
+
+def short(text: str, limit: int = 1500) -> str:
+    """`text` cut at `limit` characters: a detail quoted in an error message (a model's answer,
+    an endpoint's reply) stays readable."""
+    return text if len(text) <= limit else text[:limit] + " ..."

@@ -42,13 +42,10 @@ _RETRY_MIN, _RETRY_MAX = 1, 60
 
 @dataclass
 class LaneStats:
-    """What one lane did: work waiting for a slot now, running now, and the waits so far."""
+    """One lane now: work waiting for a slot, and work running (the waits go to `on_wait`)."""
 
-    slots: int
     waiting: int = 0
     running: int = 0
-    waited: int = 0  # works that got a slot
-    wait_seconds: float = 0.0  # their waits, summed
 
 
 @dataclass
@@ -82,7 +79,7 @@ class Lanes:
     _closed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.stats = {lane: LaneStats(slots=self.slots[lane]) for lane in LANES}
+        self.stats = {lane: LaneStats() for lane in LANES}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, commit_slots: int | None = None) -> Lanes:
@@ -130,11 +127,8 @@ class Lanes:
             stats.waiting -= 1
         stats.running += 1
         try:
-            waited = time.perf_counter() - started
-            stats.waited += 1
-            stats.wait_seconds += waited
             if self.on_wait is not None:
-                self.on_wait(lane, waited)
+                self.on_wait(lane, time.perf_counter() - started)
             # the caller's context goes with the work (its span is the parent of the work's)
             context = contextvars.copy_context()
             work = loop.run_in_executor(self._pool(lane), lambda: context.run(fn, *args, **kwargs))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
 
-from .._errors import ConfigError
+from .._errors import ConfigError, short
 
 _KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_*-]{6,}")
 
@@ -101,10 +101,6 @@ class Names:
     timeout: str
     bad_request: str
     slow_hint: str = ""
-
-
-def short(text: str, limit: int = 1500) -> str:
-    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def scrubbed(exc: openai.OpenAIError, secret: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from .._errors import LLMError
+from .._errors import LLMError, short
 from .._models import (
     Entity,
     EntityExtraction,
@@ -196,7 +196,7 @@ class StructuredLLM(LLM):
                 {
                     "role": "user",
                     "content": "That answer does not fit the required JSON schema:\n"
-                    f"{_short(str(first))}\nReply again with only the corrected JSON object.",
+                    f"{short(str(first))}\nReply again with only the corrected JSON object.",
                 },
             ]
             content = self._complete(operation, retry, schema_name, schema, usage)
@@ -206,7 +206,7 @@ class StructuredLLM(LLM):
                 raise LLMError(
                     f"{operation}: model {self.model!r} at {self.transport.endpoint} returned output that does not "
                     f"fit the {schema_name} schema twice (asked once more after the first bad answer). "
-                    f"Last error: {_short(str(second))}. Use a model that supports structured output "
+                    f"Last error: {short(str(second))}. Use a model that supports structured output "
                     "(JSON schema), or set GRAPHMEM_LLM_PROVIDER=offline"
                 ) from None
         self._cache_write(key, operation, content)
@@ -282,9 +282,3 @@ def _parse(model: type[T], content: str) -> T:
     # Some local models wrap JSON in a markdown fence even in JSON mode.
     fenced = _FENCE.match(content)
     return model.model_validate_json(fenced.group(1) if fenced else content)
-
-
-def _short(text: str, limit: int = 1500) -> str:
-    # _endpoint.short, repeated: importing _endpoint loads the openai client, which a
-    # provider that is not OpenAI-compatible should not need
-    return text if len(text) <= limit else text[:limit] + " ..."
