@@ -1,8 +1,8 @@
 """The managed local Neo4j Community server: jars from Maven Central, run without Docker.
 
-Used when no NEO4J_URI is configured. Needs Java 17+ (`java`) to run and Maven (`mvn`)
-for the one-time download. Everything lives under ``settings.home`` (GRAPHMEM_HOME,
-default ~/.cache/graphmem):
+Used when no NEO4J_URI is configured. Needs Java 17+ (`java`; 21+ for the 2025.x and
+2026.x releases) to run and Maven (`mvn`) for the one-time download. Everything lives
+under ``settings.home`` (GRAPHMEM_HOME, default ~/.cache/graphmem):
 
     neo4j/<version>/lib/                 the server's jars (~214 jars, ~137 MB)
     neo4j/password                       the `neo4j` user's password, mode 0600
@@ -48,6 +48,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 LIB_ENV = "GRAPHMEM_NEO4J_LIB"
 BROWSER_VERSION = "5.24.0"  # Neo4j Browser is released separately from the server
 MIN_JAVA = 17
+# The calendar-versioned releases (2025.01 on) are compiled for Java 21; 5.x runs on 17.
+MIN_JAVA_CALVER = 21
 INSTALL_HINT = (
     "e.g. `sudo apt-get install maven openjdk-17-jre-headless` (Debian/Ubuntu) "
     "or `brew install maven openjdk@17` (macOS)"
@@ -89,6 +92,13 @@ _JVM_FLAGS = (
     "--add-opens=java.base/java.io=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
 )
+# Added for the calendar-versioned releases, as their neo4j.conf does (no JNA "restricted method" warning).
+_JVM_FLAGS_CALVER = ("--enable-native-access=ALL-UNNAMED",)
+# Java 24+ warns when sun.misc.Unsafe memory access is used (netty, jctools); the option exists from Java 23.
+_JVM_FLAGS_JAVA23 = ("--sun-misc-unsafe-memory-access=allow",)
+# Entry points of the Community server: renamed from CommunityEntryPoint to Neo4jCommunity in the 2026 line.
+_ENTRY_POINTS = ("org.neo4j.server.CommunityEntryPoint", "org.neo4j.server.Neo4jCommunity")
+_ENTRY_POINT_SERVICE = "META-INF/services/org.neo4j.server.startup.EntryPoint"
 
 _POM = """<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -208,6 +218,28 @@ def _check_settings(settings: Settings) -> None:
 # Installation
 
 
+def _calver(version: str) -> bool:
+    """True for the calendar-versioned releases (2025.01.0 on), False for 5.x and older."""
+    return int(version.split(".")[0]) >= 2025
+
+
+def _min_java(version: str) -> int:
+    return MIN_JAVA_CALVER if _calver(version) else MIN_JAVA
+
+
+def _entry_point(lib: Path, version: str) -> str:
+    """The server's main class, as declared by the neo4j jar (the class was renamed in 2026.x)."""
+    try:
+        with zipfile.ZipFile(lib / f"neo4j-{version}.jar") as jar:
+            declared = jar.read(_ENTRY_POINT_SERVICE).decode().split()
+    except (OSError, KeyError, zipfile.BadZipFile):
+        declared = []
+    for name in declared:
+        if name in _ENTRY_POINTS:
+            return name
+    return _ENTRY_POINTS[0]
+
+
 def _lib_complete(lib: Path, version: str) -> bool:
     return (
         (lib / f"neo4j-{version}.jar").is_file()
@@ -235,14 +267,14 @@ def lib_dir(settings: Settings) -> Path | None:
     return None
 
 
-def _java() -> str:
-    """Path of the java binary ($JAVA_HOME first, as Maven does), checked to be Java 17 or newer."""
+def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
+    """Path and major version of the java binary ($JAVA_HOME first, as Maven does), checked to be >= `minimum`."""
     java_home = os.environ.get("JAVA_HOME")
     candidate = Path(java_home) / "bin" / "java" if java_home else None
     java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
     if java is None:
         raise ServerError(
-            f"Java {MIN_JAVA}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}"
+            f"Java {minimum}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}"
         )
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
@@ -251,16 +283,16 @@ def _java() -> str:
     # `java -version` prints e.g. 'openjdk version "17.0.15"' or 'java version "1.8.0_392"' on stderr.
     found = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
     if not found:
-        raise ServerError(f"could not tell the Java version of {java}: install Java {MIN_JAVA}+, {INSTALL_HINT}")
+        raise ServerError(f"could not tell the Java version of {java}: install Java {minimum}+, {INSTALL_HINT}")
     major = int(found.group(1))
     if major == 1 and found.group(2):
         major = int(found.group(2))
-    if major < MIN_JAVA:
+    if major < minimum:
         raise ServerError(
-            f"Neo4j needs Java {MIN_JAVA} or newer, but {java} is Java {major}: install it, {INSTALL_HINT}, "
+            f"Neo4j needs Java {minimum} or newer, but {java} is Java {major}: install it, {INSTALL_HINT}, "
             "and put it first on PATH or point JAVA_HOME at it"
         )
-    return java
+    return java, major
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -315,7 +347,7 @@ def install(settings: Settings, *, progress: Callable[[str], None] | None = None
     with _locked(paths.root / "install.lock"):
         if _lib_complete(target, version):  # another process finished it while we waited
             return target
-        _java()  # Maven needs it too; fail with the clearer message first
+        _java(_min_java(version))  # Maven needs it too; fail with the clearer message first
         mvn = shutil.which("mvn")
         if mvn is None:
             raise ServerError(f"Maven (`mvn`) is needed once to download Neo4j {version}: install it, {INSTALL_HINT}")
@@ -390,7 +422,7 @@ def _alive(pid: int, paths: _Paths) -> bool:
     except OSError:
         return True
     # A zombie has an empty cmdline, so it counts as gone as it should.
-    return b"CommunityEntryPoint" in args and f"--home-dir={paths.server}".encode() in args
+    return any(name.encode() in args for name in _ENTRY_POINTS) and f"--home-dir={paths.server}".encode() in args
 
 
 def _read_pid(paths: _Paths) -> int | None:
@@ -546,15 +578,18 @@ def _ensure_password(settings: Settings, paths: _Paths, java: str, lib: Path) ->
         )
 
 
-def _launch(settings: Settings, paths: _Paths, java: str, lib: Path) -> int:
+def _launch(settings: Settings, paths: _Paths, java: str, java_major: int, lib: Path) -> int:
+    calver = _calver(settings.neo4j_version)
     cmd = [
         java,
         f"-Xms{settings.heap}",
         f"-Xmx{settings.heap}",
         *_JVM_FLAGS,
+        *(_JVM_FLAGS_CALVER if calver else ()),
+        *(_JVM_FLAGS_JAVA23 if calver and java_major >= 23 else ()),
         "-cp",
         f"{lib}/*",  # expanded by java itself, no shell involved
-        "org.neo4j.server.CommunityEntryPoint",
+        _entry_point(lib, settings.neo4j_version),
         f"--home-dir={paths.server}",
         f"--config-dir={paths.conf}",
     ]
@@ -632,13 +667,13 @@ def start(settings: Settings, *, wait_seconds: float = 120) -> ServerStatus:
         _check_port_free(settings.bolt_port, "GRAPHMEM_BOLT_PORT", "Bolt")
         _check_port_free(settings.http_port, "GRAPHMEM_HTTP_PORT", "HTTP")
         lib = install(settings)
-        java = _java()
+        java, java_major = _java(_min_java(settings.neo4j_version))
         for folder in (paths.conf, paths.data, paths.logs, paths.run, paths.plugins, paths.import_):
             folder.mkdir(parents=True, exist_ok=True)
         _write_conf(settings, paths)
         _ensure_password(settings, paths, java, lib)
         log.info("starting Neo4j %s on %s (logs in %s)", settings.neo4j_version, _bolt_uri(settings), paths.logs)
-        pid = _launch(settings, paths, java, lib)
+        pid = _launch(settings, paths, java, java_major, lib)
         _wait_for_bolt(settings, paths, pid, wait_seconds)
     return status(settings)
 

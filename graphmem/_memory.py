@@ -266,6 +266,42 @@ class GraphMemory:
             scope = Scope(user_id=item.user_id, agent_id=item.agent_id, run_id=item.run_id)
         return [episode_from_record(r) for r in self.queries.get_episodes(scope, item.message_ids)]
 
+    def episodes(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        id_prefix: str | None = None,
+        limit: int = 100,
+    ) -> list[Episode]:
+        """The scope's stored turns, newest first, with the metadata of the add that stored them;
+        with `id_prefix`, only the turns whose id (the `id` you gave the message, kept as
+        Episode.external_id) starts with it."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if id_prefix is not None:
+            check_text(id_prefix, "episode id prefix")
+        if not isinstance(limit, int) or limit < 1:
+            raise InputError(f"episodes(limit=...) must be a positive whole number, got {limit!r}")
+        rows = self.queries.list_episodes(scope, id_prefix=id_prefix, limit=limit)
+        return [episode_from_record(r) for r in rows]
+
+    def delete_episodes(
+        self,
+        episode_ids: Sequence[str],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """Hard-delete stored turns of the scope by Episode.id; returns how many went. The facts
+        said in them stay (delete those by fact id, or let later turns invalidate them)."""
+        scope = Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if isinstance(episode_ids, str):
+            raise InputError("delete_episodes takes a list of episode ids, not one string: wrap it in [...]")
+        ids = [check_text(i, "episode id") for i in episode_ids]
+        return self.queries.delete_episodes(scope, ids) if ids else 0
+
     # -- read & manage ----------------------------------------------------------------
     def get_all(
         self,
@@ -449,12 +485,14 @@ class AsyncGraphMemory:
     add_many = _threaded(GraphMemory.add_many, None)
     search = _threaded(GraphMemory.search, "read")
     sources = _threaded(GraphMemory.sources, "read")
+    episodes = _threaded(GraphMemory.episodes, "read")
     get_all = _threaded(GraphMemory.get_all, "read")
     get = _threaded(GraphMemory.get, "read")
     stats = _threaded(GraphMemory.stats, "read")
     history = _threaded(GraphMemory.history, "read")
     delete = _threaded(GraphMemory.delete, "commit")
     delete_all = _threaded(GraphMemory.delete_all, "commit")
+    delete_episodes = _threaded(GraphMemory.delete_episodes, "commit")
     reset = _threaded(GraphMemory.reset, "commit")
     # a health check queues behind nothing
     info = _threaded(GraphMemory.info, None)

@@ -292,6 +292,14 @@ class Episode(BaseModel):
     agent_id: str | None = None
     run_id: str | None = None
     entity_ids: list[str] = Field(default_factory=list)  # the entities the turn mentions
+    created_at: datetime | None = None  # when graphmem stored it (`timestamp`: when it was said)
+    metadata: dict[str, Any] | None = None  # the metadata of the add that stored the turn
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _stored_json(cls, value: Any) -> Any:
+        """The store keeps metadata as JSON text (a property cannot hold a map)."""
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class ConflictCandidate(BaseModel):

@@ -5,52 +5,56 @@
 
 **Namespace -> scope.** A namespace is `(user_id,)`, `(user_id, agent_id)` or
 `(user_id, agent_id, run_id)`: the first label is the user, the optional second the agent, the
-optional third the run. A longer (or empty) namespace raises `InvalidNamespaceError`. Reads filter
-on the ids the namespace sets, as graphmem's own reads do: searching `("alice",)` sees what was
-put under `("alice", "planner")` too, never what was put under `("bob",)`. A store built with
+optional third the run. A longer (or empty) namespace raises `InvalidNamespaceError`. Searches
+filter on the ids the namespace sets, as graphmem's own reads do: searching `("alice",)` sees what
+was put under `("alice", "planner")` too, never what was put under `("bob",)`. A store built with
 `namespace_prefix=("alice",)` refuses (`InvalidNamespaceError`) any namespace that does not start
 with that prefix, so a store handed to one user's agent cannot reach another user's scope.
 
-**Items are facts.** graphmem does not keep values under a caller's key: it stores what was said
-(turns) and the facts extracted from it, which later turns update or invalidate. So:
+**Two kinds of items: what was put, and the facts graphmem drew from it.**
 
-- `put(namespace, key, value)` writes through the pipeline (`GraphMemory.add`): `value` is
-  `{"content": "<text>"}` (optionally with "role", "name", "timestamp") or `{"messages": [<turn
-  dict or text>, ...]}`. The turns are stored with the id `langgraph:<key>:<hash of the value>`
-  (an identical put is skipped; a changed value is a new turn, whose facts update or invalidate
-  the old ones as any add does) and the metadata `{"langgraph_namespace": [...], "langgraph_key":
-  key}`. Any other value raises `ValueError`. `index=` is ignored (graphmem embeds all it stores);
-  TTLs are not supported.
+- `put(namespace, key, value)` stores the value as conversation turns and writes them through the
+  pipeline (`GraphMemory.add`), so their facts update or invalidate older ones as any add does.
+  `value` is `{"content": "<text>"}` (optionally with "role", "name", "timestamp") or
+  `{"messages": [<turn dict or text>, ...]}`; any other value raises `ValueError`. The turns get
+  the ids `langgraph:<key>:<put id>[:<position>]` and the metadata `{"langgraph_namespace": [...],
+  "langgraph_key": key, "langgraph_value": value}`. A put of the value the key already holds
+  writes nothing (no LLM call). `index=` is ignored (graphmem embeds all it stores); TTLs are not
+  supported.
+- `get(namespace, key)` returns the value last put under `key` in exactly that namespace
+  (`created_at`: its first put, `updated_at`: its last). A key never put there that is a fact id
+  (32 hex digits, the key of a search hit) returns that fact, as `search` does, when it is the
+  namespace's; otherwise None.
+- `delete(namespace, key)` deletes the turns put under `key` in that namespace (every version),
+  so `get` returns None; the facts drawn from them stay in memory, as they are what the user said
+  (delete one by its fact id, or let later turns invalidate it). A fact id deletes that fact
+  (`GraphMemory.delete`).
 - `search(namespace, query=...)` is `GraphMemory.search` (the default mode, no LLM call): one
   `SearchItem` per fact hit, `key` = the fact id, `score` = the hit's score, `value` = `{"fact",
   "source", "relation", "target", "valid_from", "valid_to", "valid", "message_ids"}` (times as ISO
   8601 text, `valid_to` None while the fact holds; `message_ids` are the turns it was said in).
   Without a query, the scope's valid facts (`get_all`), with `score` None. `filter=` compares
   top-level value fields for equality, on the fetched page.
-- `get(namespace, fact_id)` returns that fact as `search` does (None unless it is the
-  namespace's); `delete(namespace, fact_id)` hard-deletes it (`GraphMemory.delete`). A key that is
-  not a fact id (32 hex digits) - a `put` key - raises `NotImplementedError`: graphmem has no
-  read or delete of turns by a caller's key, so a put cannot be read back by its key.
 - `list_namespaces()` needs `namespace_prefix`: graphmem has no listing of scopes, so it answers
   only for the prefix (listed when its scope holds anything), and raises `NotImplementedError`
   on a store without one. Namespaces below the prefix are not enumerated.
 
 Built with a `GraphMemory`, `abatch` runs the batch in a worker thread; with an
-`AsyncGraphMemory`, through its coroutines (and its concurrency bound).
+`AsyncGraphMemory`, through its coroutines (in its lanes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._memory import AsyncGraphMemory, GraphMemory
-from .._models import Fact, MemoryStats, Scope
+from .._models import Episode, Fact, MemoryStats, Scope
 from ..search.results import SearchResults
 from ._require import require
 
@@ -86,21 +90,27 @@ __all__ = ["GraphmemStore"]
 
 #: the ids graphmem gives facts
 _FACT_ID = re.compile(r"[0-9a-f]{32}")
+#: the most turns a key's versions are read back with (each put of a changed value adds its turns)
+_MAX_TURNS = 1_000
 _SCOPE_LABELS = ("user_id", "agent_id", "run_id")
 
 
 @dataclass
 class _Call:
-    """One op as a call of a GraphMemory method (`name`), and what makes its result the op's."""
+    """One call of a GraphMemory method (`name`); an op is a generator of these (`_Steps`), sent
+    each result, and returning the op's result."""
 
     name: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
-    convert: Callable[[Any], Result] = lambda _: None
+
+
+_Steps = Generator[_Call, Any, Any]
 
 
 class GraphmemStore(BaseStore):
-    """A LangGraph store whose items are graphmem facts; see the module docstring for the mapping.
+    """A LangGraph store over graphmem: puts are stored turns, searches return facts; see the
+    module docstring for the mapping.
 
     `memory`: a GraphMemory or an AsyncGraphMemory. `namespace_prefix`: the only namespaces the
     store answers for (e.g. `("alice",)`); without it, any `(user_id[, agent_id[, run_id]])`."""
@@ -128,8 +138,13 @@ class GraphmemStore(BaseStore):
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         results: list[Result] = []
         for op in ops:
-            call = self._plan(op)
-            results.append(call.convert(getattr(self._memory, call.name)(*call.args, **call.kwargs)))
+            steps = self._steps(op)
+            try:
+                call = next(steps)
+                while True:
+                    call = steps.send(getattr(self._memory, call.name)(*call.args, **call.kwargs))
+            except StopIteration as done:
+                results.append(done.value)
         return results
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
@@ -137,16 +152,21 @@ class GraphmemStore(BaseStore):
             return await asyncio.to_thread(self.batch, list(ops))
         results: list[Result] = []
         for op in ops:  # in order: a put before a search in one batch is seen by it
-            call = self._plan(op)
-            results.append(call.convert(await getattr(self._async, call.name)(*call.args, **call.kwargs)))
+            steps = self._steps(op)
+            try:
+                call = next(steps)
+                while True:
+                    call = steps.send(await getattr(self._async, call.name)(*call.args, **call.kwargs))
+            except StopIteration as done:
+                results.append(done.value)
         return results
 
     # -- ops -> calls -------------------------------------------------------------------
-    def _plan(self, op: Op) -> _Call:
+    def _steps(self, op: Op) -> _Steps:
         if isinstance(op, GetOp):
             return self._get(op)
         if isinstance(op, PutOp):
-            return self._put(op)
+            return self._delete(op) if op.value is None else self._put(op)
         if isinstance(op, SearchOp):
             return self._search(op)
         if isinstance(op, ListNamespacesOp):
@@ -161,59 +181,72 @@ class GraphmemStore(BaseStore):
             )
         return _scope(namespace)
 
-    def _get(self, op: GetOp) -> _Call:
-        scope = self._scope(op.namespace)
-        fact_id = _fact_key(op.key, "get")
-        return _Call("get", (fact_id,), dict(scope.params()), lambda fact: None if fact is None else _item(fact))
+    def _put_turns(self, namespace: tuple[str, ...], key: str) -> _Steps:
+        """The turns put under `key` in exactly `namespace`, newest first."""
+        scope = self._scope(namespace)
+        found = yield _Call("episodes", kwargs={**scope.params(), "id_prefix": _put_prefix(key), "limit": _MAX_TURNS})
+        return [e for e in found if _put_of(e, namespace, key)]
 
-    def _put(self, op: PutOp) -> _Call:
-        scope = self._scope(op.namespace)
-        if op.value is None:  # BaseStore.delete
-            fact_id = _fact_key(op.key, "delete")
-            return _Call("delete", (fact_id,), dict(scope.params()))
-        messages = _messages(op.key, op.value)
-        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key}
-        return _Call("add", (messages,), {**scope.params(), "metadata": metadata})
+    def _get(self, op: GetOp) -> _Steps:
+        turns = yield from self._put_turns(op.namespace, op.key)
+        if turns:
+            return _put_item(turns)
+        if not _FACT_ID.fullmatch(op.key):
+            return None
+        fact = yield _Call("get", (op.key,), dict(self._scope(op.namespace).params()))
+        return None if fact is None else _item(fact)
 
-    def _search(self, op: SearchOp) -> _Call:
+    def _put(self, op: PutOp) -> _Steps:
+        if op.ttl is not None:  # BaseStore.put refuses a TTL before it gets here; a direct batch may not
+            raise NotImplementedError("GraphmemStore does not support TTLs")
+        value = dict(op.value or {})
+        messages = _messages(op.key, value)  # a bad value fails before any read
+        turns = yield from self._put_turns(op.namespace, op.key)
+        if turns and _value_of(turns[0]) == _json(value):
+            return None  # the key holds this value already: nothing to write, no LLM call
+        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key, "langgraph_value": value}
+        yield _Call("add", (messages,), {**self._scope(op.namespace).params(), "metadata": metadata})
+        return None
+
+    def _delete(self, op: PutOp) -> _Steps:
+        turns = yield from self._put_turns(op.namespace, op.key)
+        scope = self._scope(op.namespace)
+        if turns:
+            yield _Call("delete_episodes", ([t.id for t in turns],), dict(scope.params()))
+        elif _FACT_ID.fullmatch(op.key):
+            yield _Call("delete", (op.key,), dict(scope.params()))
+        return None
+
+    def _search(self, op: SearchOp) -> _Steps:
         scope = self._scope(op.namespace_prefix)
         wanted = dict(op.filter or {})
         if any(key.startswith("$") or isinstance(value, Mapping) for key, value in wanted.items()):
             raise NotImplementedError("GraphmemStore filters compare top-level value fields for equality only")
         limit, offset = max(op.limit, 0), max(op.offset, 0)
-
-        def page(items: list[SearchItem]) -> list[SearchItem]:
-            kept = [i for i in items if all(i.value.get(k) == v for k, v in wanted.items())]
-            return kept[offset : offset + limit]
-
         if op.query is None:
-            return _Call(
-                "get_all",
-                kwargs={**scope.params(), "limit": offset + limit},
-                convert=lambda facts: page([_item(f) for f in facts]),
+            facts = yield _Call("get_all", kwargs={**scope.params(), "limit": offset + limit})
+            items = [_item(f) for f in facts]
+        else:
+            results: SearchResults = yield _Call(
+                "search", (op.query,), {**scope.params(), "limit": offset + limit, "episodes": 0}
             )
+            items = [_item(hit.fact, score=hit.score) for hit in results]
+        kept = [i for i in items if all(i.value.get(k) == v for k, v in wanted.items())]
+        return kept[offset : offset + limit]
 
-        def hits(results: SearchResults) -> list[SearchItem]:
-            return page([_item(hit.fact, score=hit.score) for hit in results])
-
-        return _Call("search", (op.query,), {**scope.params(), "limit": offset + limit, "episodes": 0}, convert=hits)
-
-    def _list_namespaces(self, op: ListNamespacesOp) -> _Call:
+    def _list_namespaces(self, op: ListNamespacesOp) -> _Steps:
         prefix = self.namespace_prefix
         if prefix is None:
             raise NotImplementedError(
                 "graphmem has no listing of scopes: build the GraphmemStore with namespace_prefix=(user_id, ...) "
                 "to list the namespace it is restricted to"
             )
-
-        def listed(stats: MemoryStats) -> list[tuple[str, ...]]:
-            held = stats.entities + stats.valid_facts + stats.invalidated_facts + stats.messages > 0
-            if not held or not all(_matches(c, prefix) for c in op.match_conditions or ()):
-                return []
-            namespace = prefix if op.max_depth is None else prefix[: op.max_depth]
-            return [namespace][op.offset : op.offset + op.limit]
-
-        return _Call("stats", kwargs=dict(_scope(prefix).params()), convert=listed)
+        stats: MemoryStats = yield _Call("stats", kwargs=dict(_scope(prefix).params()))
+        held = stats.entities + stats.valid_facts + stats.invalidated_facts + stats.messages > 0
+        if not held or not all(_matches(c, prefix) for c in op.match_conditions or ()):
+            return []
+        namespace = prefix if op.max_depth is None else prefix[: op.max_depth]
+        return [namespace][op.offset : op.offset + op.limit]
 
 
 # -- mapping ---------------------------------------------------------------------------
@@ -262,18 +295,43 @@ def _item(fact: Fact, *, score: float | None = None) -> SearchItem:
     )
 
 
-def _fact_key(key: str, operation: str) -> str:
-    if not isinstance(key, str) or not _FACT_ID.fullmatch(key):
-        raise NotImplementedError(
-            f"GraphmemStore.{operation}() takes a fact id (the key of an item search returned), not {key!r}: "
-            "graphmem stores what is put as turns and extracted facts, and cannot read or delete them by the put key"
-        )
-    return key
+def _put_prefix(key: str) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"GraphmemStore keys are non-empty strings; got {key!r}")
+    return f"langgraph:{key}:"
+
+
+def _put_of(turn: Episode, namespace: tuple[str, ...], key: str) -> bool:
+    """Whether `turn` was put under `key` in exactly `namespace` (the id prefix of key "a" also
+    matches key "a:b"; a parent namespace's search also sees a child's turns)."""
+    meta = turn.metadata or {}
+    return meta.get("langgraph_key") == key and tuple(meta.get("langgraph_namespace") or ()) == namespace
+
+
+def _json(value: Any) -> Any:
+    """`value` as it reads back from the store's JSON (tuples become lists, and so on)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _value_of(turn: Episode) -> Any:
+    return (turn.metadata or {}).get("langgraph_value")
+
+
+def _put_item(turns: list[Episode]) -> Item:
+    """The item of a key from its turns, newest first: the last put's value."""
+    meta = turns[0].metadata or {}
+    first, last = turns[-1], turns[0]
+    return Item(
+        value=_value_of(last),
+        key=str(meta["langgraph_key"]),
+        namespace=tuple(meta["langgraph_namespace"]),
+        created_at=first.created_at or first.timestamp,
+        updated_at=last.created_at or last.timestamp,
+    )
 
 
 def _messages(key: str, value: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A put's value as turns, each with an id from the key and the value (an identical put is
-    skipped by graphmem's idempotent ingest)."""
+    """A put's value as turns, each with an id from the key and a new put id."""
     if "messages" in value:
         given = value["messages"]
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
@@ -286,9 +344,9 @@ def _messages(key: str, value: Mapping[str, Any]) -> list[dict[str, Any]]:
             'GraphmemStore.put takes {"content": "<text>"} or {"messages": [...]}: graphmem stores turns and '
             f"extracts facts from them; got a value with the fields {sorted(value)}"
         )
-    digest = hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    put_id = uuid.uuid4().hex[:16]
     for position, turn in enumerate(turns):
-        turn["id"] = f"langgraph:{key}:{digest}" + (f":{position}" if len(turns) > 1 else "")
+        turn["id"] = _put_prefix(key) + put_id + (f":{position}" if len(turns) > 1 else "")
     return turns
 
 

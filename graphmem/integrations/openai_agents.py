@@ -24,11 +24,11 @@ an exact, ordered log of the run's input items, and graphmem is not one:
 - the items are not only chat turns: function calls and their outputs, reasoning items, and
   content given as lists of parts, which graphmem's turns (role, text, speaker, time) cannot
   hold losslessly, so get_items could not give the SDK back what it stored;
-- the public API has no way to list a scope's turns in order (`search` ranks the relevant
-  ones, at most `episodes`; `sources` gives those of one fact), nor to remove one turn
-  (`delete` removes a fact), so get_items(limit) and pop_item have nothing to stand on;
-- clear_session would have to be `delete_all` of the scope, which also deletes the facts
-  extracted from it: the long-term memory the session was meant to feed;
+- graphmem's turns are memory, not a log: every turn stored goes through extraction, so a
+  session of tool calls would feed the extractor JSON, and `episodes()` / `delete_episodes()`
+  list and remove turns, not the SDK's items;
+- clear_session would have to delete the session's turns while the facts drawn from them stay:
+  a "cleared" session whose content the memory still answers with;
 - add_items runs every turn through extraction (LLM calls) before the next turn can start.
 Keep the conversation in one of the SDK's sessions (SQLiteSession, ...) and give graphmem
 what is worth remembering, through `save_memory` or `memory.add` after the run.

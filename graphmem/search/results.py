@@ -89,6 +89,8 @@ def episode_from_record(data: dict[str, Any]) -> Episode:
     """An Episode from fragments/episode_projection (times as UTC ISO strings)."""
     episode = Episode.model_validate({k: v for k, v in data.items() if v is not None})
     episode.timestamp = episode.timestamp.astimezone(UTC)
+    if episode.created_at is not None:
+        episode.created_at = episode.created_at.astimezone(UTC)
     return episode
 
 

@@ -459,6 +459,15 @@ class Queries:
         rows = self._rows("get_episodes", {**scope.params(), "as_of": None, "ids": ids})
         return [row["episode"] for row in rows]
 
+    def list_episodes(self, scope: Scope, *, id_prefix: str | None, limit: int) -> list[dict[str, Any]]:
+        params = {**scope.params(), "as_of": None, "id_prefix": id_prefix, "limit": limit}
+        return [row["episode"] for row in self._rows("list_episodes", params)]
+
+    def delete_episodes(self, scope: Scope, ids: list[str]) -> int:
+        return int(
+            self._rows("delete_episodes", {**scope.params(), "as_of": None, "ids": ids}, write=True)[0]["deleted"]
+        )
+
     def find_entity(self, scope: Scope, normalized: str) -> list[str]:
         return [row["id"] for row in self._rows("find_entity", {**scope.params(), "normalized": normalized})]
 

@@ -65,15 +65,47 @@ def test_store_put_search_get_delete(memory: GraphMemory, new_user) -> None:
     assert store.get(ns, london.key) is None
     assert memory.get(london.key) is None
 
-    # a put key is not a fact id: graphmem cannot read it back by that key, and says so
-    with pytest.raises(NotImplementedError, match="fact id"):
-        store.get(ns, "home")
-    with pytest.raises(NotImplementedError, match="fact id"):
-        store.delete(ns, "home")
     with pytest.raises(ValueError, match="content"):
         store.put(ns, "prefs", {"food": "pizza"})
     with pytest.raises(NotImplementedError):
         store.put(ns, "home", PARIS, ttl=5)
+
+
+def test_store_get_returns_what_put_stored(memory: GraphMemory, new_user) -> None:
+    user = new_user()
+    store = GraphmemStore(memory)
+    ns, child = (user,), (user, "planner")
+    assert store.get(ns, "home") is None
+    store.put(ns, "home", PARIS)
+    first = store.get(ns, "home")
+    assert first is not None and first.value == PARIS and first.key == "home" and first.namespace == ns
+    # the key "home:x", the namespace below, and a sibling key are other items
+    store.put(ns, "home:x", {"content": "I like tea.", "name": "Alice"})
+    store.put(child, "home", {"content": "I live in Rome.", "name": "Alice"})
+    assert store.get(ns, "home").value == PARIS  # type: ignore[union-attr]
+    assert store.get(child, "home").value == {"content": "I live in Rome.", "name": "Alice"}  # type: ignore[union-attr]
+
+    store.put(ns, "home", LONDON)
+    store.put(ns, "home", PARIS)  # back to Paris: a change, so a put that writes
+    again = store.get(ns, "home")
+    assert again is not None and again.value == PARIS
+    assert again.created_at == first.created_at and again.updated_at > first.updated_at
+    assert memory.stats(user_id=user).messages == 5
+    assert {i.value["target"] for i in store.search(ns, query="where does alice live") if i.value["valid"]} >= {"Paris"}
+
+    # delete of a put key: every version of it goes, its facts stay; other keys are untouched
+    facts_before = memory.stats(user_id=user).valid_facts
+    store.delete(ns, "home")
+    assert store.get(ns, "home") is None
+    assert memory.stats(user_id=user).valid_facts == facts_before
+    assert memory.stats(user_id=user).messages == 2
+    assert store.get(ns, "home:x") is not None and store.get(child, "home") is not None
+    store.delete(ns, "never-put")  # nothing under it: nothing happens
+
+    # another user's store sees none of it
+    other = GraphmemStore(memory, namespace_prefix=(new_user(),))
+    with pytest.raises(InvalidNamespaceError):
+        other.get(ns, "home:x")
 
 
 def test_store_content_value_and_sub_namespaces(memory: GraphMemory, new_user) -> None:
