@@ -15,15 +15,7 @@ WITH
   AS held
 UNWIND $rows AS row
 CALL (row, held) {
-  MATCH (s:Entity {id: row.source_id})-[f:FACT]->(t:Entity)
-  WHERE f.valid_to IS NULL
-  WITH s, f, t ORDER BY f.updated_at DESC LIMIT $per_source
-  WITH s, f, t WHERE f.relation IN row.relations OR t.id = row.target_id OR NOT f.relation IN $known
-  RETURN s, f, t, null AS score
-  UNION
-  MATCH (s:Entity {id: row.target_id})-[f:FACT]->(t:Entity {id: row.source_id})
-  WHERE f.valid_to IS NULL
-  RETURN s, f, t, null AS score
+// @include fragments/conflict_graph
   UNION
   WITH row, held WHERE NOT held
   CALL db.index.vector.queryRelationships('fact_embedding', $k, row.embedding) YIELD relationship AS f, score
@@ -31,11 +23,7 @@ CALL (row, held) {
   MATCH (s:Entity)-[f]->(t:Entity)
   RETURN s, f, t, score
   UNION
-  WITH row, held WHERE held
-  UNWIND row.near AS near
-  MATCH (s:Entity)-[f:FACT {id: near.id}]->(t:Entity)
-  WHERE f.scope_key = $scope_key AND f.valid_to IS NULL
-  RETURN s, f, t, near.score AS score
+// @include fragments/conflict_held
 }
 RETURN row.i AS i, held, collect({
   fact:

@@ -20,23 +20,8 @@ WITH scope_size, total_size, coalesce(clock.version, 0) AS scope_version,
 // @include fragments/held_clock
   AS held
 UNWIND $rows AS row
-CALL (row) {
-  OPTIONAL MATCH (e:Entity {id: row.id})
-  RETURN e {.id, .name, .normalized, .type} AS exact
-  LIMIT 1
-}
-// each CALL below yields exactly one row (an aggregate without grouping keys), [] when skipped
-// an entity whose name is already a node of the scope needs no neighbours (the matcher takes
-// the exact node first): the scans below run only for the others
-CALL (row, held, exact) {
-  WITH row WHERE held AND exact IS NULL
-  UNWIND row.near AS near
-  MATCH (e:Entity {id: near.id})
-  WHERE e.scope_key = $scope_key
-  WITH e, near.score AS score
-  ORDER BY score DESC
-  RETURN collect(e {.id, .name, .normalized, .type, score: score}) AS ranked
-}
+// @include fragments/match_exact
+// @include fragments/match_held
 CALL (row, scope_size, held, exact) {
   WITH row WHERE NOT held AND scope_size <= $scan_max AND exact IS NULL
 // @include fragments/scope_entities

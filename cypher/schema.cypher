@@ -22,14 +22,8 @@ CREATE INDEX scope_clock_user IF NOT EXISTS FOR (c:GraphmemScope) ON (c.user_id)
 CREATE INDEX scope_clock_agent IF NOT EXISTS FOR (c:GraphmemScope) ON (c.agent_id);
 CREATE INDEX scope_clock_run IF NOT EXISTS FOR (c:GraphmemScope) ON (c.run_id);
 
-// Semantic lookups: entity names (node matching) and fact sentences (triplet top-K)
-CREATE VECTOR INDEX entity_embedding IF NOT EXISTS FOR (e:Entity) ON e.embedding
-OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}};
-CREATE VECTOR INDEX fact_embedding IF NOT EXISTS FOR ()-[f:FACT]-() ON f.embedding
-OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}};
-// Episodic recall: the stored turns themselves
-CREATE VECTOR INDEX message_embedding IF NOT EXISTS FOR (m:Message) ON m.embedding
-OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}};
+// The vector indexes: cypher/schema_vector.cypher, or on a server whose vector indexes can
+// filter inside, cypher/schema_vector_filtered.cypher (graphmem/store/schema.py picks).
 
 // Keyword search. The english analyzer stems ("work" finds "works", "worked"), as graphmem/_terms.py
 // does for the scopes that are scanned exactly; indexes of schema version 1 used the standard

@@ -3,4 +3,5 @@
 // open checks: one round trip for both.
 OPTIONAL MATCH (s:GraphmemSchema {name: 'graphmem'})
 RETURN s.version AS version, s.embedding_dim AS dim, s.embedding_model AS model,
+       s.server_version AS server_version, s.vector_filters AS vector_filters,
        s.reembed_model AS reembed_model, s.reembed_dim AS reembed_dim

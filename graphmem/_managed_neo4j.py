@@ -267,8 +267,14 @@ def lib_dir(settings: Settings) -> Path | None:
     return None
 
 
+#: where JDKs are installed side by side (Debian/Ubuntu packages, Temurin and others; macOS)
+JDK_DIRS = (Path("/usr/lib/jvm"), Path("/Library/Java/JavaVirtualMachines"))
+
+
 def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
-    """Path and major version of the java binary ($JAVA_HOME first, as Maven does), checked to be >= `minimum`."""
+    """Path and major version of a java binary of at least `minimum`: $JAVA_HOME's, else the
+    one on PATH (as Maven does); when that one is older, the newest installed beside it (a
+    Java 21+ for the 2026 line on a machine whose default is 17)."""
     java_home = os.environ.get("JAVA_HOME")
     candidate = Path(java_home) / "bin" / "java" if java_home else None
     java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
@@ -276,6 +282,34 @@ def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
         raise ServerError(
             f"Java {minimum}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}"
         )
+    major = _java_major(java, minimum)
+    if major >= minimum:
+        return java, major
+    for other in _installed_javas():
+        other_major = _java_major(other, minimum)
+        if other_major >= minimum:
+            log.info("%s is Java %d; using %s (Java %d), which Neo4j needs", java, major, other, other_major)
+            return other, other_major
+    raise ServerError(
+        f"Neo4j {'2025.x and later' if minimum > MIN_JAVA else ''} needs Java {minimum} or newer, but {java} is "
+        f"Java {major} and no newer one is installed in {', '.join(map(str, JDK_DIRS))}: install Java {minimum}+ "
+        f"(e.g. `sudo apt-get install openjdk-{minimum}-jre-headless`, or a Temurin JDK) and point JAVA_HOME at it"
+    )
+
+
+def _installed_javas() -> list[str]:
+    """The java binaries of the JDKs installed side by side, newest-looking first."""
+    found = []
+    for root in JDK_DIRS:
+        if root.is_dir():
+            for home in root.iterdir():
+                for java in (home / "bin" / "java", home / "Contents" / "Home" / "bin" / "java"):
+                    if java.is_file() and not home.is_symlink():
+                        found.append(str(java))
+    return sorted(found, key=lambda path: [int(n) for n in re.findall(r"\d+", path)[:1]] or [0], reverse=True)
+
+
+def _java_major(java: str, minimum: int) -> int:
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -287,12 +321,7 @@ def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
     major = int(found.group(1))
     if major == 1 and found.group(2):
         major = int(found.group(2))
-    if major < minimum:
-        raise ServerError(
-            f"Neo4j needs Java {minimum} or newer, but {java} is Java {major}: install it, {INSTALL_HINT}, "
-            "and put it first on PATH or point JAVA_HOME at it"
-        )
-    return java, major
+    return major
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

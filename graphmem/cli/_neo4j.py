@@ -98,11 +98,21 @@ def init(
             embedder = make_embedder(cfg)
             if reembed:  # before apply_schema, which refuses a memory of another embedder
                 _reembed(Queries(store), embedder, batch_size)
-            state = apply_schema(Queries(store), dim=embedder.dim, model=embedder.model_name)
+            with Progress(*_bar_columns(), console=console, transient=True) as bar:
+                building: dict[str, TaskID] = {}
+
+                def built(index: str, percent: float) -> None:  # vector indexes rebuilt with filters
+                    if index not in building:
+                        building[index] = bar.add_task(f"building {index} (%)", total=100)
+                    bar.update(building[index], completed=percent)
+
+                state = apply_schema(Queries(store), dim=embedder.dim, model=embedder.model_name, progress=built)
             table = Table("index", "state", title=f"graphmem schema v{state.version} ({state.model}, {state.dim} dims)")
             for name, index_state in sorted(state.indexes.items()):
                 table.add_row(name, index_state)
             out.print(table)
+            filtering = "filter by scope inside the index" if state.vector_filters else "are filtered after the index"
+            out.print(f"Neo4j {state.server_version or '(version unknown)'}: vector searches {filtering}")
             before = Queries(store).ontology_record(
                 name=ontology.name if ontology else None, fingerprint=ontology.fingerprint if ontology else None
             )

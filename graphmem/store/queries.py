@@ -184,6 +184,9 @@ class SchemaRecord(TypedDict):
     version: int | None
     dim: int | None
     model: str | None
+    #: the server `graphmem init` last ran on, and whether it built the vector indexes with filters
+    server_version: str | None
+    vector_filters: bool | None
     #: the target of a re-embedding under way (None: none)
     reembed_model: str | None
     reembed_dim: int | None
@@ -205,6 +208,7 @@ class IndexRow(TypedDict):
     dim: int | None
     analyzer: str | None
     eventually_consistent: bool | None
+    percent: float | None  # populationPercent
 
 
 class DataCounts(TypedDict):
@@ -248,11 +252,40 @@ class ScopeChanged(Exception):
     """An add's write found its scope changed by another writer since its reads: match again."""
 
 
-class Queries:
-    """One method per named statement (the file's name); `usage` counts the round trip."""
+#: the vector indexes the matcher and the conflict lookup search, filtered inside when they can
+FILTERED_INDEXES = ("entity_embedding", "fact_embedding")
 
-    def __init__(self, store: Store | TransactionStore):
+
+class Queries:
+    """One method per named statement (the file's name); `usage` counts the round trip.
+
+    `vector_filters`: whether the vector indexes filter inside (built by `graphmem init` on Neo4j
+    2026.01+ with the scope keys as filter properties): the matcher and the conflict lookup then
+    run their cypher/filtered/ variants. None: read from the indexes once, when first needed."""
+
+    def __init__(self, store: Store | TransactionStore, *, vector_filters: bool | None = None):
         self.store = store
+        self._vector_filters = vector_filters
+
+    def within(self, tx: TransactionStore) -> Queries:
+        """The same statements inside an open transaction (which cannot read the schema)."""
+        return Queries(tx, vector_filters=self.vector_filters())
+
+    def vector_filters(self) -> bool:
+        if self._vector_filters is None:
+            rows = self.schema_indexes(list(FILTERED_INDEXES))
+            self._vector_filters = len(rows) == len(FILTERED_INDEXES) and all(
+                "scope_key" in (row["properties"] or []) for row in rows
+            )
+        return self._vector_filters
+
+    def known_vector_filters(self, filters: bool) -> None:
+        """What the schema says the indexes are (saves vector_filters its look)."""
+        self._vector_filters = filters
+
+    def _variant(self, name: str) -> str:
+        """The statement `name`, or its cypher/filtered/ variant where the indexes filter inside."""
+        return f"filtered/{name}" if self.vector_filters() else name
 
     def _rows(self, name: str, params: dict[str, Any], usage: Usage | None = None, *, write: bool = False) -> Any:
         return self.store.run(name, params, write=write, usage=usage)
@@ -277,7 +310,7 @@ class Queries:
             **width.params(),
             **_held_params(held),
         }
-        return cast(list[EntityCandidates], self._rows("match_entities", params, usage))
+        return cast(list[EntityCandidates], self._rows(self._variant("match_entities"), params, usage))
 
     def conflict_candidates(
         self,
@@ -303,7 +336,7 @@ class Queries:
             "min_score": min_score,
             **_held_params(held),
         }
-        return cast(list[FactCandidates], self._rows("conflict_candidates", params, usage))
+        return cast(list[FactCandidates], self._rows(self._variant("conflict_candidates"), params, usage))
 
     def write_add(
         self, params: dict[str, Any], *, usage: Usage, before_commit: Callable[[], None] | None = None
@@ -505,8 +538,21 @@ class Queries:
         """Moves one batch of facts' `predicate` to `relation`; returns how many it moved."""
         return int(self._rows("schema_migrate_relation", {"batch": batch}, write=True)[0]["moved"])
 
-    def schema_record(self, *, version: int, dim: int, model: str) -> None:
-        self._rows("schema_record", {"version": version, "dim": dim, "model": model}, write=True)
+    def schema_record(
+        self, *, version: int, dim: int, model: str, server_version: str | None, vector_filters: bool
+    ) -> None:
+        params = {
+            "version": version,
+            "dim": dim,
+            "model": model,
+            "server_version": server_version,
+            "vector_filters": vector_filters,
+        }
+        self._rows("schema_record", params, write=True)
+
+    def server_version(self) -> str | None:
+        rows = self._rows("server_components", {})
+        return str(rows[0]["version"]) if rows and rows[0]["version"] else None
 
     def ontology_record(self, *, name: str | None, fingerprint: str | None) -> OntologyRecord:
         """Records the ontology the database is written under; returns the one recorded before."""

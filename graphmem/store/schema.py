@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
 from .._errors import SchemaError
-from .queries import Queries
+from .queries import FILTERED_INDEXES, Queries
 
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
@@ -21,6 +23,15 @@ FULLTEXT_INDEXES = ("entity_name", "fact_text", "message_text")
 FULLTEXT_ANALYZER = "english"
 #: the properties each full-text index must cover (cypher/schema.cypher)
 FULLTEXT_PROPERTIES = {"entity_name": ["name"], "fact_text": ["fact", "relation"], "message_text": ["content"]}
+#: the first release whose vector indexes filter inside (SEARCH ... WHERE, Cypher 25)
+VECTOR_FILTERS_SINCE = (2026, 1)
+
+
+def vector_filters_supported(server_version: str | None) -> bool:
+    """Whether a server of this version (e.g. "2026.08.1", "5.26.30") can build vector indexes
+    with filter properties."""
+    found = re.match(r"(\d+)\.(\d+)", server_version or "")
+    return found is not None and (int(found[1]), int(found[2])) >= VECTOR_FILTERS_SINCE
 
 
 class SchemaStatus(BaseModel):
@@ -35,6 +46,14 @@ class SchemaStatus(BaseModel):
     #: the target of a re-embedding begun and not finished (`graphmem init --reembed`); None: none
     reembed_model: str | None = None
     reembed_dim: int | None = None
+    #: the server `graphmem init` last ran on (None: not recorded, before schema records held it)
+    server_version: str | None = None
+    populating: dict[str, float] = {}  # index name -> percent built, for those being built
+
+    @property
+    def vector_filters(self) -> bool:
+        """Whether the matcher's and the conflict lookup's vector indexes filter inside."""
+        return all("scope_key" in self.properties.get(name, []) for name in FILTERED_INDEXES)
 
     @property
     def ready(self) -> bool:
@@ -58,6 +77,8 @@ def read_status(queries: Queries) -> SchemaStatus:
         properties={r["name"]: list(r["properties"] or []) for r in rows},
         reembed_model=record["reembed_model"],
         reembed_dim=record["reembed_dim"],
+        server_version=record["server_version"],
+        populating={r["name"]: float(r["percent"] or 0.0) for r in rows if r["state"] == "POPULATING"},
     )
 
 
@@ -113,12 +134,22 @@ def fulltext_outdated(status: SchemaStatus) -> bool:
     )
 
 
-def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120.0) -> SchemaStatus:
+def apply_schema(
+    queries: Queries,
+    *,
+    dim: int,
+    model: str,
+    timeout: float = 120.0,
+    progress: Callable[[str, float], None] | None = None,
+) -> SchemaStatus:
     """Create what is missing, wait for every index to be online, record the version.
 
     Running it again changes nothing. A vector index built for another dimension is an
     error, never silently reused, and so is a re-embedding left unfinished (graphmem/store/reembed.py
-    runs before this, and ends with the schema recorded for the new embedder).
+    runs before this, and ends with the schema recorded for the new embedder). On a server whose
+    vector indexes can filter inside (Neo4j 2026.01+), vector indexes built without filters are
+    dropped and built again with them: `progress(index, percent)` reports the build, which an
+    interrupted run resumes (the indexes it created are kept, the others are created).
     """
     status = read_status(queries)
     check_fits(queries, status, dim, model)
@@ -129,28 +160,55 @@ def apply_schema(queries: Queries, *, dim: int, model: str, timeout: float = 120
         queries.expire_scope_clocks()  # running searches' caches reload the moved facts
     if fulltext_outdated(status):
         queries.schema_statements("schema_drop_fulltext")
-    build_indexes(queries, dim=dim, timeout=timeout)
+    server_version = queries.server_version()
+    filters = vector_filters_supported(server_version)
+    rebuilt = filters and any(
+        name in status.properties and "scope_key" not in status.properties[name] for name in FILTERED_INDEXES
+    )
+    if rebuilt:
+        drop_vector_indexes(queries)
+    build_indexes(queries, dim=dim, filters=filters, timeout=3600.0 if rebuilt else timeout, progress=progress)
+    queries.known_vector_filters(filters)
     status = read_status(queries)
-    if status.version != SCHEMA_VERSION or status.dim != dim or status.model != model:
-        queries.schema_record(version=SCHEMA_VERSION, dim=dim, model=model)
+    if (
+        status.version != SCHEMA_VERSION
+        or status.dim != dim
+        or status.model != model
+        or status.server_version != server_version
+    ):
+        queries.schema_record(
+            version=SCHEMA_VERSION, dim=dim, model=model, server_version=server_version, vector_filters=filters
+        )
         status = read_status(queries)
     return status
 
 
-def build_indexes(queries: Queries, *, dim: int, timeout: float = 120.0) -> None:
-    """Creates what cypher/schema.cypher declares and is missing, the vector indexes at `dim`,
-    and waits until every index is online."""
+def build_indexes(
+    queries: Queries,
+    *,
+    dim: int,
+    filters: bool | None = None,
+    timeout: float = 120.0,
+    progress: Callable[[str, float], None] | None = None,
+) -> None:
+    """Creates what cypher/schema.cypher declares and is missing, the vector indexes at `dim`
+    (with filter properties where the server has them; None: ask it), and waits until every
+    index is online."""
+    if filters is None:
+        filters = vector_filters_supported(queries.server_version())
     queries.schema_statements("schema", {"dim": dim})
-    _wait_online(queries, timeout)
+    queries.schema_statements("schema_vector_filtered" if filters else "schema_vector", {"dim": dim})
+    _wait_online(queries, timeout, progress)
 
 
 def drop_vector_indexes(queries: Queries) -> None:
-    """Drops the vector indexes (cypher/schema_drop_vector.cypher): only a re-embedding to
-    another dimension does, before build_indexes creates them at the new one."""
+    """Drops the vector indexes (cypher/schema_drop_vector.cypher): a re-embedding to another
+    dimension does, before build_indexes creates them at the new one, and so does a first
+    `graphmem init` on a server whose vector indexes can filter inside."""
     queries.schema_statements("schema_drop_vector")
 
 
-def _wait_online(queries: Queries, timeout: float) -> None:
+def _wait_online(queries: Queries, timeout: float, progress: Callable[[str, float], None] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while True:
         status = read_status(queries)
@@ -163,8 +221,14 @@ def _wait_online(queries: Queries, timeout: float) -> None:
                 f"index {', '.join(failed)} FAILED to build: see the Neo4j log, drop it and rerun `graphmem init`"
             )
         if time.monotonic() > deadline:
-            raise SchemaError(f"indexes not online after {timeout:.0f} s: {states}")
-        time.sleep(0.2)
+            raise SchemaError(
+                f"indexes not online after {timeout:.0f} s: {states}; Neo4j goes on building them: rerun "
+                "`graphmem init` to wait again"
+            )
+        if progress is not None:
+            for name, percent in status.populating.items():
+                progress(name, percent)
+        time.sleep(0.2 if progress is None else 1.0)
 
 
 def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
@@ -172,5 +236,6 @@ def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
     status = read_status(queries)
     check_fits(queries, status, dim, model)
     if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:
+        queries.known_vector_filters(status.vector_filters)  # what the indexes are: no second look
         return status
     return apply_schema(queries, dim=dim, model=model)

@@ -249,7 +249,9 @@ class Writer:
                         result, written = self._merge_once(prepared, self.queries, answers, before_commit, locked=False)
                     else:
                         result, written = self.store.unit_of_work(
-                            lambda tx: self._merge_once(prepared, Queries(tx), answers, before_commit, locked=True)
+                            lambda tx: self._merge_once(
+                                prepared, self.queries.within(tx), answers, before_commit, locked=True
+                            )
                         )
                     if self.cache is not None:
                         self.cache.wrote(written)  # committed: searches here need not read it back

@@ -4,7 +4,9 @@
 2. testcontainers' Neo4j 5.26 when a Docker engine answers;
 3. the managed local Neo4j, started for the run in its own home and ports
    (GRAPHMEM_TEST_HOME, default ~/.cache/graphmem/test-server; Bolt 7688, HTTP 7475),
-   so a developer's own memory is never touched.
+   so a developer's own memory is never touched. With GRAPHMEM_TEST_NEO4J_VERSION (e.g.
+   2026.08.1, the other line CI also runs a subset on), that release instead, in
+   ~/.cache/graphmem/test-server-<version> on Bolt 7689, HTTP 7479.
 
 Tests write into scopes with random ids and delete them afterwards.
 """
@@ -63,7 +65,12 @@ def neo4j_settings() -> Iterator[Settings]:
         return
     from graphmem import _managed_neo4j
 
-    settings = load_settings(home=_test_home(), bolt_port=7688, http_port=7475, neo4j_uri=None)
+    version = os.environ.get("GRAPHMEM_TEST_NEO4J_VERSION")
+    if version:
+        home = default_home() / f"test-server-{version}"
+        settings = load_settings(home=home, bolt_port=7689, http_port=7479, neo4j_uri=None, neo4j_version=version)
+    else:
+        settings = load_settings(home=_test_home(), bolt_port=7688, http_port=7475, neo4j_uri=None)
     _managed_neo4j.ensure_running(settings)
     yield settings
 

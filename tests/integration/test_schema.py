@@ -20,15 +20,23 @@ from graphmem.store.schema import (
     apply_schema,
     check_dimensions,
     read_status,
+    vector_filters_supported,
 )
 from graphmem.store.statements import statements
 
 pytestmark = pytest.mark.neo4j
 
-#: every index and constraint cypher/schema.cypher creates, by name
+#: every index and constraint cypher/schema.cypher and schema_vector.cypher create, by name
 OWN_NAMES = sorted(
-    re.search(r"CREATE (?:\w+ )?(?:INDEX|CONSTRAINT) (\w+) IF NOT EXISTS", s).group(1) for s in statements("schema")
+    re.search(r"CREATE (?:\w+ )?(?:INDEX|CONSTRAINT) (\w+) IF NOT EXISTS", s).group(1)
+    for s in statements("schema") + statements("schema_vector")
 )
+#: what a vector index filters on besides its embedding, where the server can (Neo4j 2026.01+)
+FILTERS = {
+    "entity_embedding": ["scope_key", "user_id", "agent_id", "run_id"],
+    "fact_embedding": ["scope_key", "user_id", "agent_id", "run_id", "valid_to"],
+    "message_embedding": ["scope_key", "user_id", "agent_id", "run_id"],
+}
 
 
 def _indexes(store) -> list[dict]:
@@ -81,13 +89,16 @@ def test_apply_schema_twice_changes_nothing_the_second_time(store):
 def test_search_indexes_are_online_with_the_right_shape(store):
     dim, _ = _configured(store)
     rows = {r["name"]: r for r in _indexes(store)}
+    server = Queries(store).server_version()
+    filtering = vector_filters_supported(server)
     for name, entity_type, target in (
         ("entity_embedding", "NODE", (["Entity"], ["embedding"])),
         ("fact_embedding", "RELATIONSHIP", (["FACT"], ["embedding"])),
     ):
         row = rows[name]
         assert (row["type"], row["state"], row["entityType"]) == ("VECTOR", "ONLINE", entity_type), row
-        assert (row["labelsOrTypes"], row["properties"]) == target
+        filters = FILTERS[name] if filtering else []
+        assert (row["labelsOrTypes"], row["properties"]) == (target[0], target[1] + filters)
         config = row["options"]["indexConfig"]
         assert config["vector.dimensions"] == dim and config["vector.similarity_function"].lower() == "cosine"
     assert (rows["entity_name"]["type"], rows["entity_name"]["state"]) == ("FULLTEXT", "ONLINE")
@@ -98,7 +109,8 @@ def test_search_indexes_are_online_with_the_right_shape(store):
         "relation",
     ]
     status = read_status(Queries(store))
-    assert status.ready
+    assert status.ready and status.vector_filters == filtering and status.server_version == server
+    assert Queries(store).vector_filters() == filtering
     assert set(status.index_dims) == set(VECTOR_INDEXES) and set(status.index_dims.values()) == {dim}
     assert all(status.indexes[n] == "ONLINE" for n in VECTOR_INDEXES + FULLTEXT_INDEXES)
 

@@ -10,6 +10,30 @@ def test_every_statement_keeps_its_plan_when_the_data_grows_except_administratio
     assert "search_triplets" in names and "write_add" in names
     for name in names:
         sent = statements.statement(name)
-        administration = name in ("schema", "schema_drop_fulltext", "schema_drop_vector", "schema_indexes")
+        administration = name in (
+            "schema",
+            "schema_vector",
+            "schema_vector_filtered",
+            "schema_drop_fulltext",
+            "schema_drop_vector",
+            "schema_indexes",
+        )
         assert sent.startswith("CYPHER replan=skip\n") != administration, name
         assert sent.endswith(statements.load(name)), name
+
+
+def test_a_cypher_25_statement_takes_its_options_on_its_version_line():
+    names = sorted(f"filtered/{p.stem}" for p in (statements.cypher_dir() / "filtered").glob("*.cypher"))
+    assert names == ["filtered/conflict_candidates", "filtered/match_entities"]
+    for name in names:
+        sent = statements.statement(name)
+        body = [line for line in sent.splitlines() if line.strip() and not line.lstrip().startswith("//")]
+        assert body[0] == "CYPHER 25 replan=skip", name
+        assert sent.count("CYPHER") == 1 and "SEARCH" in sent and "db.index.vector" not in sent, name
+
+
+def test_the_filtered_schema_gives_every_statement_its_version():
+    created = statements.statements("schema_vector_filtered")
+    assert len(created) == 3
+    assert all(s.startswith("CYPHER 25 CREATE VECTOR INDEX") and "WITH [" in s for s in created)
+    assert all("scope_key" in s and "`vector.quantization.enabled`: false" in s for s in created)
