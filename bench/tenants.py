@@ -360,14 +360,20 @@ def main(argv: list[str] | None = None) -> int:
         "stages": [],
     }
     run = time.strftime("%H%M%S")  # probe ids of this run: a --keep run loads its probes anew
-    if args.keep and args.loaded:  # the database is not empty: the alone figures are the earlier run's
-        alone = json.loads((RESULTS / args.out).read_text())["alone"]
+    if args.keep and args.loaded:
+        # a run cut short goes on: its report grows (the alone figures are its own: the database
+        # is no longer empty), and the chunk it was loading is deleted and loaded again
+        report = json.loads((RESULTS / args.out).read_text())
+        report["args_resumed"] = vars(args) | {"home": str(args.home)}
+        for u in range(args.loaded, args.loaded + args.chunk, 10):
+            delete_bench_data(store, f"{TENANTS}crowd-{u // 10:04d}")
+        alone = report["alone"]
     else:
         alone = probe_stage(store, memory, loader, world, embedder, f"alone-{run}")
     report["alone"] = alone
     log(f"alone: {_summary(alone)}")
     loaded = args.loaded if args.keep else 0
-    for target in sorted(args.tenants):
+    for target in sorted(t for t in args.tenants if t > loaded):
         started = time.perf_counter()
         totals: dict[str, float] = {}
         for first in range(loaded, target, args.chunk):

@@ -291,7 +291,7 @@ def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
             log.info("%s is Java %d; using %s (Java %d), which Neo4j needs", java, major, other, other_major)
             return other, other_major
     raise ServerError(
-        f"Neo4j {'2025.x and later' if minimum > MIN_JAVA else ''} needs Java {minimum} or newer, but {java} is "
+        f"{'Neo4j 2025.x and later need' if minimum > MIN_JAVA else 'Neo4j needs'} Java {minimum} or newer, but {java} is "
         f"Java {major} and no newer one is installed in {', '.join(map(str, JDK_DIRS))}: install Java {minimum}+ "
         f"(e.g. `sudo apt-get install openjdk-{minimum}-jre-headless`, or a Temurin JDK) and point JAVA_HOME at it"
     )

@@ -167,7 +167,11 @@ def apply_schema(
     )
     if rebuilt:
         drop_vector_indexes(queries)
-    build_indexes(queries, dim=dim, filters=filters, timeout=3600.0 if rebuilt else timeout, progress=progress)
+    # a vector index built over stored data (here, or by a run cut short) can take many minutes
+    building = rebuilt or bool(status.populating) or any(n not in status.indexes for n in VECTOR_INDEXES)
+    build_indexes(
+        queries, dim=dim, filters=filters, timeout=max(timeout, 3600.0) if building else timeout, progress=progress
+    )
     queries.known_vector_filters(filters)
     status = read_status(queries)
     if (

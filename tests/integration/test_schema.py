@@ -208,3 +208,26 @@ def test_vector_and_fulltext_indexes_answer_on_this_server(memory, embedder, sto
         },
     )
     assert [r["name"] for r in entity_near] == ["Zofia"]
+
+
+def test_init_rebuilds_unfiltered_vector_indexes_where_the_server_filters(store, memory, new_user):
+    """A memory made on 5.26 and opened on the 2026 line: `graphmem init` (apply_schema) drops the
+    vector indexes built without filters and builds them with, reporting progress; the data stays."""
+    queries = Queries(store)
+    if not vector_filters_supported(queries.server_version()):
+        pytest.skip("the server's vector indexes cannot filter inside (Neo4j 5.x): nothing to rebuild")
+    user = new_user("rebuild")
+    memory.add_triplets(FACTS, user_id=user)
+    dim, model = _configured(store)
+    queries.schema_statements("schema_drop_vector")
+    queries.schema_statements("schema_vector", {"dim": dim})  # as 5.26 built them
+    store.run_text("CALL db.awaitIndexes(300)")
+    assert not read_status(queries).vector_filters and not Queries(store).vector_filters()
+    reported: list[tuple[str, float]] = []
+
+    status = apply_schema(queries, dim=dim, model=model, progress=lambda name, pct: reported.append((name, pct)))
+
+    assert status.vector_filters and status.ready and Queries(store).vector_filters()
+    assert {name for name, _ in reported} <= set(VECTOR_INDEXES)
+    assert memory.search("Which dog did she bring home?", user_id=user, limit=3)  # the data is there
+    assert apply_schema(queries, dim=dim, model=model) == status  # nothing more to do
