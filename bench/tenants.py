@@ -9,8 +9,9 @@ with `--turns`). The names are shared: most tenants know an "Alice", an "Omar", 
 
 Two probe tenants are loaded first into the empty database, then again (fresh ids, the same
 content) after each crowd stage:
-- small: `--facts` facts, among them "Alice Smith lives in Paris", "Omar Haddad works at Acme",
-  "Keiko Tanaka likes sushi";
+- small: "Alice Smith lives in Paris", "Omar Haddad works at Acme", "Keiko Tanaka likes sushi",
+  and a crowd tenant's `--facts` facts less those about an Alice, an Omar or a Keiko (90 of 100
+  at the defaults: 93 facts in all);
 - large: the same three, plus `--large-entities` other people ("First Last", first names other
   than the three), each with one fact.
 Each probe then gets one scripted add (`add_triplets`): "Alice lives in Berlin", "Omar works at
@@ -64,7 +65,18 @@ from .common import (
     run_statement,
     write_json,
 )
-from .synth import CITIES, MESSAGE_METADATA, NAMES, NOW, ORGS, RELATIONS, cached_embeddings, make_pool, perturbed
+from .synth import (
+    CITIES,
+    MESSAGE_METADATA,
+    NAMES,
+    NOW,
+    ORGS,
+    RELATIONS,
+    PoolFact,
+    cached_embeddings,
+    make_pool,
+    perturbed,
+)
 
 TENANTS = PREFIX + "tenants-"
 #: the probe's three people: first name (what the scripted add says) -> full name (what it holds)
@@ -79,14 +91,10 @@ Mendes Ortiz Reyes Cruz Flores Ramos Vargas Castillo Herrera Medina Aguilar Roja
 TYPES = {"lives_in": "City", "works_at": "Organization", "likes": "Food"}
 
 
-@dataclass
-class Row:
-    source: str
-    source_type: str
-    relation: str
-    target: str
-    target_type: str
-    sentence: str
+@dataclass(frozen=True)
+class Row(PoolFact):
+    """A fact as one tenant holds it: with its own perturbed vector."""
+
     vector: np.ndarray
 
 
@@ -226,7 +234,7 @@ class World:
         rows = []
         for index, vector in zip(picks, vectors):
             f = self.pool[index]
-            rows.append(Row(f.source, f.source_type, f.relation, f.target, f.target_type, f.sentence, vector))
+            rows.append(Row(f.source, f.relation, f.target, f.source_type, f.target_type, f.sentence, vector))
         return rows
 
     def probe(self, large: bool) -> list[Row]:
@@ -241,7 +249,7 @@ class World:
     def _row(self, source: str, relation: str, target: str) -> Row:
         sentence = _sentence(source, relation, target)
         target_type = TYPES.get(relation, RELATIONS[relation][1])
-        return Row(source, "Person", relation, target, target_type, sentence, self.probe_vectors[sentence])
+        return Row(source, relation, target, "Person", target_type, sentence, self.probe_vectors[sentence])
 
 
 def _sentence(source: str, relation: str, target: str) -> str:
