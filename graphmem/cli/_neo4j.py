@@ -111,8 +111,12 @@ def init(
             for name, index_state in sorted(state.indexes.items()):
                 table.add_row(name, index_state)
             out.print(table)
-            filtering = "filter by scope inside the index" if state.vector_filters else "are filtered after the index"
-            out.print(f"Neo4j {state.server_version or '(version unknown)'}: vector searches {filtering}")
+            filtering = (
+                "the node matcher and the conflict lookup search the vector indexes filtered by scope"
+                if state.vector_filters
+                else "vector indexes cannot filter by scope: small scopes are scanned, large ones widen k"
+            )
+            out.print(f"Neo4j {state.server_version or '(version unknown)'}: {filtering}")
             before = Queries(store).ontology_record(
                 name=ontology.name if ontology else None, fingerprint=ontology.fingerprint if ontology else None
             )

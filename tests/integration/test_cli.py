@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from graphmem import Scope
 from graphmem.cli import app
+from graphmem.store.queries import Queries
+from graphmem.store.schema import vector_filters_supported
 
 pytestmark = pytest.mark.neo4j
 GRAPHMEM = str(Path(sys.executable).parent / "graphmem")
@@ -65,6 +67,11 @@ def test_init_twice_changes_nothing(cli_env, store):
     assert first.exit_code == second.exit_code == 0
     assert store.run_text("SHOW INDEXES YIELD name, state RETURN name, state ORDER BY name") == indexes
     assert "fact_embedding" in second.output and "ONLINE" in second.output
+    # it says which line the server is and what that means for the vector look-ups
+    server = Queries(store).server_version()
+    said = " ".join(second.output.split())
+    assert f"Neo4j {server}:" in said
+    assert ("filtered by scope" in said) == vector_filters_supported(server)
 
 
 def test_bad_transcript_names_file_and_line(cli_env, tmp_path):
