@@ -10,8 +10,8 @@ with `--turns`). The names are shared: most tenants know an "Alice", an "Omar", 
 Two probe tenants are loaded first into the empty database, then again (fresh ids, the same
 content) after each crowd stage:
 - small: "Alice Smith lives in Paris", "Omar Haddad works at Acme", "Keiko Tanaka likes sushi",
-  and a crowd tenant's `--facts` facts less those about an Alice, an Omar or a Keiko (90 of 100
-  at the defaults: 93 facts in all);
+  and a crowd tenant's `--facts` facts less those about an Alice, an Omar or a Keiko (96 of 100
+  at the defaults: 99 facts in all);
 - large: the same three, plus `--large-entities` other people ("First Last", first names other
   than the three), each with one fact.
 Each probe then gets one scripted add (`add_triplets`): "Alice lives in Berlin", "Omar works at
@@ -345,8 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="with --keep: the crowd tenants already loaded by an earlier run (only the probes run again)",
     )
+    parser.add_argument("--table", nargs="+", metavar="RESULT", help="print the README table of result files, and stop")
     add_server_args(parser)
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return 0
 
     settings, store = connect(args)
     from graphmem.embed.minilm import MiniLMEmbedder
@@ -381,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     report["alone"] = alone
     log(f"alone: {_summary(alone)}")
     loaded = args.loaded if args.keep else 0
-    for target in sorted(t for t in args.tenants if t > loaded):
+    # with --keep --loaded N --tenants N: no load, the probes again at N (a quiet re-measure)
+    for target in sorted(t for t in args.tenants if t > loaded) or [loaded]:
         started = time.perf_counter()
         totals: dict[str, float] = {}
         for first in range(loaded, target, args.chunk):
@@ -392,11 +397,14 @@ def main(argv: list[str] | None = None) -> int:
         loaded = target
         load_seconds = time.perf_counter() - started
         store.run_text("CALL db.awaitIndexes(3600)")  # vector indexes are populated asynchronously
+        wait_seconds = time.perf_counter() - started - load_seconds
         stage = probe_stage(store, memory, loader, world, embedder, f"t{target}-{run}")
         for size in ("small", "large"):
             for cache in ("cache", "no_cache"):
                 stage[size][cache]["same_as_alone"] = stage[size][cache]["decisions"] == alone[size][cache]["decisions"]
         counts = store.run_text("MATCH (e:Entity) WITH count(e) AS e MATCH ()-[f:FACT]->() RETURN e, count(f) AS f")[0]
+        # a re-measure at a size replaces that size's figures
+        report["stages"] = [s for s in report["stages"] if s["tenants"] != target]
         report["stages"].append(
             {
                 "tenants": target,
@@ -405,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load": totals
                 | {
                     "seconds": round(load_seconds, 1),
-                    "index_wait_seconds": round(time.perf_counter() - started - load_seconds, 1),
+                    "index_wait_seconds": round(wait_seconds, 1),
                 },
                 "probes": stage,
                 "environment": environment(store),
@@ -415,6 +423,33 @@ def main(argv: list[str] | None = None) -> int:
         path = write_json(args.out, report)
     log(f"wrote {path}")
     return 0
+
+
+def table(paths: list[str]) -> str:
+    """The README's table from result files (one per Neo4j line)."""
+    lines = [
+        "| Neo4j | tenants | facts | probe | decisions as alone (cache / no cache) | duplicates (no cache) "
+        "| recall@10 | search p50 / p95 ms | add, no cache: s (match s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        report = json.loads((RESULTS / path).read_text())
+        version = report["environment"]["neo4j"].get("version", "?")
+        for stage in [{"tenants": 0, "facts": 0, "probes": report["alone"]}, *report["stages"]]:
+            for size in ("small", "large"):
+                probe = stage["probes"][size]
+                cache, bare = probe["cache"], probe["no_cache"]
+                same = [
+                    "-" if "same_as_alone" not in cache else ("yes" if cache["same_as_alone"] else "**no**"),
+                    "-" if "same_as_alone" not in bare else ("yes" if bare["same_as_alone"] else "**no**"),
+                ]
+                lines.append(
+                    f"| {version} | {stage['tenants']:,} | {stage['facts']:,} | {size} ({probe['facts']:,} facts) "
+                    f"| {' / '.join(same)} | {', '.join(bare['duplicates']) or 'none'} | {probe['recall_at_10']} "
+                    f"| {probe['search_ms']['p50']} / {probe['search_ms']['p95']} "
+                    f"| {bare['seconds']} ({bare['stages'].get('match', 0):.3f}) |"
+                )
+    return "\n".join(lines)
 
 
 def _summary(stage: dict[str, Any]) -> str:
