@@ -408,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         stage = probe_stage(store, memory, loader, world, embedder, f"t{target}-{run}")
         for size in ("small", "large"):
             for cache in ("cache", "no_cache"):
-                stage[size][cache]["same_as_alone"] = stage[size][cache]["decisions"] == alone[size][cache]["decisions"]
+                stage[size][cache]["same_as_alone"] = _same(
+                    stage[size][cache]["decisions"], alone[size][cache]["decisions"]
+                )
         counts = store.run_text("MATCH (e:Entity) WITH count(e) AS e MATCH ()-[f:FACT]->() RETURN e, count(f) AS f")[0]
         # a re-measure at a size replaces that size's figures
         report["stages"] = [s for s in report["stages"] if s["tenants"] != target]
@@ -446,9 +448,12 @@ def table(paths: list[str]) -> str:
             for size in ("small", "large"):
                 probe = stage["probes"][size]
                 cache, bare = probe["cache"], probe["no_cache"]
+                alone = report["alone"][size]
                 same = [
-                    "-" if "same_as_alone" not in d else ("yes" if d["same_as_alone"] else "**no**")
-                    for d in (cache, bare)
+                    "-"
+                    if stage["tenants"] == 0
+                    else ("yes" if _same(d["decisions"], alone[kind]["decisions"]) else "**no**")
+                    for d, kind in ((cache, "cache"), (bare, "no_cache"))
                 ]
                 if not cache.get("held"):  # an earlier run's probes had no scope clock: not cached
                     same[0] = "(not held)"
@@ -459,6 +464,11 @@ def table(paths: list[str]) -> str:
                     f"| {bare['seconds']} ({bare['stages'].get('match', 0):.3f}) |"
                 )
     return "\n".join(lines)
+
+
+def _same(decided: list[Any], alone: list[Any]) -> bool:
+    """Two decision lists alike, whether read back from JSON (lists) or just made (tuples)."""
+    return [list(d) for d in decided] == [list(d) for d in alone]
 
 
 def _summary(stage: dict[str, Any]) -> str:
