@@ -278,18 +278,22 @@ def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
     java_home = os.environ.get("JAVA_HOME")
     candidate = Path(java_home) / "bin" / "java" if java_home else None
     java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
-    if java is None:
-        raise ServerError(
-            f"Java {minimum}+ (`java`) was not found on PATH or in $JAVA_HOME: install it, {INSTALL_HINT}"
-        )
-    major = _java_major(java, minimum)
-    if major >= minimum:
+    major = _java_major(java, minimum) if java is not None else 0
+    if java is not None and major >= minimum:
         return java, major
     for other in _installed_javas():
-        other_major = _java_major(other, minimum)
+        try:
+            other_major = _java_major(other, minimum)
+        except ServerError:  # a broken JDK beside the others: try the next
+            continue
         if other_major >= minimum:
             log.info("%s is Java %d; using %s (Java %d), which Neo4j needs", java, major, other, other_major)
             return other, other_major
+    if java is None:
+        raise ServerError(
+            f"Java {minimum}+ (`java`) was not found on PATH, in $JAVA_HOME or in "
+            f"{', '.join(map(str, JDK_DIRS))}: install it, {INSTALL_HINT}"
+        )
     raise ServerError(
         f"{'Neo4j 2025.x and later need' if minimum > MIN_JAVA else 'Neo4j needs'} Java {minimum} or newer, but {java} is "
         f"Java {major} and no newer one is installed in {', '.join(map(str, JDK_DIRS))}: install Java {minimum}+ "
@@ -299,14 +303,14 @@ def _java(minimum: int = MIN_JAVA) -> tuple[str, int]:
 
 def _installed_javas() -> list[str]:
     """The java binaries of the JDKs installed side by side, newest-looking first."""
-    found = []
+    found: dict[Path, str] = {}  # real path -> the path found (a JDK linked under two names counts once)
     for root in JDK_DIRS:
         if root.is_dir():
-            for home in root.iterdir():
+            for home in sorted(root.iterdir()):
                 for java in (home / "bin" / "java", home / "Contents" / "Home" / "bin" / "java"):
-                    if java.is_file() and not home.is_symlink():
-                        found.append(str(java))
-    return sorted(found, key=lambda path: [int(n) for n in re.findall(r"\d+", path)[:1]] or [0], reverse=True)
+                    if java.is_file():
+                        found.setdefault(java.resolve(), str(java))
+    return sorted(found.values(), key=lambda path: [int(n) for n in re.findall(r"\d+", path)[:1]] or [0], reverse=True)
 
 
 def _java_major(java: str, minimum: int) -> int:

@@ -17,8 +17,9 @@ with that prefix, so a store handed to one user's agent cannot reach another use
   pipeline (`GraphMemory.add`), so their facts update or invalidate older ones as any add does.
   `value` is `{"content": "<text>"}` (optionally with "role", "name", "timestamp") or
   `{"messages": [<turn dict or text>, ...]}`; any other value raises `ValueError`. The turns get
-  the ids `langgraph:<key>:<put id>[:<position>]` and the metadata `{"langgraph_namespace": [...],
-  "langgraph_key": key, "langgraph_value": value}`. A put of the value the key already holds
+  the ids `langgraph:<hash of namespace and key>:<put id>[:<position>]` and the metadata
+  `{"langgraph_namespace": [...], "langgraph_key": key, "langgraph_value": value}` (the value as
+  JSON reads it back: a datetime becomes its text). A put of the value the key already holds
   writes nothing (no LLM call). `index=` is ignored (graphmem embeds all it stores); TTLs are not
   supported.
 - `get(namespace, key)` returns the value last put under `key` in exactly that namespace
@@ -46,6 +47,7 @@ Built with a `GraphMemory`, `abatch` runs the batch in a worker thread; with an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import uuid
@@ -184,7 +186,8 @@ class GraphmemStore(BaseStore):
     def _put_turns(self, namespace: tuple[str, ...], key: str) -> _Steps:
         """The turns put under `key` in exactly `namespace`, newest first."""
         scope = self._scope(namespace)
-        found = yield _Call("episodes", kwargs={**scope.params(), "id_prefix": _put_prefix(key), "limit": _MAX_TURNS})
+        prefix = _put_prefix(namespace, key)
+        found = yield _Call("episodes", kwargs={**scope.params(), "id_prefix": prefix, "limit": _MAX_TURNS})
         return [e for e in found if _put_of(e, namespace, key)]
 
     def _get(self, op: GetOp) -> _Steps:
@@ -200,21 +203,23 @@ class GraphmemStore(BaseStore):
         if op.ttl is not None:  # BaseStore.put refuses a TTL before it gets here; a direct batch may not
             raise NotImplementedError("GraphmemStore does not support TTLs")
         value = dict(op.value or {})
-        messages = _messages(op.key, value)  # a bad value fails before any read
+        messages = _messages(op.namespace, op.key, value)  # a bad value fails before any read
         turns = yield from self._put_turns(op.namespace, op.key)
         if turns and _value_of(turns[0]) == _json(value):
             return None  # the key holds this value already: nothing to write, no LLM call
-        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key, "langgraph_value": value}
+        # as JSON reads it back (a datetime becomes its ISO text): what get returns
+        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key, "langgraph_value": _json(value)}
         yield _Call("add", (messages,), {**self._scope(op.namespace).params(), "metadata": metadata})
         return None
 
     def _delete(self, op: PutOp) -> _Steps:
         turns = yield from self._put_turns(op.namespace, op.key)
         scope = self._scope(op.namespace)
-        if turns:
-            yield _Call("delete_episodes", ([t.id for t in turns],), dict(scope.params()))
-        elif _FACT_ID.fullmatch(op.key):
+        if not turns and _FACT_ID.fullmatch(op.key):
             yield _Call("delete", (op.key,), dict(scope.params()))
+        while turns:  # a key changed many times holds more turns than one read returns
+            yield _Call("delete_episodes", ([t.id for t in turns],), dict(scope.params()))
+            turns = yield from self._put_turns(op.namespace, op.key)
         return None
 
     def _search(self, op: SearchOp) -> _Steps:
@@ -295,10 +300,13 @@ def _item(fact: Fact, *, score: float | None = None) -> SearchItem:
     )
 
 
-def _put_prefix(key: str) -> str:
+def _put_prefix(namespace: tuple[str, ...], key: str) -> str:
+    """The id prefix of the turns put under `key` in `namespace`: hashed, so that no other key
+    ("a" / "a:b") or namespace shares it."""
     if not isinstance(key, str) or not key:
         raise ValueError(f"GraphmemStore keys are non-empty strings; got {key!r}")
-    return f"langgraph:{key}:"
+    digest = hashlib.sha256(json.dumps([list(namespace), key]).encode()).hexdigest()[:24]
+    return f"langgraph:{digest}:"
 
 
 def _put_of(turn: Episode, namespace: tuple[str, ...], key: str) -> bool:
@@ -330,7 +338,7 @@ def _put_item(turns: list[Episode]) -> Item:
     )
 
 
-def _messages(key: str, value: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _messages(namespace: tuple[str, ...], key: str, value: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A put's value as turns, each with an id from the key and a new put id."""
     if "messages" in value:
         given = value["messages"]
@@ -346,7 +354,7 @@ def _messages(key: str, value: Mapping[str, Any]) -> list[dict[str, Any]]:
         )
     put_id = uuid.uuid4().hex[:16]
     for position, turn in enumerate(turns):
-        turn["id"] = _put_prefix(key) + put_id + (f":{position}" if len(turns) > 1 else "")
+        turn["id"] = _put_prefix(namespace, key) + put_id + (f":{position}" if len(turns) > 1 else "")
     return turns
 
 

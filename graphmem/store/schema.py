@@ -141,6 +141,7 @@ def apply_schema(
     model: str,
     timeout: float = 120.0,
     progress: Callable[[str, float], None] | None = None,
+    rebuild: bool = True,
 ) -> SchemaStatus:
     """Create what is missing, wait for every index to be online, record the version.
 
@@ -149,7 +150,8 @@ def apply_schema(
     runs before this, and ends with the schema recorded for the new embedder). On a server whose
     vector indexes can filter inside (Neo4j 2026.01+), vector indexes built without filters are
     dropped and built again with them: `progress(index, percent)` reports the build, which an
-    interrupted run resumes (the indexes it created are kept, the others are created).
+    interrupted run resumes (the indexes it created are kept, the others are created). Only
+    `graphmem init` rebuilds (`rebuild`); opening a memory never does (ensure_schema).
     """
     status = read_status(queries)
     check_fits(queries, status, dim, model)
@@ -162,18 +164,27 @@ def apply_schema(
         queries.schema_statements("schema_drop_fulltext")
     server_version = queries.server_version()
     filters = vector_filters_supported(server_version)
-    rebuilt = filters and any(
-        name in status.properties and "scope_key" not in status.properties[name] for name in FILTERED_INDEXES
+    rebuilt = (
+        rebuild
+        and filters
+        and any(name in status.properties and "scope_key" not in status.properties[name] for name in FILTERED_INDEXES)
     )
     if rebuilt:
         drop_vector_indexes(queries)
     # a vector index built over stored data (here, or by a run cut short) can take many minutes
     building = rebuilt or bool(status.populating) or any(n not in status.indexes for n in VECTOR_INDEXES)
+    # vector indexes kept keep their kind: the missing ones are built alike (the server's kind
+    # when none is left)
+    present = [] if rebuilt else [name for name in VECTOR_INDEXES if name in status.properties]
     build_indexes(
-        queries, dim=dim, filters=filters, timeout=max(timeout, 3600.0) if building else timeout, progress=progress
+        queries,
+        dim=dim,
+        filters=filters and all("scope_key" in status.properties[name] for name in present),
+        timeout=max(timeout, 3600.0) if building else timeout,
+        progress=progress,
     )
-    queries.known_vector_filters(filters)
     status = read_status(queries)
+    queries.known_vector_filters(status.vector_filters)
     if (
         status.version != SCHEMA_VERSION
         or status.dim != dim
@@ -181,7 +192,11 @@ def apply_schema(
         or status.server_version != server_version
     ):
         queries.schema_record(
-            version=SCHEMA_VERSION, dim=dim, model=model, server_version=server_version, vector_filters=filters
+            version=SCHEMA_VERSION,
+            dim=dim,
+            model=model,
+            server_version=server_version,
+            vector_filters=status.vector_filters,
         )
         status = read_status(queries)
     return status
@@ -242,4 +257,4 @@ def ensure_schema(queries: Queries, *, dim: int, model: str) -> SchemaStatus:
     if status.ready and status.version == SCHEMA_VERSION and status.dim == dim and status.model == model:
         queries.known_vector_filters(status.vector_filters)  # what the indexes are: no second look
         return status
-    return apply_schema(queries, dim=dim, model=model)
+    return apply_schema(queries, dim=dim, model=model, rebuild=False)

@@ -55,7 +55,8 @@ def neo4j_settings() -> Iterator[Settings]:
     if os.environ.get("NEO4J_URI"):
         yield load_settings()
         return
-    if _docker_answers():
+    version = os.environ.get("GRAPHMEM_TEST_NEO4J_VERSION")
+    if _docker_answers() and not version:  # the other line is always the managed server
         from testcontainers.neo4j import Neo4jContainer
 
         with Neo4jContainer("neo4j:5.26-community", password="graphmem-test-pw") as container:
@@ -65,7 +66,6 @@ def neo4j_settings() -> Iterator[Settings]:
         return
     from graphmem import _managed_neo4j
 
-    version = os.environ.get("GRAPHMEM_TEST_NEO4J_VERSION")
     if version:
         home = default_home() / f"test-server-{version}"
         settings = load_settings(home=home, bolt_port=7689, http_port=7479, neo4j_uri=None, neo4j_version=version)

@@ -4,6 +4,7 @@ each framework's own public API as a user drives them (graphmem/integrations/)."
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import pytest
@@ -101,6 +102,15 @@ def test_store_get_returns_what_put_stored(memory: GraphMemory, new_user) -> Non
     assert memory.stats(user_id=user).messages == 2
     assert store.get(ns, "home:x") is not None and store.get(child, "home") is not None
     store.delete(ns, "never-put")  # nothing under it: nothing happens
+
+    # a value with a datetime: stored, and read back as JSON reads it (its text)
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    store.put(ns, "dated", {"content": "I moved to Oslo.", "name": "Alice", "timestamp": when})
+    assert store.get(ns, "dated").value == {  # type: ignore[union-attr]
+        "content": "I moved to Oslo.",
+        "name": "Alice",
+        "timestamp": str(when),
+    }
 
     # another user's store sees none of it
     other = GraphmemStore(memory, namespace_prefix=(new_user(),))

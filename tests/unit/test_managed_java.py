@@ -44,3 +44,15 @@ def test_no_new_enough_java_names_what_to_install(jdks: Path) -> None:
     _fake_java(jdks / "openjdk-11", "11.0.2")
     with pytest.raises(ServerError, match=r"Java 21 or newer.*openjdk-21-jre-headless"):
         _managed_neo4j._java(21)
+
+
+def test_a_jdk_linked_under_two_names_and_a_broken_one(jdks: Path) -> None:
+    newer = _fake_java(jdks / "temurin-25", "25.0.1")
+    (jdks / "java-25-link").symlink_to(jdks / "temurin-25")
+    broken = jdks / "zulu-99" / "bin" / "java"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("#!/bin/sh\necho nonsense >&2\n")
+    broken.chmod(0o755)
+    java, major = _managed_neo4j._java(21)  # the broken "99" is passed over
+    assert major == 25 and Path(java).resolve() == newer.resolve()
+    assert len([p for p in _managed_neo4j._installed_javas() if "25" in p]) == 1  # counted once
