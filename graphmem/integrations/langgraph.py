@@ -204,11 +204,11 @@ class GraphmemStore(BaseStore):
             raise NotImplementedError("GraphmemStore does not support TTLs")
         value = dict(op.value or {})
         messages = _messages(op.namespace, op.key, value)  # a bad value fails before any read
+        stored = _json(value)  # as JSON reads it back (a datetime becomes its text): what get returns
         turns = yield from self._put_turns(op.namespace, op.key)
-        if turns and _value_of(turns[0]) == _json(value):
+        if turns and _value_of(turns[0]) == stored:
             return None  # the key holds this value already: nothing to write, no LLM call
-        # as JSON reads it back (a datetime becomes its ISO text): what get returns
-        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key, "langgraph_value": _json(value)}
+        metadata = {"langgraph_namespace": list(op.namespace), "langgraph_key": op.key, "langgraph_value": stored}
         yield _Call("add", (messages,), {**self._scope(op.namespace).params(), "metadata": metadata})
         return None
 

@@ -11,7 +11,7 @@ Shared parameter groups:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, cast
@@ -256,6 +256,18 @@ class ScopeChanged(Exception):
 FILTERED_INDEXES = ("entity_embedding", "fact_embedding")
 
 
+def filters_by_scope(properties: Sequence[str] | None) -> bool:
+    """Whether a vector index covering these properties filters by scope inside: the scope key
+    is one of its filter properties (cypher/schema_vector_filtered.cypher)."""
+    return "scope_key" in (properties or ())
+
+
+def vector_filters_in(properties: Mapping[str, Sequence[str] | None]) -> bool:
+    """Whether the indexes (name -> the properties each covers) let the matcher and the conflict
+    lookup run their cypher/filtered/ variants: each of FILTERED_INDEXES filters by scope."""
+    return all(filters_by_scope(properties.get(name)) for name in FILTERED_INDEXES)
+
+
 class Queries:
     """One method per named statement (the file's name); `usage` counts the round trip.
 
@@ -274,9 +286,7 @@ class Queries:
     def vector_filters(self) -> bool:
         if self._vector_filters is None:
             rows = self.schema_indexes(list(FILTERED_INDEXES))
-            self._vector_filters = len(rows) == len(FILTERED_INDEXES) and all(
-                "scope_key" in (row["properties"] or []) for row in rows
-            )
+            self._vector_filters = vector_filters_in({row["name"]: row["properties"] for row in rows})
         return self._vector_filters
 
     def known_vector_filters(self, filters: bool) -> None:

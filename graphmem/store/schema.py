@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from .._errors import SchemaError
-from .queries import FILTERED_INDEXES, Queries
+from .queries import FILTERED_INDEXES, Queries, filters_by_scope, vector_filters_in
 
 #: bump when cypher/schema.cypher changes; `graphmem init` records it in the database
 #: 2: turns are searchable (message_embedding, message_text); full-text indexes stem (english)
@@ -53,7 +53,7 @@ class SchemaStatus(BaseModel):
     @property
     def vector_filters(self) -> bool:
         """Whether the matcher's and the conflict lookup's vector indexes filter inside."""
-        return all("scope_key" in self.properties.get(name, []) for name in FILTERED_INDEXES)
+        return vector_filters_in(self.properties)
 
     @property
     def ready(self) -> bool:
@@ -167,7 +167,9 @@ def apply_schema(
     rebuilt = (
         rebuild
         and filters
-        and any(name in status.properties and "scope_key" not in status.properties[name] for name in FILTERED_INDEXES)
+        and any(
+            name in status.properties and not filters_by_scope(status.properties[name]) for name in FILTERED_INDEXES
+        )
     )
     if rebuilt:
         drop_vector_indexes(queries)
@@ -179,7 +181,7 @@ def apply_schema(
     build_indexes(
         queries,
         dim=dim,
-        filters=filters and all("scope_key" in status.properties[name] for name in present),
+        filters=filters and all(filters_by_scope(status.properties[name]) for name in present),
         timeout=max(timeout, 3600.0) if building else timeout,
         progress=progress,
     )
