@@ -7,15 +7,7 @@
 // Equal scores rank by id, as the scope cache's ranking (graphmem/cache/rank.py) does.
 // @include fragments/scope_size
 CALL (scope_size, total_size) {
-  WITH scope_size WHERE scope_size <= $scan_max
-// @include fragments/scope_facts
-  WITH s, f, t
-  WHERE
-// @include fragments/fact_filter
-  WITH s, f, t, vector.similarity.cosine(f.embedding, $embedding) AS score
-  ORDER BY score DESC, f.id
-  LIMIT $limit
-  RETURN s, f, t, score
+// @include fragments/triplets_scan
   UNION
   WITH scope_size, total_size WHERE scope_size > $scan_max
   WITH

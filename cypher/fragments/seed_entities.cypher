@@ -10,40 +10,12 @@
 // weights are rounded to $seed_decimals there and here, so that names embedded ~1e-7 apart (the
 // same name in a scope and one below it) tie, whichever side computes them.
 // @include fragments/entity_scope_size
-CALL (scope_size, total_size) {
-  CALL (scope_size, total_size) {
-    WITH scope_size WHERE scope_size <= $scan_max AND size($words) > 0
-// @include fragments/scope_entities
-    RETURN e
-    UNION
-    WITH scope_size, total_size WHERE scope_size > $scan_max AND size($words) > 0
-    WITH
-// @include fragments/shared_k
-    AS k
-    // the updates of commits before this one, still queued for the full-text index (schema.cypher)
-    CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
-    CALL db.index.fulltext.queryNodes('entity_name', $lucene, {limit: k}) YIELD node AS e
-    WITH e
-    WHERE
-// @include fragments/entity_scope
-    RETURN e
-  }
-  WITH e, split(e.normalized, ' ') AS name_words
-  WITH e, toFloat(size([w IN name_words WHERE w IN $words])) / size(name_words) AS score
-  WHERE score > 0
-  RETURN collect({node: e, weight: score}) AS named  // one row, even when nothing is named
-}
+// @include fragments/seed_named
 CALL (scope_size, total_size, named) {
   UNWIND named AS seed
   RETURN seed.node AS node, seed.weight AS weight
   UNION
-  WITH scope_size WHERE size(named) = 0 AND scope_size <= $scan_max
-// @include fragments/scope_entities
-  WITH e, round(vector.similarity.cosine(e.embedding, $embedding), $seed_decimals) AS score
-  WHERE score >= $min_vector_score
-  RETURN e AS node, score AS weight
-  ORDER BY weight DESC, node.id
-  LIMIT $vector_seeds
+// @include fragments/seed_vector_scan
   UNION
   WITH scope_size, total_size WHERE size(named) = 0 AND scope_size > $scan_max
   WITH

@@ -6,7 +6,8 @@ Shared parameter groups:
 * `Filters`: the scope and what a read may see (as of a time, invalidated facts, types and
   relations); every search and read statement applies them (cypher/fragments/*_filter).
 * `IndexWidth`: how a search reaches a scope's share of a shared index (exact scan up to
-  `scan_max` items, else a top-k scaled by the scope's share, within [k_min, k_max]).
+  `scan_max` items, else a top-k scaled by the scope's share, within [k_min, k_max]; where the
+  index filters by scope, a top-`index_k` inside the scope).
 """
 
 from __future__ import annotations
@@ -59,7 +60,15 @@ class IndexWidth:
     want: int
 
     def params(self) -> dict[str, Any]:
-        return {"scan_max": self.scan_max, "k_min": self.k_min, "k_max": self.k_max, "want": self.want}
+        return {
+            "scan_max": self.scan_max,
+            "k_min": self.k_min,
+            "k_max": self.k_max,
+            "want": self.want,
+            # a search inside an index filtered by scope (cypher/filtered/) asks for at least k_min:
+            # an approximate search for only the few wanted misses near neighbours
+            "index_k": max(self.want, self.k_min),
+        }
 
 
 @dataclass(frozen=True)
@@ -252,8 +261,9 @@ class ScopeChanged(Exception):
     """An add's write found its scope changed by another writer since its reads: match again."""
 
 
-#: the vector indexes the matcher and the conflict lookup search, filtered inside when they can
-FILTERED_INDEXES = ("entity_embedding", "fact_embedding")
+#: the vector indexes the matcher, the conflict lookup and the searches use, filtered inside when
+#: they can
+FILTERED_INDEXES = ("entity_embedding", "fact_embedding", "message_embedding")
 
 
 def filters_by_scope(properties: Sequence[str] | None) -> bool:
@@ -263,8 +273,9 @@ def filters_by_scope(properties: Sequence[str] | None) -> bool:
 
 
 def vector_filters_in(properties: Mapping[str, Sequence[str] | None]) -> bool:
-    """Whether the indexes (name -> the properties each covers) let the matcher and the conflict
-    lookup run their cypher/filtered/ variants: each of FILTERED_INDEXES filters by scope."""
+    """Whether the indexes (name -> the properties each covers) let the matcher, the conflict
+    lookup and the searches run their cypher/filtered/ variants: each of FILTERED_INDEXES filters
+    by scope."""
     return all(filters_by_scope(properties.get(name)) for name in FILTERED_INDEXES)
 
 
@@ -272,8 +283,8 @@ class Queries:
     """One method per named statement (the file's name); `usage` counts the round trip.
 
     `vector_filters`: whether the vector indexes filter inside (built by `graphmem init` on Neo4j
-    2026.01+ with the scope keys as filter properties): the matcher and the conflict lookup then
-    run their cypher/filtered/ variants. None: read from the indexes once, when first needed."""
+    2026.01+ with the scope keys as filter properties): the matcher, the conflict lookup and the
+    vector searches then run their cypher/filtered/ variants. None: read from the indexes once, when first needed."""
 
     def __init__(self, store: Store | TransactionStore, *, vector_filters: bool | None = None):
         self.store = store
@@ -380,7 +391,7 @@ class Queries:
         self, filters: Filters, width: IndexWidth, embedding: list[float] | None, limit: int, usage: Usage
     ) -> list[ScoredFact]:
         params = {**filters.params(), **width.params(), "embedding": embedding, "limit": limit}
-        return cast(list[ScoredFact], self._rows("search_triplets", params, usage))
+        return cast(list[ScoredFact], self._rows(self._variant("search_triplets"), params, usage))
 
     def search_keyword(
         self, filters: Filters, width: IndexWidth, words: list[str], limit: int, usage: Usage
@@ -416,7 +427,7 @@ class Queries:
             "lucene": " OR ".join(words) if words else None,
             "limit": limit,
         }
-        return cast(list[EpisodeRow], self._rows("search_episodes", params, usage))
+        return cast(list[EpisodeRow], self._rows(self._variant("search_episodes"), params, usage))
 
     def search_entities(
         self,
@@ -428,7 +439,7 @@ class Queries:
         usage: Usage,
     ) -> list[ExpandRow]:
         params = {**filters.params(), **width.params(), **seeding.params(), "embedding": embedding, "fanout": fanout}
-        return cast(list[ExpandRow], self._rows("search_entities", params, usage))
+        return cast(list[ExpandRow], self._rows(self._variant("search_entities"), params, usage))
 
     def search_expand(
         self, filters: Filters, frontier: dict[str, float], embedding: list[float] | None, fanout: int, usage: Usage
@@ -445,7 +456,7 @@ class Queries:
         self, filters: Filters, width: IndexWidth, seeding: Seeding, embedding: list[float] | None, usage: Usage
     ) -> list[SeedRow]:
         params = {**filters.params(), **width.params(), **seeding.params(), "embedding": embedding}
-        return cast(list[SeedRow], self._rows("search_seed_entities", params, usage))
+        return cast(list[SeedRow], self._rows(self._variant("search_seed_entities"), params, usage))
 
     def search_graph(
         self,

@@ -78,3 +78,79 @@ def test_a_look_alike_name_finds_its_scopes_node_among_other_tenants(make_memory
     else:  # the 5.26 line's limit: the crowd fills the capped top k
         assert [(f.source, f.target) for f in result.added] == [("Alice", "Berlin")]
         assert "Alice" in names
+
+
+@pytest.fixture
+def fact_crowd(store, embedder, new_user) -> str:
+    """CROWD other tenants, each holding the fact "Alice lives in Rome" and the turn saying it,
+    their vectors near the query's (MiniLM's, slightly perturbed)."""
+    prefix = new_user("fact-crowd")
+    rng = np.random.default_rng(2)
+    base = np.asarray(embedder.embed(["Alice lives in Rome"])[0], dtype=np.float32)
+    rows = []
+    for i in range(CROWD):
+        vector = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
+        scope = Scope(user_id=f"{prefix}-{i}")
+        rows.append(
+            {"user_id": scope.user_id, "key": scope.key, "embedding": (vector / np.linalg.norm(vector)).tolist()}
+        )
+    store.run_text(
+        "UNWIND $rows AS r "
+        "CREATE (s:Entity {id: r.user_id + '-alice', name: 'Alice', normalized: 'alice', type: 'Person', "
+        "  user_id: r.user_id, scope_key: r.key, mentions: 1, created_at: datetime()}) "
+        "CREATE (t:Entity {id: r.user_id + '-rome', name: 'Rome', normalized: 'rome', type: 'City', "
+        "  user_id: r.user_id, scope_key: r.key, mentions: 1, created_at: datetime()}) "
+        "CREATE (s)-[f:FACT {id: r.user_id + '-f', relation: 'lives_in', fact: 'Alice lives in Rome', "
+        "  user_id: r.user_id, scope_key: r.key, mentions: 1, valid_from: datetime(), created_at: datetime()}]->(t) "
+        "CREATE (m:Message {id: r.user_id + '-m', content: 'Alice lives in Rome', role: 'user', "
+        "  user_id: r.user_id, scope_key: r.key, timestamp: datetime(), created_at: datetime(), "
+        "  stems: ' alic live rome '}) "
+        "WITH f, m, r CALL db.create.setRelationshipVectorProperty(f, 'embedding', r.embedding) "
+        "CALL db.create.setNodeVectorProperty(m, 'embedding', r.embedding)",
+        {"rows": rows},
+        write=True,
+    )
+    store.run_text("CALL db.awaitIndexes(300)")
+    yield prefix
+    store.run_text(
+        "MATCH (e:Entity|Message) WHERE e.user_id STARTS WITH $p DETACH DELETE e", {"p": prefix + "-"}, write=True
+    )
+
+
+def test_a_search_finds_its_scopes_facts_and_turns_among_other_tenants(
+    make_memory, store, crowd, fact_crowd, new_user
+) -> None:
+    """Facts and turns of a "large" scope (searched through the shared indexes), with 400 other
+    tenants' look-alikes nearer to the query; the scope by each of its ids, as searches give it."""
+    memory: GraphMemory = make_memory()
+    memory.cache = memory.retriever.cache = None  # Neo4j ranks
+    memory.retriever.scan_max = 10  # the scope is "large"
+    memory.retriever.k_max = 100  # below the crowd: 5.26's scaled k is capped under it
+    user = new_user()
+    ids = {"user_id": user, "agent_id": f"{user}-agent", "run_id": f"{user}-run"}
+    memory.add_triplets(
+        [{"source": "Alice Smith", "source_type": "Person", "relation": "lives_in", "target": "Rome"}]
+        + [
+            {"source": f"Person {i}", "source_type": "Person", "relation": "works_at", "target": "Acme"}
+            for i in range(16)
+        ],
+        **ids,
+    )
+    memory.add([f"Person {i} works at Acme." for i in range(12)] + ["Alice Smith lives in Rome."], **ids)
+    filters = Queries(store).vector_filters()
+    for given in ({"user_id": user}, {"agent_id": ids["agent_id"]}, {"run_id": ids["run_id"]}, ids):
+        hits = memory.search("Alice lives in Rome", mode="triplet", limit=5, **given)
+        facts = [(h.fact.source, h.fact.target) for h in hits]
+        turns = [
+            e.episode.content for e in memory.search("Alice lives in Rome", mode="episode", limit=5, **given).episodes
+        ]
+        # a name the scope does not hold: the walk starts from the nearest names, which the crowd's
+        # "Alice" nodes crowd out of the shared index's capped top k
+        walked = [(h.fact.source, h.fact.target) for h in memory.search("Alicia", mode="entity", limit=5, **given)]
+        if filters:
+            assert ("Alice Smith", "Rome") in walked, given
+            assert ("Alice Smith", "Rome") in facts, given
+            assert "Alice Smith lives in Rome." in turns, given
+        else:  # the 5.26 line's limit: the crowd fills the capped top k
+            assert ("Alice Smith", "Rome") not in facts, given
+            assert "Alice Smith lives in Rome." not in turns, given

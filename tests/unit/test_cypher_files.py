@@ -24,7 +24,14 @@ def test_every_statement_keeps_its_plan_when_the_data_grows_except_administratio
 
 def test_a_cypher_25_statement_takes_its_options_on_its_version_line():
     names = sorted(f"filtered/{p.stem}" for p in (statements.cypher_dir() / "filtered").glob("*.cypher"))
-    assert names == ["filtered/conflict_candidates", "filtered/match_entities"]
+    assert names == [
+        "filtered/conflict_candidates",
+        "filtered/match_entities",
+        "filtered/search_entities",
+        "filtered/search_episodes",
+        "filtered/search_seed_entities",
+        "filtered/search_triplets",
+    ]
     for name in names:
         sent = statements.statement(name)
         body = [line for line in sent.splitlines() if line.strip() and not line.lstrip().startswith("//")]
