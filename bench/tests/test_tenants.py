@@ -63,3 +63,11 @@ def test_decisions_are_compared_as_sets_of_what_the_add_did() -> None:
         ("added", "Alice Smith", "lives_in", "Berlin"),
         ("invalidated", "Alice Smith", "lives_in", "Paris"),
     ]
+
+
+def test_the_readme_table_reads_every_committed_result() -> None:
+    from bench.tenants import table
+
+    lines = table(["tenants-5.26.json", "tenants-2026.json"]).splitlines()
+    columns = lines[0].count("|")
+    assert len(lines) > 4 and all(line.count("|") == columns for line in lines)
