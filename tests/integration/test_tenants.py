@@ -23,25 +23,29 @@ pytestmark = pytest.mark.neo4j
 CROWD = 400
 
 
-@pytest.fixture
-def crowd(store, embedder, new_user) -> str:
-    """CROWD other tenants, each with an "Alice" node (its vector MiniLM's, slightly perturbed);
-    returns the user id prefix they share (deleted afterwards with the test's users)."""
-    prefix = new_user("crowd")
-    rng = np.random.default_rng(1)
-    base = np.asarray(embedder.embed(["Alice"])[0], dtype=np.float32)
+def _crowd_rows(embedder, prefix: str, text: str, *, seed: int) -> list[dict]:
+    """CROWD tenants' rows (user_id, scope_key, embedding): `text` embedded by MiniLM, each
+    tenant's copy slightly perturbed."""
+    rng = np.random.default_rng(seed)
+    base = np.asarray(embedder.embed([text])[0], dtype=np.float32)
     rows = []
     for i in range(CROWD):
         vector = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
         scope = Scope(user_id=f"{prefix}-{i}")
         rows.append(
-            {
-                "id": entity_id(scope, "alice"),
-                "user_id": scope.user_id,
-                "scope_key": scope.key,
-                "embedding": (vector / np.linalg.norm(vector)).tolist(),
-            }
+            {"user_id": scope.user_id, "scope_key": scope.key, "embedding": (vector / np.linalg.norm(vector)).tolist()}
         )
+    return rows
+
+
+@pytest.fixture
+def crowd(store, embedder, new_user) -> str:
+    """CROWD other tenants, each with an "Alice" node (its vector MiniLM's, slightly perturbed);
+    returns the user id prefix they share (deleted afterwards with the test's users)."""
+    prefix = new_user("crowd")
+    rows = _crowd_rows(embedder, prefix, "Alice", seed=1)
+    for row in rows:
+        row["id"] = entity_id(Scope(user_id=row["user_id"]), "alice")
     store.run_text(
         "UNWIND $rows AS r CREATE (e:Entity:Person {id: r.id}) "
         "SET e.name = 'Alice', e.normalized = 'alice', e.type = 'Person', e.user_id = r.user_id, "
@@ -85,25 +89,17 @@ def fact_crowd(store, embedder, new_user) -> str:
     """CROWD other tenants, each holding the fact "Alice lives in Rome" and the turn saying it,
     their vectors near the query's (MiniLM's, slightly perturbed)."""
     prefix = new_user("fact-crowd")
-    rng = np.random.default_rng(2)
-    base = np.asarray(embedder.embed(["Alice lives in Rome"])[0], dtype=np.float32)
-    rows = []
-    for i in range(CROWD):
-        vector = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
-        scope = Scope(user_id=f"{prefix}-{i}")
-        rows.append(
-            {"user_id": scope.user_id, "key": scope.key, "embedding": (vector / np.linalg.norm(vector)).tolist()}
-        )
+    rows = _crowd_rows(embedder, prefix, "Alice lives in Rome", seed=2)
     store.run_text(
         "UNWIND $rows AS r "
         "CREATE (s:Entity {id: r.user_id + '-alice', name: 'Alice', normalized: 'alice', type: 'Person', "
-        "  user_id: r.user_id, scope_key: r.key, mentions: 1, created_at: datetime()}) "
+        "  user_id: r.user_id, scope_key: r.scope_key, mentions: 1, created_at: datetime()}) "
         "CREATE (t:Entity {id: r.user_id + '-rome', name: 'Rome', normalized: 'rome', type: 'City', "
-        "  user_id: r.user_id, scope_key: r.key, mentions: 1, created_at: datetime()}) "
+        "  user_id: r.user_id, scope_key: r.scope_key, mentions: 1, created_at: datetime()}) "
         "CREATE (s)-[f:FACT {id: r.user_id + '-f', relation: 'lives_in', fact: 'Alice lives in Rome', "
-        "  user_id: r.user_id, scope_key: r.key, mentions: 1, valid_from: datetime(), created_at: datetime()}]->(t) "
+        "  user_id: r.user_id, scope_key: r.scope_key, mentions: 1, valid_from: datetime(), created_at: datetime()}]->(t) "
         "CREATE (m:Message {id: r.user_id + '-m', content: 'Alice lives in Rome', role: 'user', "
-        "  user_id: r.user_id, scope_key: r.key, timestamp: datetime(), created_at: datetime(), "
+        "  user_id: r.user_id, scope_key: r.scope_key, timestamp: datetime(), created_at: datetime(), "
         "  stems: ' alic live rome '}) "
         "WITH f, m, r CALL db.create.setRelationshipVectorProperty(f, 'embedding', r.embedding) "
         "CALL db.create.setNodeVectorProperty(m, 'embedding', r.embedding)",
