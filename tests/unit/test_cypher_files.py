@@ -44,3 +44,15 @@ def test_the_filtered_schema_gives_every_statement_its_version():
     assert len(created) == 3
     assert all(s.startswith("CYPHER 25 CREATE VECTOR INDEX") and "WITH [" in s for s in created)
     assert all("scope_key" in s and "`vector.quantization.enabled`: false" in s for s in created)
+
+
+def test_a_search_inside_a_filtered_index_asks_for_at_least_k_min():
+    from graphmem.store.queries import IndexWidth
+
+    # an approximate search for only the 30 wanted misses near neighbours (cypher/filtered/)
+    assert IndexWidth(scan_max=2000, k_min=200, k_max=5000, want=30).params()["index_k"] == 200
+    assert IndexWidth(scan_max=2000, k_min=50, k_max=5000, want=300).params()["index_k"] == 300
+    for name in ("search_triplets", "search_episodes", "search_entities", "search_seed_entities"):
+        sent = statements.statement(f"filtered/{name}")
+        searches = [line for line in sent.splitlines() if line.lstrip().startswith("SEARCH ")]
+        assert len(searches) == 3 and all("LIMIT $index_k)" in s for s in searches), name  # one per first id
