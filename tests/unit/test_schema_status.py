@@ -65,4 +65,6 @@ def test_vector_filters_are_what_the_indexes_cover():
     assert SchemaStatus(version=6, dim=384, model="m", indexes={}, index_dims={}, properties=covered).vector_filters
     for name in covered:  # the searches read all three
         half = {**covered, name: ["embedding"]}
-        assert not SchemaStatus(version=6, dim=384, model="m", indexes={}, index_dims={}, properties=half).vector_filters
+        assert not SchemaStatus(
+            version=6, dim=384, model="m", indexes={}, index_dims={}, properties=half
+        ).vector_filters
