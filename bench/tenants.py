@@ -365,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="with --keep: the crowd tenants already loaded by an earlier run (only the probes run again)",
     )
+    parser.add_argument(
+        "--alone",
+        metavar="RESULT",
+        help="with --keep --loaded: the alone figures from this result file (a --tenants 0 run in an empty "
+        "database, e.g. of a newer graphmem) instead of the report's own",
+    )
     parser.add_argument("--table", nargs="+", metavar="RESULT", help="print the README table of result files, and stop")
     add_server_args(parser)
     args = parser.parse_args(argv)
@@ -400,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         for u in range(args.loaded, args.loaded + args.chunk, 10):
             delete_bench_data(store, f"{TENANTS}crowd-{u // 10:04d}")
         alone = report["alone"]
+        if args.alone:
+            alone = json.loads((RESULTS / args.alone).read_text())["alone"]
+            report["alone_from"] = args.alone
     else:
         alone = probe_stage(store, memory, loader, world, embedder, f"alone-{run}")
     report["alone"] = alone

@@ -112,7 +112,8 @@ def init(
                 table.add_row(name, index_state)
             out.print(table)
             filtering = (
-                "the node matcher and the conflict lookup search the vector indexes filtered by scope"
+                "the node matcher, the conflict lookup and the vector searches search the vector indexes "
+                "filtered by scope"
                 if state.vector_filters
                 else "vector indexes cannot filter by scope: small scopes are scanned, large ones widen k"
             )

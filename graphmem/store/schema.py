@@ -52,7 +52,8 @@ class SchemaStatus(BaseModel):
 
     @property
     def vector_filters(self) -> bool:
-        """Whether the matcher's and the conflict lookup's vector indexes filter inside."""
+        """Whether the vector indexes the matcher, the conflict lookup and the searches read
+        filter inside (all three of FILTERED_INDEXES)."""
         return vector_filters_in(self.properties)
 
     @property

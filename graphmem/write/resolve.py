@@ -25,6 +25,7 @@ from .._models import (
     ResolutionItem,
     ResolutionRequest,
     ResolutionResult,
+    Triplet,
     Usage,
 )
 from ..ontology.model import Ontology
@@ -49,6 +50,25 @@ def telling(candidates: list[ConflictCandidate], limit: int = MAX_CANDIDATES) ->
         ),
     )
     return [c.fact for c in ranked[:limit]]
+
+
+def as_stored(conflict: ConflictSet) -> Triplet:
+    """The new triplet with its ends named as the stored nodes they matched, where a candidate
+    names them: "Alice" said in a scope holding "Alice Smith" is stored on that node, so the
+    resolver compares "Alice Smith lives_in Berlin" with "Alice Smith lives_in Paris" (its
+    sentence stays as said). Pure."""
+    names: dict[str, str] = {}
+    for candidate in conflict.candidates:
+        names[candidate.fact.source_id] = candidate.fact.source
+        names[candidate.fact.target_id] = candidate.fact.target
+    triplet = conflict.triplet
+    return triplet.model_copy(
+        update={
+            "source": names.get(conflict.source_id, triplet.source),
+            "target": names.get(conflict.target_id, triplet.target),
+            "fact": triplet.sentence,
+        }
+    )
 
 
 #: what an LLM answer was about: the triplet's index and its candidates as they were read
@@ -138,7 +158,7 @@ class UpdateResolver:
                 if ruled is not None:
                     decisions[c.index] = ruled
                     continue
-                item = ResolutionItem(index=c.index, new=c.triplet, candidates=telling(left))
+                item = ResolutionItem(index=c.index, new=as_stored(c), candidates=telling(left))
                 if (answer := known.get(decision_key(item))) is not None:
                     decisions[c.index] = answer
                 else:

@@ -203,3 +203,21 @@ def test_the_llm_sees_the_most_telling_candidates_only():
     # the fact between the same two nodes first, then the latest values of the same relation
     assert shown == ["pair"] + [f"knows-{i}" for i in range(29, 29 - MAX_CANDIDATES + 1, -1)]
     assert [f.id for f in telling(found.candidates, limit=40)][-1] == "near"
+
+
+def test_the_resolver_sees_the_new_triplet_named_as_the_nodes_it_matched():
+    from graphmem._models import Usage
+    from graphmem.llm import OfflineLLM
+    from graphmem.write.resolve import UpdateResolver
+
+    # "Alice" matched the scope's "Alice Smith" node (id alice-smith): she moved
+    said = Triplet(source="Alice", relation="lives_in", target="Berlin")
+    paris = [stored("paris", "Alice Smith", "lives_in", "Paris")]
+    paris[0]["fact"]["source_id"] = "alice-smith"
+    found = classify(0, said, ("alice-smith", "berlin"), paris, VECTORS, 0.75)
+    decided, ask = UpdateResolver(OfflineLLM()).decide([found], {})
+    new = ask[0].new
+    assert (new.source, new.target, new.sentence) == ("Alice Smith", "Berlin", "Alice lives in Berlin")
+    # so a resolver comparing names (the offline one) closes the old city, as an LLM would
+    assert UpdateResolver(OfflineLLM()).resolve([found], Usage())[0].action == "invalidate"
+    assert found.triplet.source == "Alice"  # the triplet itself is unchanged
