@@ -57,10 +57,11 @@ def as_stored(conflict: ConflictSet) -> Triplet:
     names them: "Alice" said in a scope holding "Alice Smith" is stored on that node, so the
     resolver compares "Alice Smith lives_in Berlin" with "Alice Smith lives_in Paris" (its
     sentence stays as said). Pure."""
-    names: dict[str, str] = {}
+    names: dict[str | None, str] = {}
     for candidate in conflict.candidates:
         names[candidate.fact.source_id] = candidate.fact.source
         names[candidate.fact.target_id] = candidate.fact.target
+    names.pop(None, None)  # a fact read without its ends' ids names no node
     triplet = conflict.triplet
     return triplet.model_copy(
         update={
